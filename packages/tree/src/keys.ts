@@ -1,0 +1,46 @@
+import { InvalidKeyError } from './errors.ts'
+import { MAX_KEY_BYTES } from './limits.ts'
+
+/** A key as callers give it: bytes, or a string taken as its UTF-8 bytes. */
+export type KeyInput = Uint8Array | string
+
+const encoder = new TextEncoder()
+
+/** Unsigned bytewise order, the order of keys in the tree. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return a[i] - b[i]
+  }
+  return a.length - b.length
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return false
+  }
+  return true
+}
+
+/** Converts a caller's key to bytes and enforces the key length limit. */
+export function toKey(key: KeyInput): Uint8Array {
+  const bytes = typeof key === 'string' ? encoder.encode(key) : key
+  if (!(bytes instanceof Uint8Array)) throw new InvalidKeyError('a key must be a string or a Uint8Array')
+  if (bytes.length > MAX_KEY_BYTES) {
+    throw new InvalidKeyError(`key is ${bytes.length} bytes, the limit is ${MAX_KEY_BYTES}`)
+  }
+  return bytes
+}
+
+/** The least key greater than every key that starts with `prefix`, or null if there is none (all 0xff). */
+export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    if (prefix[i] !== 0xff) {
+      const end = prefix.slice(0, i + 1)
+      end[i]++
+      return end
+    }
+  }
+  return null
+}

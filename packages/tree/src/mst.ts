@@ -1,0 +1,757 @@
+import * as dagCbor from '@ipld/dag-cbor'
+import type { Blockstore } from 'interface-blockstore'
+import { LRUCache } from 'lru-cache'
+import { CID } from 'multiformats/cid'
+import {
+  BlockNotFoundError,
+  InvalidBlockError,
+  InvalidKeyError,
+  MalformedNodeError,
+  NodeOverflowError,
+  TreeTooDeepError,
+  UnsortedInputError,
+  WrongLevelError,
+} from './errors.ts'
+import { cidOf, keyLevel } from './hash.ts'
+import { compareBytes, equalBytes, type KeyInput, prefixEnd, toKey } from './keys.ts'
+import { MAX_BLOCK_BYTES, type TreeLimits, treeLimits } from './limits.ts'
+import { decodeNode, EMPTY_NODE, type Entry, encodeNode, type Ref, type StoredValue, type TreeNode } from './node.ts'
+import { type Block, encodeMeta, prepareValue, readByteStream, readValue } from './value.ts'
+import { type WalkOptions, walkBlocks } from './walk.ts'
+
+export interface TreeInit {
+  /**
+   * Bits of sha256(key) per level; the fanout is 2 ** bitsPerLevel. It is part of the tree's
+   * format: every reader of a tree must use the writer's value.
+   * @default 4 (fanout 16)
+   */
+  bitsPerLevel?: number
+  /**
+   * How many decoded nodes to keep in memory, so hot reads do not decode again.
+   * @default 10_000
+   */
+  cacheSize?: number
+  /**
+   * The highest level a tree may reach; deeper trees are refused with TreeTooDeepError. A
+   * reader of untrusted trees can lower it to bound the work of each lookup.
+   * @default ceil(64 / bitsPerLevel), the level 2^64 keys would reach
+   */
+  maxLevel?: number
+}
+
+/** Metadata kept beside a value in its entry: a small plain object, always inline. */
+export type Meta = Record<string, unknown>
+
+export type Op =
+  | { readonly type: 'put'; readonly key: KeyInput; readonly value: unknown; readonly meta?: Meta }
+  /** A put of a value whose blocks are already written, as from prepareByteStream. */
+  | { readonly type: 'put'; readonly key: KeyInput; readonly stored: StoredValue; readonly meta?: Meta }
+  | { readonly type: 'delete'; readonly key: KeyInput }
+
+/** An entry as stored: its value is not read. */
+export interface StoredEntry {
+  readonly key: Uint8Array
+  readonly stored: StoredValue
+  readonly meta: Meta | undefined
+}
+
+/** An entry to build a tree from. */
+export interface EntryInput {
+  readonly key: KeyInput
+  readonly value: unknown
+  readonly meta?: Meta
+}
+
+export interface ValueEntry {
+  readonly key: Uint8Array
+  readonly value: unknown
+  readonly meta: Meta | undefined
+}
+
+export interface Range {
+  gt?: KeyInput
+  gte?: KeyInput
+  lt?: KeyInput
+  lte?: KeyInput
+  /** Only keys that start with these bytes. Combines with the bounds above. */
+  prefix?: KeyInput
+  /** Descending key order. @default false */
+  reverse?: boolean
+  /** Stop after this many entries. */
+  limit?: number
+}
+
+/** One changed key between two roots, in key order. `before` is absent for an added key, `after` for a deleted one. */
+export interface Change {
+  readonly key: Uint8Array
+  readonly before?: ValueEntry
+  readonly after?: ValueEntry
+}
+
+/** A change as stored, without reading values. */
+export interface StoredChange {
+  readonly key: Uint8Array
+  readonly before?: StoredEntry
+  readonly after?: StoredEntry
+}
+
+interface Loaded {
+  readonly node: TreeNode
+  readonly level: number
+}
+
+interface Bound {
+  readonly key: Uint8Array
+  readonly inclusive: boolean
+}
+
+interface PreparedOp {
+  readonly key: Uint8Array
+  readonly level: number
+  /** undefined for a delete */
+  readonly entry?: { value: StoredValue; meta: Uint8Array | null }
+}
+
+type MutableEntry = { -readonly [K in keyof Entry]: Entry[K] }
+
+/**
+ * A Merkle Search Tree over a blockstore. It holds no root of its own: every operation takes
+ * the root CID to read and writes return the new root, so any past root stays a readable,
+ * immutable version for as long as its blocks are kept.
+ */
+export class MerkleSearchTree {
+  readonly limits: TreeLimits
+  /** The root of the tree with no entries. */
+  readonly emptyRoot: CID
+  readonly #blockstore: Blockstore
+  readonly #cache: LRUCache<string, Loaded>
+  readonly #emptyBytes: Uint8Array
+
+  constructor(blockstore: Blockstore, init: TreeInit = {}) {
+    this.limits = treeLimits(init.bitsPerLevel, init.maxLevel)
+    this.#blockstore = blockstore
+    this.#cache = new LRUCache({ max: init.cacheSize ?? 10_000 })
+    this.#emptyBytes = encodeNode(EMPTY_NODE)
+    this.emptyRoot = cidOf(this.#emptyBytes)
+  }
+
+  // --- reads ---------------------------------------------------------------------------------
+
+  /** The value at `key`, or undefined. Values stored out of line are read from their blocks. */
+  async get(root: CID, key: KeyInput): Promise<unknown> {
+    const entry = await this.#find(root, toKey(key))
+    return entry === undefined ? undefined : this.readValue(entry.value)
+  }
+
+  async has(root: CID, key: KeyInput): Promise<boolean> {
+    return (await this.#find(root, toKey(key))) !== undefined
+  }
+
+  /** The entry at `key` without reading its value (metadata and where the value lives). */
+  async getEntry(root: CID, key: KeyInput): Promise<StoredEntry | undefined> {
+    const entry = await this.#find(root, toKey(key))
+    return entry === undefined ? undefined : storedEntry(entry)
+  }
+
+  /** Reads a stored value. */
+  readValue(stored: StoredValue): Promise<unknown> {
+    return stored.kind === 'inline' ? Promise.resolve(dagCbor.decode(stored.bytes)) : readValue(stored, this.#getBlock)
+  }
+
+  /** Streams a byte-string value without holding a chunked value in memory. */
+  readBytes(stored: StoredValue): AsyncGenerator<Uint8Array> {
+    return readByteStream(stored, this.#getBlock)
+  }
+
+  /** Entries in key order (or reverse), with their values read. */
+  async *entries(root: CID, range: Range = {}): AsyncGenerator<ValueEntry> {
+    for await (const entry of this.keys(root, range)) {
+      yield { key: entry.key, value: await this.readValue(entry.stored), meta: entry.meta }
+    }
+  }
+
+  /** Entries in key order (or reverse), without reading values. */
+  async *keys(root: CID, range: Range = {}): AsyncGenerator<StoredEntry> {
+    const { lower, upper } = bounds(range)
+    let remaining = range.limit ?? Number.POSITIVE_INFINITY
+    if (remaining <= 0) return
+    const top = await this.#root(root)
+    for await (const entry of this.#range(top.ref, top.level, lower, upper, range.reverse === true)) {
+      yield storedEntry(entry)
+      if (--remaining === 0) return
+    }
+  }
+
+  /** Number of entries (in a range, if given): visits every node in it. */
+  async count(root: CID, range: Omit<Range, 'reverse' | 'limit'> = {}): Promise<number> {
+    let n = 0
+    for await (const _ of this.keys(root, range)) n++
+    return n
+  }
+
+  /** The nodes from the root down to where `key` is or would be: a proof of its presence or absence. */
+  async proof(root: CID, key: KeyInput): Promise<Block[]> {
+    const k = toKey(key)
+    const blocks: Block[] = []
+    let { ref, level } = await this.#root(root)
+    blocks.push({ cid: root, bytes: await this.#bytes(root) })
+    while (ref !== null) {
+      const node = await this.#resolve(ref, level)
+      const i = lowerBound(node.entries, k)
+      if (i < node.entries.length && equalBytes(node.entries[i].key, k)) break
+      ref = i === 0 ? node.left : node.entries[i - 1].right
+      level--
+      if (ref !== null) blocks.push({ cid: ref as CID, bytes: await this.#bytes(ref as CID) })
+    }
+    return blocks
+  }
+
+  /**
+   * Every block reachable from `root`: nodes, value blocks, chunks and the blocks that values
+   * link to, each once. With `has`, a block it reports present is not descended into (its
+   * subtree is taken as complete), so the walk lists exactly what a holder of those blocks
+   * lacks. With `getBlock`, blocks come from elsewhere (the network) instead of this blockstore.
+   */
+  walk(root: CID, options: WalkOptions = {}): AsyncGenerator<Block> {
+    return walkBlocks(root, {
+      ...options,
+      getBlock: options.getBlock ?? this.#getBlock,
+      checkNode: (bytes, level) => this.#checkNode(bytes, level),
+    })
+  }
+
+  // --- diff ----------------------------------------------------------------------------------
+
+  /** The keys that differ between two roots, in key order, with values read. Identical subtrees are skipped by CID. */
+  async *diff(from: CID, to: CID): AsyncGenerator<Change> {
+    for await (const change of this.diffEntries(from, to)) {
+      const read = async (entry: StoredEntry | undefined): Promise<ValueEntry | undefined> =>
+        entry === undefined
+          ? undefined
+          : { key: entry.key, value: await this.readValue(entry.stored), meta: entry.meta }
+      yield { key: change.key, before: await read(change.before), after: await read(change.after) }
+    }
+  }
+
+  /** As diff, without reading values. */
+  async *diffEntries(from: CID, to: CID): AsyncGenerator<StoredChange> {
+    if (from.equals(to)) return
+    const a = await this.#root(from)
+    const b = await this.#root(to)
+    const level = Math.max(a.level, b.level)
+    yield* this.#diff(lift(a.ref, a.level, level), lift(b.ref, b.level, level), level, null, null)
+  }
+
+  async *#diff(
+    a: Ref,
+    b: Ref,
+    level: number,
+    lo: Uint8Array | null,
+    hi: Uint8Array | null,
+  ): AsyncGenerator<StoredChange> {
+    if (a === b || (a !== null && b !== null && isCid(a) && isCid(b) && a.equals(b))) return
+    const A = a === null ? EMPTY_NODE : await this.#resolve(a, level)
+    const B = b === null ? EMPTY_NODE : await this.#resolve(b, level)
+    // Only the entries strictly inside (lo, hi) belong to this piece; the children around them are cut to it.
+    let i = lo === null ? 0 : upperBound(A.entries, lo)
+    let j = lo === null ? 0 : upperBound(B.entries, lo)
+    const iEnd = hi === null ? A.entries.length : lowerBound(A.entries, hi)
+    const jEnd = hi === null ? B.entries.length : lowerBound(B.entries, hi)
+    let from = lo
+    while (i < iEnd || j < jEnd) {
+      const order = i === iEnd ? 1 : j === jEnd ? -1 : compareBytes(A.entries[i].key, B.entries[j].key)
+      const key = order <= 0 ? A.entries[i].key : B.entries[j].key
+      yield* this.#diff(childBefore(A, i), childBefore(B, j), level - 1, from, key)
+      if (order === 0) {
+        if (!sameEntry(A.entries[i], B.entries[j])) {
+          yield { key, before: storedEntry(A.entries[i]), after: storedEntry(B.entries[j]) }
+        }
+        i++
+        j++
+      } else if (order < 0) {
+        yield { key, before: storedEntry(A.entries[i]) }
+        i++
+      } else {
+        yield { key, after: storedEntry(B.entries[j]) }
+        j++
+      }
+      from = key
+    }
+    yield* this.#diff(childBefore(A, i), childBefore(B, j), level - 1, from, hi)
+  }
+
+  // --- writes --------------------------------------------------------------------------------
+
+  async put(root: CID, key: KeyInput, value: unknown, meta?: Meta): Promise<CID> {
+    return this.batch(root, [{ type: 'put', key, value, meta }])
+  }
+
+  async delete(root: CID, key: KeyInput): Promise<CID> {
+    return this.batch(root, [{ type: 'delete', key }])
+  }
+
+  /**
+   * Applies many puts and deletes in one pass and returns the new root. Later ops on the same
+   * key win. Every value is checked and encoded before anything is written, and the root
+   * returned is only reachable once all its blocks are in the blockstore.
+   */
+  async batch(root: CID, ops: Iterable<Op>): Promise<CID> {
+    const valueBlocks: Block[] = []
+    const prepared = this.#prepareOps(ops, valueBlocks)
+    if (prepared.length === 0) return root
+    const top = await this.#root(root)
+    let level = top.level
+    for (const op of prepared) if (op.entry !== undefined && op.level > level) level = op.level
+    let ref = await this.#mutate(lift(top.ref, top.level, level), level, prepared)
+    // A root has entries: drop levels left with none.
+    while (ref !== null) {
+      const node = await this.#resolve(ref, level)
+      if (node.entries.length > 0) break
+      ref = node.left
+      level--
+    }
+    const blocks = valueBlocks
+    const cid = ref === null ? this.emptyRoot : this.#persist(ref, level, blocks)
+    if (ref === null) blocks.push({ cid, bytes: this.#emptyBytes })
+    await this.#putBlocks(blocks)
+    return cid
+  }
+
+  /**
+   * Builds a tree from entries in strictly increasing key order in one pass, O(n), writing each
+   * node once as soon as it is complete. Returns the same root as any sequence of puts would.
+   */
+  async build(source: Iterable<EntryInput> | AsyncIterable<EntryInput>): Promise<CID> {
+    const open: { left: CID | null; entries: MutableEntry[] }[] = []
+    const blocks: Block[] = []
+    let prev: Uint8Array | null = null
+    const setLastChild = (level: number, child: CID | null): void => {
+      const o = open[level]
+      if (o.entries.length === 0) o.left = child
+      else o.entries[o.entries.length - 1].right = child
+    }
+    const close = (level: number): CID | null => {
+      const o = open[level]
+      open[level] = { left: null, entries: [] }
+      if (o.entries.length === 0 && o.left === null) return null
+      return this.#persist(o, level, blocks)
+    }
+    for await (const item of source) {
+      const key = toKey(item.key)
+      if (prev !== null && compareBytes(prev, key) >= 0) {
+        throw new UnsortedInputError('build needs entries in strictly increasing key order')
+      }
+      prev = key
+      const value = prepareValue(item.value)
+      blocks.push(...value.blocks)
+      const meta = encodeMeta(item.meta)
+      const level = this.#levelOf(key)
+      while (open.length <= level) open.push({ left: null, entries: [] })
+      let carry: CID | null = null
+      for (let l = 0; l < level; l++) {
+        setLastChild(l, carry)
+        carry = close(l)
+      }
+      setLastChild(level, carry)
+      open[level].entries.push({ key, value: value.stored, meta, right: null })
+      if (blocks.length >= 1024) await this.#putBlocks(blocks.splice(0))
+    }
+    let carry: CID | null = null
+    for (let l = 0; l < open.length; l++) {
+      setLastChild(l, carry)
+      carry = close(l)
+    }
+    if (carry === null) {
+      carry = this.emptyRoot
+      blocks.push({ cid: carry, bytes: this.#emptyBytes })
+    }
+    await this.#putBlocks(blocks)
+    return carry
+  }
+
+  #prepareOps(ops: Iterable<Op>, valueBlocks: Block[]): PreparedOp[] {
+    const byKey = new Map<string, PreparedOp>()
+    for (const op of ops) {
+      const key = toKey(op.key)
+      let prepared: PreparedOp
+      if (op.type === 'delete') {
+        prepared = { key, level: this.#levelOf(key) }
+      } else if (op.type === 'put') {
+        let stored: StoredValue
+        if ('stored' in op) {
+          stored = op.stored
+        } else {
+          const value = prepareValue(op.value)
+          valueBlocks.push(...value.blocks)
+          stored = value.stored
+        }
+        prepared = { key, level: this.#levelOf(key), entry: { value: stored, meta: encodeMeta(op.meta) } }
+      } else {
+        throw new TypeError(`unknown op type ${(op as { type: unknown }).type}`)
+      }
+      // Later ops on a key replace earlier ones; the Map keeps first-insertion order, so delete first.
+      const id = latin1(key)
+      byKey.delete(id)
+      byKey.set(id, prepared)
+    }
+    return [...byKey.values()].sort((a, b) => compareBytes(a.key, b.key))
+  }
+
+  #levelOf(key: Uint8Array): number {
+    const level = keyLevel(key, this.limits.bitsPerLevel)
+    if (level > this.limits.maxLevel) {
+      throw new InvalidKeyError(`key hashes to level ${level}, above the limit of ${this.limits.maxLevel}`)
+    }
+    return level
+  }
+
+  /** Applies sorted ops, all at `level` or below, to a subtree at `level`. */
+  async #mutate(ref: Ref, level: number, ops: readonly PreparedOp[]): Promise<Ref> {
+    if (ops.length === 0) return ref
+    const node = ref === null ? EMPTY_NODE : await this.#resolve(ref, level)
+    const entries: MutableEntry[] = []
+    const children: Ref[] = []
+    const below: PreparedOp[] = []
+    let open = node.left
+    let e = 0
+    const emit = (entry: Entry): void => {
+      children.push(open)
+      entries.push({ ...entry })
+      open = entry.right
+    }
+    for (const op of ops) {
+      if (op.level < level) {
+        below.push(op)
+        continue
+      }
+      while (e < node.entries.length && compareBytes(node.entries[e].key, op.key) < 0) emit(node.entries[e++])
+      const found = e < node.entries.length && equalBytes(node.entries[e].key, op.key)
+      if (found) {
+        const existing = node.entries[e++]
+        if (op.entry !== undefined) {
+          emit({ key: existing.key, value: op.entry.value, meta: op.entry.meta, right: existing.right })
+        } else {
+          // Removing a key joins the subtrees on either side of it.
+          open = await this.#merge(open, existing.right, level - 1)
+        }
+      } else if (op.entry !== undefined) {
+        const [left, right] = await this.#split(open, op.key, level - 1)
+        open = left
+        emit({ key: op.key, value: op.entry.value, meta: op.entry.meta, right })
+      }
+    }
+    while (e < node.entries.length) emit(node.entries[e++])
+    children.push(open)
+
+    // Ops for lower levels go into the child between the entries around their key.
+    let start = 0
+    while (start < below.length) {
+      const gap = lowerBound(entries, below[start].key)
+      let end = start + 1
+      while (end < below.length && (gap === entries.length || compareBytes(below[end].key, entries[gap].key) < 0)) end++
+      children[gap] = await this.#mutate(children[gap], level - 1, below.slice(start, end))
+      start = end
+    }
+    for (let i = 0; i < entries.length; i++) entries[i].right = children[i + 1]
+    return nodeOrNull({ left: children[0], entries })
+  }
+
+  /** Splits a subtree at `level` around `key` (which it does not hold) into the keys below and above. */
+  async #split(ref: Ref, key: Uint8Array, level: number): Promise<[Ref, Ref]> {
+    if (ref === null) return [null, null]
+    const node = await this.#resolve(ref, level)
+    const i = lowerBound(node.entries, key)
+    const [below, above] = await this.#split(childBefore(node, i), key, level - 1)
+    const left: TreeNode =
+      i === 0
+        ? { left: below, entries: [] }
+        : { left: node.left, entries: [...node.entries.slice(0, i - 1), { ...node.entries[i - 1], right: below }] }
+    const right: TreeNode = { left: above, entries: node.entries.slice(i) }
+    return [nodeOrNull(left), nodeOrNull(right)]
+  }
+
+  /** Joins two subtrees at `level` where every key of `a` is below every key of `b`. */
+  async #merge(a: Ref, b: Ref, level: number): Promise<Ref> {
+    if (a === null) return b
+    if (b === null) return a
+    const A = await this.#resolve(a, level)
+    const B = await this.#resolve(b, level)
+    const n = A.entries.length
+    const middle = await this.#merge(childBefore(A, n), B.left, level - 1)
+    if (n === 0) return nodeOrNull({ left: middle, entries: B.entries })
+    return {
+      left: A.left,
+      entries: [...A.entries.slice(0, n - 1), { ...A.entries[n - 1], right: middle }, ...B.entries],
+    }
+  }
+
+  /** Encodes the unwritten nodes under `ref`, children first, into `out`; returns its CID. */
+  #persist(ref: CID | TreeNode, level: number, out: Block[]): CID {
+    if (isCid(ref)) return ref
+    const link = (child: Ref): CID | null => (child === null ? null : this.#persist(child, level - 1, out))
+    const node: TreeNode = {
+      left: link(ref.left),
+      entries: ref.entries.map((e) => (e.right === null || isCid(e.right) ? e : { ...e, right: link(e.right) })),
+    }
+    if (node.entries.length > this.limits.maxEntries) {
+      throw new NodeOverflowError(
+        `a node at level ${level} would hold ${node.entries.length} entries, the limit is ${this.limits.maxEntries}`,
+      )
+    }
+    const bytes = encodeNode(node)
+    if (bytes.length > MAX_BLOCK_BYTES) {
+      throw new NodeOverflowError(
+        `a node at level ${level} would be ${bytes.length} bytes, the limit is ${MAX_BLOCK_BYTES}`,
+      )
+    }
+    const cid = cidOf(bytes)
+    out.push({ cid, bytes })
+    this.#cache.set(cid.toString(), { node, level })
+    return cid
+  }
+
+  async #putBlocks(blocks: Block[]): Promise<void> {
+    if (blocks.length === 0) return
+    for await (const _ of this.#blockstore.putMany(blocks)) {
+      // drain: putMany writes lazily
+    }
+  }
+
+  // --- loading -------------------------------------------------------------------------------
+
+  async #find(root: CID, key: Uint8Array): Promise<Entry | undefined> {
+    let { ref, level } = await this.#root(root)
+    while (ref !== null) {
+      const node = await this.#resolve(ref, level)
+      const i = lowerBound(node.entries, key)
+      if (i < node.entries.length && equalBytes(node.entries[i].key, key)) return node.entries[i]
+      ref = childBefore(node, i)
+      level--
+    }
+    return undefined
+  }
+
+  async *#range(
+    ref: Ref,
+    level: number,
+    lower: Bound | null,
+    upper: Bound | null,
+    reverse: boolean,
+  ): AsyncGenerator<Entry> {
+    if (ref === null) return
+    const node = await this.#resolve(ref, level)
+    const { entries } = node
+    if (!reverse) {
+      let i = lower === null ? 0 : lower.inclusive ? lowerBound(entries, lower.key) : upperBound(entries, lower.key)
+      for (; ; i++) {
+        yield* this.#range(childBefore(node, i), level - 1, lower, upper, reverse)
+        if (i === entries.length || !below(entries[i].key, upper)) return
+        yield entries[i]
+      }
+    } else {
+      let i =
+        upper === null
+          ? entries.length
+          : upper.inclusive
+            ? upperBound(entries, upper.key)
+            : lowerBound(entries, upper.key)
+      for (; ; i--) {
+        yield* this.#range(childBefore(node, i), level - 1, lower, upper, reverse)
+        if (i === 0 || !above(entries[i - 1].key, lower)) return
+        yield entries[i - 1]
+      }
+    }
+  }
+
+  /** The root's node and level; the empty tree is level 0 with no node. */
+  async #root(root: CID): Promise<{ ref: Ref; level: number }> {
+    const cid = CID.asCID(root)
+    if (cid === null) throw new TypeError('root must be a CID')
+    if (cid.equals(this.emptyRoot)) return { ref: null, level: 0 }
+    const { node, level } = await this.#load(cid, undefined)
+    return { ref: node.entries.length === 0 ? null : cid, level }
+  }
+
+  #resolve(ref: CID | TreeNode, level: number): TreeNode | Promise<TreeNode> {
+    if (!isCid(ref)) return ref
+    const hit = this.#cache.get(ref.toString())
+    if (hit !== undefined && hit.level === level) return hit.node
+    return this.#load(ref, level).then((loaded) => loaded.node)
+  }
+
+  async #load(cid: CID, level: number | undefined): Promise<Loaded> {
+    const id = cid.toString()
+    let loaded = this.#cache.get(id)
+    if (loaded === undefined) {
+      try {
+        loaded = this.#checkNode(await this.#bytes(cid), level)
+      } catch (err) {
+        if (err instanceof InvalidBlockError) err.cid = cid
+        throw err
+      }
+      this.#cache.set(id, loaded)
+    } else if (level !== undefined && loaded.level !== level) {
+      const err = new WrongLevelError(`node ${cid} is at level ${loaded.level} but is linked at level ${level}`)
+      err.cid = cid
+      throw err
+    }
+    return loaded
+  }
+
+  /** Decodes a node and checks it against the level it is linked at (undefined for a root). */
+  #checkNode(bytes: Uint8Array, expected: number | undefined): Loaded {
+    const node = decodeNode(bytes, this.limits)
+    const { entries } = node
+    let level: number
+    if (entries.length === 0) {
+      if (node.left === null) {
+        if (expected !== undefined)
+          throw new MalformedNodeError('an empty subtree must be a null link, not an empty node')
+        return { node, level: 0 }
+      }
+      if (expected === undefined) throw new MalformedNodeError('a root with no entries must have no subtree')
+      level = expected
+    } else {
+      level = keyLevel(entries[0].key, this.limits.bitsPerLevel)
+      if (expected !== undefined && level !== expected) {
+        throw new WrongLevelError(`a key at level ${level} is in a node linked at level ${expected}`)
+      }
+      for (let i = 1; i < entries.length; i++) {
+        const other = keyLevel(entries[i].key, this.limits.bitsPerLevel)
+        if (other !== level) throw new WrongLevelError(`a node mixes keys of levels ${level} and ${other}`)
+      }
+    }
+    if (level > this.limits.maxLevel) {
+      throw new TreeTooDeepError(`tree has level ${level}, the limit is ${this.limits.maxLevel}`)
+    }
+    if (level === 0 && (node.left !== null || entries.some((e) => e.right !== null))) {
+      throw new WrongLevelError('a node at level 0 cannot have subtrees')
+    }
+    return { node, level }
+  }
+
+  readonly #getBlock = (cid: CID): Promise<Uint8Array> => this.#bytes(cid)
+
+  async #bytes(cid: CID): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = []
+    try {
+      for await (const chunk of this.#blockstore.get(cid)) chunks.push(chunk)
+    } catch (err) {
+      if ((err as Error).name === 'NotFoundError') throw new BlockNotFoundError(cid, { cause: err })
+      throw err
+    }
+    if (chunks.length === 1) return chunks[0]
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
+    let offset = 0
+    for (const chunk of chunks) {
+      out.set(chunk, offset)
+      offset += chunk.length
+    }
+    return out
+  }
+}
+
+function isCid(ref: CID | TreeNode): ref is CID {
+  return 'bytes' in ref
+}
+
+function nodeOrNull(node: TreeNode): TreeNode | null {
+  return node.entries.length === 0 && node.left === null ? null : node
+}
+
+/** Wraps a subtree in entry-less nodes until it stands at `to`, as it would under a higher root. */
+function lift(ref: Ref, from: number, to: number): Ref {
+  for (let l = from; l < to && ref !== null; l++) ref = { left: ref, entries: [] }
+  return ref
+}
+
+/** The subtree before entry i (the left subtree for i = 0, the last one for i = entries.length). */
+function childBefore(node: TreeNode, i: number): Ref {
+  return i === 0 ? node.left : node.entries[i - 1].right
+}
+
+/** The first index whose key is >= key. */
+function lowerBound(entries: readonly { key: Uint8Array }[], key: Uint8Array): number {
+  let lo = 0
+  let hi = entries.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (compareBytes(entries[mid].key, key) < 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** The first index whose key is > key. */
+function upperBound(entries: readonly { key: Uint8Array }[], key: Uint8Array): number {
+  let lo = 0
+  let hi = entries.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (compareBytes(entries[mid].key, key) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+function below(key: Uint8Array, upper: Bound | null): boolean {
+  if (upper === null) return true
+  const c = compareBytes(key, upper.key)
+  return c < 0 || (c === 0 && upper.inclusive)
+}
+
+function above(key: Uint8Array, lower: Bound | null): boolean {
+  if (lower === null) return true
+  const c = compareBytes(key, lower.key)
+  return c > 0 || (c === 0 && lower.inclusive)
+}
+
+function bounds(range: Range): { lower: Bound | null; upper: Bound | null } {
+  let lower: Bound | null = null
+  let upper: Bound | null = null
+  const tighterLower = (b: Bound): void => {
+    const c = lower === null ? 1 : compareBytes(b.key, lower.key)
+    if (c > 0 || (c === 0 && !b.inclusive)) lower = b
+  }
+  const tighterUpper = (b: Bound): void => {
+    const c = upper === null ? -1 : compareBytes(b.key, upper.key)
+    if (c < 0 || (c === 0 && !b.inclusive)) upper = b
+  }
+  if (range.gt !== undefined) tighterLower({ key: toKey(range.gt), inclusive: false })
+  if (range.gte !== undefined) tighterLower({ key: toKey(range.gte), inclusive: true })
+  if (range.lt !== undefined) tighterUpper({ key: toKey(range.lt), inclusive: false })
+  if (range.lte !== undefined) tighterUpper({ key: toKey(range.lte), inclusive: true })
+  if (range.prefix !== undefined) {
+    const prefix = toKey(range.prefix)
+    tighterLower({ key: prefix, inclusive: true })
+    const end = prefixEnd(prefix)
+    if (end !== null) tighterUpper({ key: end, inclusive: false })
+  }
+  return { lower, upper }
+}
+
+function storedEntry(entry: Entry): StoredEntry {
+  return {
+    key: entry.key,
+    stored: entry.value,
+    meta: entry.meta === null ? undefined : (dagCbor.decode(entry.meta) as Meta),
+  }
+}
+
+function sameEntry(a: Entry, b: Entry): boolean {
+  if (a.value.kind !== b.value.kind) return false
+  const sameValue =
+    a.value.kind === 'inline'
+      ? equalBytes(a.value.bytes, (b.value as typeof a.value).bytes)
+      : a.value.cid.equals((b.value as typeof a.value).cid)
+  if (!sameValue) return false
+  if (a.meta === null || b.meta === null) return a.meta === b.meta
+  return equalBytes(a.meta, b.meta)
+}
+
+/** A key as a string that is cheap to build and equal exactly when the bytes are. */
+function latin1(key: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i])
+  return s
+}

@@ -1,0 +1,205 @@
+// The node format, as in the AT Protocol MST: `{e: [{k, p, t, v}], l}` in DAG-CBOR, with keys
+// prefix-compressed against the previous key of the same node. Two optional entry fields extend
+// it: `m` (inline metadata) and, in place of `v`, `r` or `c` for values too large to inline.
+// A node without them is byte-for-byte an atproto MST node.
+import type { CID } from 'multiformats/cid'
+import { CborReader, CborWriter, cidLength, headerLength, MAJOR_ARRAY, MAJOR_MAP, MAJOR_UINT } from './cbor.ts'
+import {
+  BlockTooLargeError,
+  KeyTooLongError,
+  MalformedNodeError,
+  TooManyEntriesError,
+  UnsortedKeysError,
+} from './errors.ts'
+import { compareBytes } from './keys.ts'
+import { MAX_BLOCK_BYTES, MAX_KEY_BYTES, type TreeLimits } from './limits.ts'
+
+/**
+ * Where an entry's value lives. Which form a value takes depends only on the length of its
+ * DAG-CBOR encoding, so equal contents still give equal nodes.
+ */
+export type StoredValue =
+  /** `v`: the encoding itself, spliced into the node (at most 256 bytes). A value that is a CID is stored this way. */
+  | { readonly kind: 'inline'; readonly bytes: Uint8Array }
+  /** `r`: a link to one DAG-CBOR block holding the encoding (up to 1 MiB). */
+  | { readonly kind: 'block'; readonly cid: CID }
+  /** `c`: a link to a chunk index over fixed-size raw chunks (values over 1 MiB). */
+  | { readonly kind: 'chunked'; readonly cid: CID }
+
+/** A subtree: a stored node, a node built in memory and not yet written, or nothing. */
+export type Ref = CID | TreeNode | null
+
+export interface Entry {
+  readonly key: Uint8Array
+  readonly value: StoredValue
+  /** DAG-CBOR encoding of the entry's metadata, or null when it has none. */
+  readonly meta: Uint8Array | null
+  /** The subtree of keys between this entry and the next. */
+  readonly right: Ref
+}
+
+export interface TreeNode {
+  /** The subtree of keys before the first entry. */
+  readonly left: Ref
+  readonly entries: readonly Entry[]
+}
+
+export const EMPTY_NODE: TreeNode = Object.freeze({ left: null, entries: Object.freeze([]) })
+
+const C = 0x63 // c: chunk index link
+const E = 0x65 // e: entries
+const K = 0x6b // k: key suffix
+const L = 0x6c // l: left subtree
+const M = 0x6d // m: metadata
+const P = 0x70 // p: shared prefix length
+const R = 0x72 // r: value block link
+const T = 0x74 // t: right subtree
+const V = 0x76 // v: inline value
+
+function sharedPrefix(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  let i = 0
+  while (i < n && a[i] === b[i]) i++
+  return i
+}
+
+function linkOf(ref: Ref): CID | null {
+  if (ref === null || 'bytes' in ref) return ref
+  throw new TypeError('cannot encode a node whose subtrees are not written yet')
+}
+
+/** Encodes a node whose subtrees are all written (CIDs or null). */
+export function encodeNode(node: TreeNode): Uint8Array {
+  const { entries } = node
+  const left = linkOf(node.left)
+  const prefixes = new Array<number>(entries.length)
+  let size = 1 + 2 + headerLength(entries.length) + 2 + (left === null ? 1 : cidLength(left))
+  let prev: Uint8Array | null = null
+  for (let i = 0; i < entries.length; i++) {
+    const { key, value, meta, right } = entries[i]
+    const p = prev === null ? 0 : sharedPrefix(prev, key)
+    prefixes[i] = p
+    const suffix = key.length - p
+    size += 1 + 2 + headerLength(suffix) + suffix + 2 + headerLength(p) + 2
+    size += right === null ? 1 : cidLength(linkOf(right) as CID)
+    size += 2 + (value.kind === 'inline' ? value.bytes.length : cidLength(value.cid))
+    if (meta !== null) size += 2 + meta.length
+    prev = key
+  }
+
+  const w = new CborWriter(size)
+  w.header(MAJOR_MAP, 2)
+  w.key(E)
+  w.header(MAJOR_ARRAY, entries.length)
+  for (let i = 0; i < entries.length; i++) {
+    const { key, value, meta, right } = entries[i]
+    const p = prefixes[i]
+    w.header(MAJOR_MAP, meta === null ? 4 : 5)
+    // Field order is DAG-CBOR's canonical order: c < k < m < p < r < t < v.
+    if (value.kind === 'chunked') {
+      w.key(C)
+      w.cid(value.cid)
+    }
+    w.key(K)
+    w.byteString(p === 0 ? key : key.subarray(p))
+    if (meta !== null) {
+      w.key(M)
+      w.raw(meta)
+    }
+    w.key(P)
+    w.header(MAJOR_UINT, p)
+    if (value.kind === 'block') {
+      w.key(R)
+      w.cid(value.cid)
+    }
+    w.key(T)
+    w.nullableCid(right as CID | null)
+    if (value.kind === 'inline') {
+      w.key(V)
+      w.raw(value.bytes)
+    }
+  }
+  w.key(L)
+  w.nullableCid(left)
+  return w.bytes
+}
+
+const FIELD_ORDER: Record<number, number> = { [C]: 0, [K]: 1, [M]: 2, [P]: 3, [R]: 4, [T]: 5, [V]: 6 }
+
+/**
+ * Decodes and validates a node block: canonical DAG-CBOR, known fields only, keys strictly
+ * increasing with maximal prefix compression, and the block, key and entry-count limits.
+ * Levels are checked by the caller, which knows where in the tree the node sits.
+ * Inline values are validated here but decoded only when read.
+ */
+export function decodeNode(bytes: Uint8Array, limits: TreeLimits): TreeNode {
+  if (bytes.length > MAX_BLOCK_BYTES) {
+    throw new BlockTooLargeError(`node block is ${bytes.length} bytes, the limit is ${MAX_BLOCK_BYTES}`)
+  }
+  const r: CborReader = new CborReader(bytes)
+  if (r.header(MAJOR_MAP, 'node') !== 2) r.fail('a node is a map of exactly e and l')
+  if (r.key() !== E) r.fail('expected field e')
+  const count = r.header(MAJOR_ARRAY, 'entries')
+  if (count > limits.maxEntries) {
+    throw new TooManyEntriesError(`node has ${count} entries, the limit is ${limits.maxEntries}`)
+  }
+  const entries = new Array<Entry>(count)
+  let prev: Uint8Array | null = null
+  for (let i = 0; i < count; i++) {
+    const fields = r.header(MAJOR_MAP, 'entry')
+    if (fields !== 4 && fields !== 5) r.fail('an entry has k, p, t, one of v/r/c, and optionally m')
+    let last = -1
+    let suffix: Uint8Array | undefined
+    let prefix: number | undefined
+    let right: CID | null | undefined
+    let meta: Uint8Array | null = null
+    let value: StoredValue | undefined
+    for (let f = 0; f < fields; f++) {
+      const field = r.key()
+      const order = FIELD_ORDER[field]
+      if (order === undefined) r.fail(`unknown entry field ${String.fromCharCode(field)}`)
+      if (order <= last) r.fail('entry fields are not in canonical order')
+      last = order
+      if (field === K) suffix = r.byteString('key')
+      else if (field === P) prefix = r.header(MAJOR_UINT, 'prefix length')
+      else if (field === T) right = r.nullableCid('subtree link')
+      else if (field === M) meta = r.item()
+      else {
+        if (value !== undefined) r.fail('an entry has exactly one of v, r and c')
+        if (field === V) value = { kind: 'inline', bytes: r.item() }
+        else if (field === R) value = { kind: 'block', cid: r.cid('value link') }
+        else value = { kind: 'chunked', cid: r.cid('chunk index link') }
+      }
+    }
+    if (suffix === undefined || prefix === undefined || right === undefined || value === undefined) {
+      r.fail('an entry needs k, p, t and one of v/r/c')
+    }
+    const key = expandKey(prev, prefix, suffix)
+    entries[i] = { key, value, meta, right }
+    prev = key
+  }
+  if (r.key() !== L) r.fail('expected field l')
+  const left = r.nullableCid('left subtree link')
+  if (!r.done) r.fail('trailing bytes after node')
+  return { left, entries }
+}
+
+function expandKey(prev: Uint8Array | null, prefix: number, suffix: Uint8Array): Uint8Array {
+  if (prev === null) {
+    if (prefix !== 0) throw new MalformedNodeError('the first entry of a node must have prefix length 0')
+    if (suffix.length > MAX_KEY_BYTES)
+      throw new KeyTooLongError(`key is ${suffix.length} bytes, the limit is ${MAX_KEY_BYTES}`)
+    return suffix
+  }
+  if (prefix > prev.length) throw new MalformedNodeError(`prefix length ${prefix} exceeds the previous key`)
+  if (prefix < prev.length && suffix.length > 0 && suffix[0] === prev[prefix]) {
+    throw new MalformedNodeError('prefix length is not the longest shared prefix')
+  }
+  const length = prefix + suffix.length
+  if (length > MAX_KEY_BYTES) throw new KeyTooLongError(`key is ${length} bytes, the limit is ${MAX_KEY_BYTES}`)
+  const key = new Uint8Array(length)
+  key.set(prev.subarray(0, prefix))
+  key.set(suffix, prefix)
+  if (compareBytes(prev, key) >= 0) throw new UnsortedKeysError('keys are not in strictly increasing order')
+  return key
+}

@@ -1,0 +1,147 @@
+// Walks every block reachable from a root, wave by wave (one tree level per wave), so a caller
+// fetching from the network can keep many requests in flight. Values' own links are followed
+// into whatever blocks they point at (DAG-CBOR, DAG-JSON, DAG-PB or raw).
+import * as dagJson from '@ipld/dag-json'
+import * as dagPb from '@ipld/dag-pb'
+import { CID } from 'multiformats/cid'
+import { CborReader } from './cbor.ts'
+import { InvalidBlockError, MalformedValueError } from './errors.ts'
+import { DAG_CBOR, RAW, verifyBlock } from './hash.ts'
+import type { TreeNode } from './node.ts'
+import { type Block, decodeChunkIndex, type GetBlock } from './value.ts'
+
+export interface WalkOptions {
+  /** Blocks the caller already holds: neither returned nor descended into. */
+  has?: (cid: CID) => boolean | Promise<boolean>
+  /** Where blocks come from. Defaults to the tree's blockstore. */
+  getBlock?: GetBlock
+  /** Re-hash every block against its CID (for blocks from untrusted sources). @default false */
+  verify?: boolean
+  /** Blocks requested at once within a wave. @default 64 */
+  concurrency?: number
+}
+
+interface WalkInit extends WalkOptions {
+  getBlock: GetBlock
+  checkNode: (bytes: Uint8Array, level: number | undefined) => { node: TreeNode; level: number }
+}
+
+/** What a reachable block is, which decides how it is decoded and which links it has. */
+type Item =
+  | { readonly cid: CID; readonly kind: 'node'; readonly level: number | undefined }
+  | { readonly cid: CID; readonly kind: 'value' | 'index' | 'chunk' | 'linked' }
+
+const IDENTITY = 0x00
+
+export async function* walkBlocks(root: CID, init: WalkInit): AsyncGenerator<Block> {
+  const { has, getBlock, verify = false, concurrency = 64, checkNode } = init
+  const seen = new Set<string>()
+  let wave: Item[] = [{ cid: root, kind: 'node', level: undefined }]
+  while (wave.length > 0) {
+    const wanted: Item[] = []
+    for (const item of wave) {
+      // Identity CIDs carry their bytes inline: nothing to fetch or keep.
+      if (item.cid.multihash.code === IDENTITY) continue
+      const id = item.cid.toString()
+      if (seen.has(id)) continue
+      seen.add(id)
+      if (has !== undefined && (await has(item.cid))) continue
+      wanted.push(item)
+    }
+    const next: Item[] = []
+    for (let start = 0; start < wanted.length; start += concurrency) {
+      const batch = wanted.slice(start, start + concurrency)
+      const fetched = await Promise.all(batch.map((item) => getBlock(item.cid)))
+      for (let i = 0; i < batch.length; i++) {
+        const item = batch[i]
+        const bytes = fetched[i]
+        if (verify) verifyBlock(item.cid, bytes)
+        try {
+          collectLinks(item, bytes, checkNode, next)
+        } catch (err) {
+          if (err instanceof InvalidBlockError) err.cid ??= item.cid
+          throw err
+        }
+        yield { cid: item.cid, bytes }
+      }
+    }
+    wave = next
+  }
+}
+
+function collectLinks(item: Item, bytes: Uint8Array, checkNode: WalkInit['checkNode'], out: Item[]): void {
+  switch (item.kind) {
+    case 'node': {
+      const { node, level } = checkNode(bytes, item.level)
+      const childLevel = level - 1
+      if (node.left !== null) out.push({ cid: node.left as CID, kind: 'node', level: childLevel })
+      for (const entry of node.entries) {
+        if (entry.right !== null) out.push({ cid: entry.right as CID, kind: 'node', level: childLevel })
+        if (entry.value.kind === 'inline') pushLinked(cborLinks(entry.value.bytes), out)
+        else out.push({ cid: entry.value.cid, kind: entry.value.kind === 'block' ? 'value' : 'index' })
+        if (entry.meta !== null) pushLinked(cborLinks(entry.meta), out)
+      }
+      return
+    }
+    case 'index':
+      for (const chunk of decodeChunkIndex(item.cid, bytes).chunks) out.push({ cid: chunk, kind: 'chunk' })
+      return
+    case 'chunk':
+      return
+    default:
+      pushLinked(blockLinks(item.cid, bytes), out)
+  }
+}
+
+function pushLinked(links: CID[], out: Item[]): void {
+  for (const cid of links) out.push({ cid, kind: 'linked' })
+}
+
+function cborLinks(bytes: Uint8Array): CID[] {
+  const links: CID[] = []
+  const reader: CborReader = new CborReader(bytes)
+  reader.item(links)
+  if (!reader.done) reader.fail('trailing bytes after value')
+  return links
+}
+
+const DAG_PB = 0x70
+const DAG_JSON = 0x0129
+
+/** The links held by a block of a codec a value may link to. Unknown codecs are refused, never skipped silently. */
+export function blockLinks(cid: CID, bytes: Uint8Array): CID[] {
+  try {
+    switch (cid.code) {
+      case RAW:
+        return []
+      case DAG_CBOR:
+        return cborLinks(bytes)
+      case DAG_PB:
+        return dagPb.decode(bytes).Links.map((link) => link.Hash)
+      case DAG_JSON: {
+        const links: CID[] = []
+        collectCids(dagJson.decode(bytes), links)
+        return links
+      }
+    }
+  } catch (err) {
+    const error = new MalformedValueError(`linked block is not valid for its codec: ${(err as Error).message}`, {
+      cause: err,
+    })
+    error.cid = cid
+    throw error
+  }
+  const error = new MalformedValueError(`cannot follow links in codec 0x${cid.code.toString(16)}`)
+  error.cid = cid
+  throw error
+}
+
+function collectCids(value: unknown, out: CID[]): void {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return
+  const cid = CID.asCID(value)
+  if (cid !== null) {
+    out.push(cid)
+    return
+  }
+  for (const child of Array.isArray(value) ? value : Object.values(value)) collectCids(child, out)
+}

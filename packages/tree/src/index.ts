@@ -27,8 +27,10 @@
  * ```
  */
 
+export { decodeValidated, encodeValue } from './dag-cbor.ts'
 export * from './errors.ts'
 export { cidOf, keyLevel, verifyBlock } from './hash.ts'
+export { assertIpldValue } from './ipld.ts'
 export { compareBytes, type KeyInput, toKey } from './keys.ts'
 export {
   CHUNK_BYTES,
@@ -52,5 +54,5 @@ export {
   type ValueEntry,
 } from './mst.ts'
 export type { StoredValue } from './node.ts'
-export { assertIpldValue, type Block, type GetBlock, prepareByteStream, prepareValue } from './value.ts'
+export { type Block, type GetBlock, prepareByteStream, prepareValue } from './value.ts'
 export { blockLinks, type WalkOptions } from './walk.ts'

@@ -23,9 +23,20 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
+/** UTF-8 bytes of a string, without TextEncoder's per-call cost for the common all-ASCII key. */
+function utf8(s: string): Uint8Array {
+  const out = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0x80) return encoder.encode(s)
+    out[i] = c
+  }
+  return out
+}
+
 /** Converts a caller's key to bytes and enforces the key length limit. */
 export function toKey(key: KeyInput): Uint8Array {
-  const bytes = typeof key === 'string' ? encoder.encode(key) : key
+  const bytes = typeof key === 'string' ? utf8(key) : key
   if (!(bytes instanceof Uint8Array)) throw new InvalidKeyError('a key must be a string or a Uint8Array')
   if (bytes.length > MAX_KEY_BYTES) {
     throw new InvalidKeyError(`key is ${bytes.length} bytes, the limit is ${MAX_KEY_BYTES}`)

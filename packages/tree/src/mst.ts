@@ -1,7 +1,7 @@
-import * as dagCbor from '@ipld/dag-cbor'
 import type { Blockstore } from 'interface-blockstore'
-import { LRUCache } from 'lru-cache'
 import { CID } from 'multiformats/cid'
+import { CidCache } from './cache.ts'
+import { decodeValidated } from './dag-cbor.ts'
 import {
   BlockNotFoundError,
   InvalidBlockError,
@@ -12,7 +12,7 @@ import {
   UnsortedInputError,
   WrongLevelError,
 } from './errors.ts'
-import { cidOf, keyLevel } from './hash.ts'
+import { cidOf, hasherReady, keyLevel } from './hash.ts'
 import { compareBytes, equalBytes, type KeyInput, prefixEnd, toKey } from './keys.ts'
 import { MAX_BLOCK_BYTES, type TreeLimits, treeLimits } from './limits.ts'
 import { decodeNode, EMPTY_NODE, type Entry, encodeNode, type Ref, type StoredValue, type TreeNode } from './node.ts'
@@ -100,6 +100,24 @@ interface Loaded {
   readonly level: number
 }
 
+/** A root as the walk from it starts: its subtree and level. */
+interface Top {
+  readonly ref: Ref
+  readonly level: number
+}
+
+const EMPTY_TOP: Top = { ref: null, level: 0 }
+
+function topOf(cid: CID, { node, level }: Loaded): Top {
+  // A node cached as an entry-less inner node is not a valid root.
+  if (node.entries.length === 0 && node.left !== null) {
+    const err = new MalformedNodeError('a root with no entries must have no subtree')
+    err.cid = cid
+    throw err
+  }
+  return { ref: node.entries.length === 0 ? null : cid, level }
+}
+
 interface Bound {
   readonly key: Uint8Array
   readonly inclusive: boolean
@@ -124,38 +142,50 @@ export class MerkleSearchTree {
   /** The root of the tree with no entries. */
   readonly emptyRoot: CID
   readonly #blockstore: Blockstore
-  readonly #cache: LRUCache<string, Loaded>
+  readonly #cache: CidCache<Loaded>
   readonly #emptyBytes: Uint8Array
 
   constructor(blockstore: Blockstore, init: TreeInit = {}) {
     this.limits = treeLimits(init.bitsPerLevel, init.maxLevel)
     this.#blockstore = blockstore
-    this.#cache = new LRUCache({ max: init.cacheSize ?? 10_000 })
-    this.#emptyBytes = encodeNode(EMPTY_NODE)
+    this.#cache = new CidCache(init.cacheSize ?? 10_000)
+    this.#emptyBytes = encodeNode(EMPTY_NODE).bytes
     this.emptyRoot = cidOf(this.#emptyBytes)
   }
 
   // --- reads ---------------------------------------------------------------------------------
 
   /** The value at `key`, or undefined. Values stored out of line are read from their blocks. */
-  async get(root: CID, key: KeyInput): Promise<unknown> {
-    const entry = await this.#find(root, toKey(key))
-    return entry === undefined ? undefined : this.readValue(entry.value)
+  get(root: CID, key: KeyInput): Promise<unknown> {
+    return this.#lookup(root, key, (entry) => (entry === undefined ? undefined : this.readValue(entry.value)))
   }
 
-  async has(root: CID, key: KeyInput): Promise<boolean> {
-    return (await this.#find(root, toKey(key))) !== undefined
+  has(root: CID, key: KeyInput): Promise<boolean> {
+    return this.#lookup(root, key, (entry) => entry !== undefined)
   }
 
   /** The entry at `key` without reading its value (metadata and where the value lives). */
-  async getEntry(root: CID, key: KeyInput): Promise<StoredEntry | undefined> {
-    const entry = await this.#find(root, toKey(key))
-    return entry === undefined ? undefined : storedEntry(entry)
+  getEntry(root: CID, key: KeyInput): Promise<StoredEntry | undefined> {
+    return this.#lookup(root, key, (entry) => (entry === undefined ? undefined : storedEntry(entry)))
+  }
+
+  /** Finds `key` and maps the entry, synchronously while every node on the way is cached. */
+  #lookup<T>(root: CID, key: KeyInput, map: (entry: Entry | undefined) => T | Promise<T>): Promise<T> {
+    try {
+      const k = toKey(key)
+      let top = this.#root(root)
+      if (top instanceof Promise) return top.then((t) => this.#findFrom(t.ref, t.level, k)).then(map)
+      top = top as Top
+      const entry = this.#findFrom(top.ref, top.level, k)
+      return entry instanceof Promise ? entry.then(map) : Promise.resolve(map(entry))
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   /** Reads a stored value. */
   readValue(stored: StoredValue): Promise<unknown> {
-    return stored.kind === 'inline' ? Promise.resolve(dagCbor.decode(stored.bytes)) : readValue(stored, this.#getBlock)
+    return stored.kind === 'inline' ? Promise.resolve(decodeValidated(stored.bytes)) : readValue(stored, this.#getBlock)
   }
 
   /** Streams a byte-string value without holding a chunked value in memory. */
@@ -239,7 +269,8 @@ export class MerkleSearchTree {
     const a = await this.#root(from)
     const b = await this.#root(to)
     const level = Math.max(a.level, b.level)
-    yield* this.#diff(lift(a.ref, a.level, level), lift(b.ref, b.level, level), level, null, null)
+    const [x, y] = [lift(a.ref, a.level, level), lift(b.ref, b.level, level)]
+    if (!sameRef(x, y)) yield* this.#diff(x, y, level, null, null)
   }
 
   async *#diff(
@@ -249,9 +280,10 @@ export class MerkleSearchTree {
     lo: Uint8Array | null,
     hi: Uint8Array | null,
   ): AsyncGenerator<StoredChange> {
-    if (a === b || (a !== null && b !== null && isCid(a) && isCid(b) && a.equals(b))) return
-    const A = a === null ? EMPTY_NODE : await this.#resolve(a, level)
-    const B = b === null ? EMPTY_NODE : await this.#resolve(b, level)
+    let A = a === null ? EMPTY_NODE : this.#resolve(a, level)
+    if (A instanceof Promise) A = await A
+    let B = b === null ? EMPTY_NODE : this.#resolve(b, level)
+    if (B instanceof Promise) B = await B
     // Only the entries strictly inside (lo, hi) belong to this piece; the children around them are cut to it.
     let i = lo === null ? 0 : upperBound(A.entries, lo)
     let j = lo === null ? 0 : upperBound(B.entries, lo)
@@ -261,7 +293,10 @@ export class MerkleSearchTree {
     while (i < iEnd || j < jEnd) {
       const order = i === iEnd ? 1 : j === jEnd ? -1 : compareBytes(A.entries[i].key, B.entries[j].key)
       const key = order <= 0 ? A.entries[i].key : B.entries[j].key
-      yield* this.#diff(childBefore(A, i), childBefore(B, j), level - 1, from, key)
+      // Most neighbouring subtrees are shared: compare links before starting a generator for them.
+      const a1 = childBefore(A, i)
+      const b1 = childBefore(B, j)
+      if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, key)
       if (order === 0) {
         if (!sameEntry(A.entries[i], B.entries[j])) {
           yield { key, before: storedEntry(A.entries[i]), after: storedEntry(B.entries[j]) }
@@ -277,7 +312,9 @@ export class MerkleSearchTree {
       }
       from = key
     }
-    yield* this.#diff(childBefore(A, i), childBefore(B, j), level - 1, from, hi)
+    const a1 = childBefore(A, i)
+    const b1 = childBefore(B, j)
+    if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, hi)
   }
 
   // --- writes --------------------------------------------------------------------------------
@@ -296,6 +333,7 @@ export class MerkleSearchTree {
    * returned is only reachable once all its blocks are in the blockstore.
    */
   async batch(root: CID, ops: Iterable<Op>): Promise<CID> {
+    await hasherReady
     const valueBlocks: Block[] = []
     const prepared = this.#prepareOps(ops, valueBlocks)
     if (prepared.length === 0) return root
@@ -322,6 +360,7 @@ export class MerkleSearchTree {
    * node once as soon as it is complete. Returns the same root as any sequence of puts would.
    */
   async build(source: Iterable<EntryInput> | AsyncIterable<EntryInput>): Promise<CID> {
+    await hasherReady
     const open: { left: CID | null; entries: MutableEntry[] }[] = []
     const blocks: Block[] = []
     let prev: Uint8Array | null = null
@@ -409,14 +448,17 @@ export class MerkleSearchTree {
   async #mutate(ref: Ref, level: number, ops: readonly PreparedOp[]): Promise<Ref> {
     if (ops.length === 0) return ref
     const node = ref === null ? EMPTY_NODE : await this.#resolve(ref, level)
-    const entries: MutableEntry[] = []
+    // Unchanged entries are shared with the old node; only entries whose value or subtree changes are new objects.
+    const entries: Entry[] = []
+    const from: number[] = []
     const children: Ref[] = []
     const below: PreparedOp[] = []
     let open = node.left
     let e = 0
-    const emit = (entry: Entry): void => {
+    const emit = (entry: Entry, index = -1): void => {
       children.push(open)
-      entries.push({ ...entry })
+      entries.push(entry)
+      from.push(index)
       open = entry.right
     }
     for (const op of ops) {
@@ -424,7 +466,7 @@ export class MerkleSearchTree {
         below.push(op)
         continue
       }
-      while (e < node.entries.length && compareBytes(node.entries[e].key, op.key) < 0) emit(node.entries[e++])
+      while (e < node.entries.length && compareBytes(node.entries[e].key, op.key) < 0) emit(node.entries[e], e++)
       const found = e < node.entries.length && equalBytes(node.entries[e].key, op.key)
       if (found) {
         const existing = node.entries[e++]
@@ -440,7 +482,7 @@ export class MerkleSearchTree {
         emit({ key: op.key, value: op.entry.value, meta: op.entry.meta, right })
       }
     }
-    while (e < node.entries.length) emit(node.entries[e++])
+    while (e < node.entries.length) emit(node.entries[e], e++)
     children.push(open)
 
     // Ops for lower levels go into the child between the entries around their key.
@@ -452,8 +494,13 @@ export class MerkleSearchTree {
       children[gap] = await this.#mutate(children[gap], level - 1, below.slice(start, end))
       start = end
     }
-    for (let i = 0; i < entries.length; i++) entries[i].right = children[i + 1]
-    return nodeOrNull({ left: children[0], entries })
+    for (let i = 0; i < entries.length; i++) {
+      if (entries[i].right !== children[i + 1]) entries[i] = { ...entries[i], right: children[i + 1] }
+    }
+    if (entries.length === 0 && children[0] === null) return null
+    // Remember the node this one was made from, so encoding can copy the entries they share.
+    const base = node.encoding === undefined ? undefined : { node, from: Int32Array.from(from) }
+    return { left: children[0], entries, base }
   }
 
   /** Splits a subtree at `level` around `key` (which it does not hold) into the keys below and above. */
@@ -498,7 +545,8 @@ export class MerkleSearchTree {
         `a node at level ${level} would hold ${node.entries.length} entries, the limit is ${this.limits.maxEntries}`,
       )
     }
-    const bytes = encodeNode(node)
+    const encoding = encodeNode(ref.base === undefined ? node : { ...node, base: ref.base })
+    const { bytes } = encoding
     if (bytes.length > MAX_BLOCK_BYTES) {
       throw new NodeOverflowError(
         `a node at level ${level} would be ${bytes.length} bytes, the limit is ${MAX_BLOCK_BYTES}`,
@@ -506,23 +554,35 @@ export class MerkleSearchTree {
     }
     const cid = cidOf(bytes)
     out.push({ cid, bytes })
-    this.#cache.set(cid.toString(), { node, level })
+    this.#cache.set(cid, { node: { left: node.left, entries: node.entries, encoding }, level })
     return cid
   }
 
+  /** Writes blocks concurrently; a synchronous blockstore (memory) costs no awaits. */
   async #putBlocks(blocks: Block[]): Promise<void> {
-    if (blocks.length === 0) return
-    for await (const _ of this.#blockstore.putMany(blocks)) {
-      // drain: putMany writes lazily
+    const pending: Promise<unknown>[] = []
+    for (const { cid, bytes } of blocks) {
+      const done = this.#blockstore.put(cid, bytes)
+      if (done instanceof Promise) pending.push(done)
     }
+    if (pending.length > 0) await Promise.all(pending)
   }
 
   // --- loading -------------------------------------------------------------------------------
 
-  async #find(root: CID, key: Uint8Array): Promise<Entry | undefined> {
-    let { ref, level } = await this.#root(root)
+  /** Descends from a subtree to `key`; goes asynchronous only at a node that is not cached. */
+  #findFrom(ref: Ref, level: number, key: Uint8Array): Entry | undefined | Promise<Entry | undefined> {
     while (ref !== null) {
-      const node = await this.#resolve(ref, level)
+      const node = this.#resolve(ref, level)
+      if (node instanceof Promise) {
+        const at = level
+        return node.then((loaded) => {
+          const i = lowerBound(loaded.entries, key)
+          return i < loaded.entries.length && equalBytes(loaded.entries[i].key, key)
+            ? loaded.entries[i]
+            : this.#findFrom(childBefore(loaded, i), at - 1, key)
+        })
+      }
       const i = lowerBound(node.entries, key)
       if (i < node.entries.length && equalBytes(node.entries[i].key, key)) return node.entries[i]
       ref = childBefore(node, i)
@@ -564,24 +624,24 @@ export class MerkleSearchTree {
   }
 
   /** The root's node and level; the empty tree is level 0 with no node. */
-  async #root(root: CID): Promise<{ ref: Ref; level: number }> {
+  #root(root: CID): Top | Promise<Top> {
     const cid = CID.asCID(root)
     if (cid === null) throw new TypeError('root must be a CID')
-    if (cid.equals(this.emptyRoot)) return { ref: null, level: 0 }
-    const { node, level } = await this.#load(cid, undefined)
-    return { ref: node.entries.length === 0 ? null : cid, level }
+    if (cid.equals(this.emptyRoot)) return EMPTY_TOP
+    const hit = this.#cache.get(cid)
+    if (hit !== undefined) return topOf(cid, hit)
+    return this.#load(cid, undefined).then((loaded) => topOf(cid, loaded))
   }
 
   #resolve(ref: CID | TreeNode, level: number): TreeNode | Promise<TreeNode> {
     if (!isCid(ref)) return ref
-    const hit = this.#cache.get(ref.toString())
+    const hit = this.#cache.get(ref)
     if (hit !== undefined && hit.level === level) return hit.node
     return this.#load(ref, level).then((loaded) => loaded.node)
   }
 
   async #load(cid: CID, level: number | undefined): Promise<Loaded> {
-    const id = cid.toString()
-    let loaded = this.#cache.get(id)
+    let loaded = this.#cache.get(cid)
     if (loaded === undefined) {
       try {
         loaded = this.#checkNode(await this.#bytes(cid), level)
@@ -589,7 +649,7 @@ export class MerkleSearchTree {
         if (err instanceof InvalidBlockError) err.cid = cid
         throw err
       }
-      this.#cache.set(id, loaded)
+      this.#cache.set(cid, loaded)
     } else if (level !== undefined && loaded.level !== level) {
       const err = new WrongLevelError(`node ${cid} is at level ${loaded.level} but is linked at level ${level}`)
       err.cid = cid
@@ -653,6 +713,10 @@ export class MerkleSearchTree {
 
 function isCid(ref: CID | TreeNode): ref is CID {
   return 'bytes' in ref
+}
+
+function sameRef(a: Ref, b: Ref): boolean {
+  return a === b || (a !== null && b !== null && isCid(a) && isCid(b) && a.equals(b))
 }
 
 function nodeOrNull(node: TreeNode): TreeNode | null {
@@ -734,11 +798,12 @@ function storedEntry(entry: Entry): StoredEntry {
   return {
     key: entry.key,
     stored: entry.value,
-    meta: entry.meta === null ? undefined : (dagCbor.decode(entry.meta) as Meta),
+    meta: entry.meta === null ? undefined : (decodeValidated(entry.meta) as Meta),
   }
 }
 
 function sameEntry(a: Entry, b: Entry): boolean {
+  if (a === b) return true
   if (a.value.kind !== b.value.kind) return false
   const sameValue =
     a.value.kind === 'inline'

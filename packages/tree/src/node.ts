@@ -42,6 +42,22 @@ export interface TreeNode {
   /** The subtree of keys before the first entry. */
   readonly left: Ref
   readonly entries: readonly Entry[]
+  /** For a stored node: its block, so a node made from it can copy its unchanged entries' bytes. */
+  readonly encoding?: NodeEncoding
+  /** For a node made from a stored one: that node, and which of its entries each entry is. */
+  readonly base?: NodeBase
+}
+
+/** A node's block and where each entry's bytes start in it (`offsets[n]` is where the entries end). */
+export interface NodeEncoding {
+  readonly bytes: Uint8Array
+  readonly offsets: Uint32Array
+}
+
+export interface NodeBase {
+  readonly node: TreeNode
+  /** For each entry, its index in the base node, or -1 for an entry that is new or changed. */
+  readonly from: Int32Array
 }
 
 export const EMPTY_NODE: TreeNode = Object.freeze({ left: null, entries: Object.freeze([]) })
@@ -68,60 +84,101 @@ function linkOf(ref: Ref): CID | null {
   throw new TypeError('cannot encode a node whose subtrees are not written yet')
 }
 
-/** Encodes a node whose subtrees are all written (CIDs or null). */
-export function encodeNode(node: TreeNode): Uint8Array {
+/**
+ * Encodes a node whose subtrees are all written (CIDs or null). Entries unchanged from a base
+ * node, after the same key as there, have the same bytes: runs of them are copied from the base
+ * node's block rather than encoded again.
+ */
+export function encodeNode(node: TreeNode): NodeEncoding {
   const { entries } = node
   const left = linkOf(node.left)
-  const prefixes = new Array<number>(entries.length)
-  let size = 1 + 2 + headerLength(entries.length) + 2 + (left === null ? 1 : cidLength(left))
-  let prev: Uint8Array | null = null
-  for (let i = 0; i < entries.length; i++) {
+  const n = entries.length
+  const source = reusableSource(node)
+  // Per entry: the prefix length to encode it with, or -1 where its bytes are copied from the base.
+  const prefixes = new Int32Array(n)
+  let size = 1 + 2 + headerLength(n) + 2 + (left === null ? 1 : cidLength(left))
+  for (let i = 0; i < n; i++) {
+    const from = source === null ? -1 : source.from[i]
+    // The same entry, after the same key (or first in both): its bytes are unchanged.
+    if (
+      from >= 0 &&
+      source!.node.entries[from] === entries[i] &&
+      (i === 0 ? from === 0 : from > 0 && source!.node.entries[from - 1].key === entries[i - 1].key)
+    ) {
+      const { offsets } = source!.node.encoding!
+      prefixes[i] = -1
+      size += offsets[from + 1] - offsets[from]
+      continue
+    }
     const { key, value, meta, right } = entries[i]
-    const p = prev === null ? 0 : sharedPrefix(prev, key)
+    const p = i === 0 ? 0 : sharedPrefix(entries[i - 1].key, key)
     prefixes[i] = p
     const suffix = key.length - p
     size += 1 + 2 + headerLength(suffix) + suffix + 2 + headerLength(p) + 2
     size += right === null ? 1 : cidLength(linkOf(right) as CID)
     size += 2 + (value.kind === 'inline' ? value.bytes.length : cidLength(value.cid))
     if (meta !== null) size += 2 + meta.length
-    prev = key
   }
 
   const w = new CborWriter(size)
+  const offsets = new Uint32Array(n + 1)
   w.header(MAJOR_MAP, 2)
   w.key(E)
-  w.header(MAJOR_ARRAY, entries.length)
-  for (let i = 0; i < entries.length; i++) {
-    const { key, value, meta, right } = entries[i]
-    const p = prefixes[i]
-    w.header(MAJOR_MAP, meta === null ? 4 : 5)
-    // Field order is DAG-CBOR's canonical order: c < k < m < p < r < t < v.
-    if (value.kind === 'chunked') {
-      w.key(C)
-      w.cid(value.cid)
+  w.header(MAJOR_ARRAY, n)
+  for (let i = 0; i < n; i++) {
+    offsets[i] = w.pos
+    if (prefixes[i] < 0) {
+      // Copy this entry and every following copied entry that sits next to it in the base block.
+      const base = source!.node.encoding!
+      const first = source!.from[i]
+      let last = first
+      while (i + 1 < n && prefixes[i + 1] < 0 && source!.from[i + 1] === last + 1) {
+        last++
+        i++
+        offsets[i] = w.pos + base.offsets[last] - base.offsets[first]
+      }
+      w.raw(base.bytes.subarray(base.offsets[first], base.offsets[last + 1]))
+      continue
     }
-    w.key(K)
-    w.byteString(p === 0 ? key : key.subarray(p))
-    if (meta !== null) {
-      w.key(M)
-      w.raw(meta)
-    }
-    w.key(P)
-    w.header(MAJOR_UINT, p)
-    if (value.kind === 'block') {
-      w.key(R)
-      w.cid(value.cid)
-    }
-    w.key(T)
-    w.nullableCid(right as CID | null)
-    if (value.kind === 'inline') {
-      w.key(V)
-      w.raw(value.bytes)
-    }
+    writeEntry(w, entries[i], prefixes[i])
   }
+  offsets[n] = w.pos
   w.key(L)
   w.nullableCid(left)
-  return w.bytes
+  return { bytes: w.bytes, offsets }
+}
+
+function reusableSource(node: TreeNode): NodeBase | null {
+  const base = node.base
+  return base !== undefined && base.node.encoding !== undefined ? base : null
+}
+
+function writeEntry(w: CborWriter, entry: Entry, p: number): void {
+  const { key, value, meta, right } = entry
+  w.header(MAJOR_MAP, meta === null ? 4 : 5)
+  // Field order is DAG-CBOR's canonical order: c < k < m < p < r < t < v.
+  if (value.kind === 'chunked') {
+    w.key(C)
+    w.cid(value.cid)
+  }
+  w.key(K)
+  w.byteString(p === 0 ? key : key.subarray(p))
+  if (meta !== null) {
+    w.key(M)
+    w.raw(meta)
+  }
+  w.key(P)
+  w.header(MAJOR_UINT, p)
+  if (value.kind === 'block') {
+    w.key(R)
+    w.cid(value.cid)
+  }
+  w.key(T)
+  w.nullableCid(right as CID | null)
+  if (value.kind === 'inline') {
+    w.key(V)
+    w.raw(value.bytes)
+  }
 }
 
 const FIELD_ORDER: Record<number, number> = { [C]: 0, [K]: 1, [M]: 2, [P]: 3, [R]: 4, [T]: 5, [V]: 6 }
@@ -144,8 +201,10 @@ export function decodeNode(bytes: Uint8Array, limits: TreeLimits): TreeNode {
     throw new TooManyEntriesError(`node has ${count} entries, the limit is ${limits.maxEntries}`)
   }
   const entries = new Array<Entry>(count)
+  const offsets = new Uint32Array(count + 1)
   let prev: Uint8Array | null = null
   for (let i = 0; i < count; i++) {
+    offsets[i] = r.pos
     const fields = r.header(MAJOR_MAP, 'entry')
     if (fields !== 4 && fields !== 5) r.fail('an entry has k, p, t, one of v/r/c, and optionally m')
     let last = -1
@@ -178,10 +237,11 @@ export function decodeNode(bytes: Uint8Array, limits: TreeLimits): TreeNode {
     entries[i] = { key, value, meta, right }
     prev = key
   }
+  offsets[count] = r.pos
   if (r.key() !== L) r.fail('expected field l')
   const left = r.nullableCid('left subtree link')
   if (!r.done) r.fail('trailing bytes after node')
-  return { left, entries }
+  return { left, entries, encoding: { bytes, offsets } }
 }
 
 function expandKey(prev: Uint8Array | null, prefix: number, suffix: Uint8Array): Uint8Array {

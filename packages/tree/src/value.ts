@@ -2,8 +2,10 @@
 // inline, as one block, or as fixed-size raw chunks under an index, by encoded length alone.
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
+import { decodeValidated, encodeValue } from './dag-cbor.ts'
 import { InvalidValueError, MalformedValueError } from './errors.ts'
 import { cidOf, RAW } from './hash.ts'
+import { assertIpldValue } from './ipld.ts'
 import { CHUNK_BYTES, MAX_BLOCK_BYTES, MAX_INLINE_VALUE_BYTES, MAX_META_BYTES } from './limits.ts'
 import type { StoredValue } from './node.ts'
 
@@ -32,55 +34,6 @@ interface ChunkIndex {
 /** Biggest value: as many chunks as a 1 MiB index can list (about 6.4 GiB). */
 const MAX_CHUNKS = Math.floor((MAX_BLOCK_BYTES - 32) / 41)
 
-/**
- * Throws InvalidValueError, naming the path, if `value` is not in the IPLD data model as
- * JavaScript represents it: plain objects, arrays, strings, finite numbers, integers as
- * bigints, booleans, null, Uint8Array and CID. Class instances, other typed arrays, Maps, Dates,
- * undefined and functions are refused rather than silently encoded as something else.
- */
-export function assertIpldValue(value: unknown, path = 'value'): void {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-    case 'bigint':
-      return
-    case 'number':
-      if (!Number.isFinite(value)) throw new InvalidValueError(`${path} is ${value}, which IPLD cannot represent`)
-      return
-    case 'object': {
-      if (value === null || value instanceof Uint8Array) return
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) assertIpldValue(value[i], `${path}[${i}]`)
-        return
-      }
-      if (CID.asCID(value) !== null) return
-      const proto = Object.getPrototypeOf(value)
-      if (proto !== Object.prototype && proto !== null) {
-        const name = (value as object).constructor?.name ?? 'an object with a custom prototype'
-        throw new InvalidValueError(
-          `${path} is a ${name}; only plain objects, arrays, strings, numbers, booleans, null, bytes and CIDs can be stored`,
-        )
-      }
-      for (const key of Object.keys(value)) assertIpldValue((value as Record<string, unknown>)[key], `${path}.${key}`)
-      return
-    }
-    default:
-      throw new InvalidValueError(
-        `${path} is ${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}, which IPLD cannot represent`,
-      )
-  }
-}
-
-/** Encodes a value with DAG-CBOR, refusing anything outside the IPLD data model. */
-export function encodeValue(value: unknown): Uint8Array {
-  assertIpldValue(value)
-  try {
-    return dagCbor.encode(value)
-  } catch (err) {
-    throw new InvalidValueError(`value cannot be encoded as DAG-CBOR: ${(err as Error).message}`, { cause: err })
-  }
-}
-
 /** Encodes metadata: a plain object whose encoding fits in MAX_META_BYTES, or nothing. */
 export function encodeMeta(meta: Record<string, unknown> | null | undefined): Uint8Array | null {
   if (meta === null || meta === undefined) return null
@@ -88,7 +41,7 @@ export function encodeMeta(meta: Record<string, unknown> | null | undefined): Ui
     throw new InvalidValueError('metadata must be a plain object')
   }
   assertIpldValue(meta, 'meta')
-  const bytes = dagCbor.encode(meta)
+  const bytes = encodeValue(meta)
   if (bytes.length > MAX_META_BYTES) {
     throw new InvalidValueError(`metadata encodes to ${bytes.length} bytes, the limit is ${MAX_META_BYTES}`)
   }
@@ -192,7 +145,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** Decodes a stored value, reading its blocks as needed. */
 export async function readValue(stored: StoredValue, getBlock: GetBlock): Promise<unknown> {
-  if (stored.kind === 'inline') return dagCbor.decode(stored.bytes)
+  if (stored.kind === 'inline') return decodeValidated(stored.bytes)
   if (stored.kind === 'block') return decodeValueBlock(stored.cid, await getBlock(stored.cid))
   const index = decodeChunkIndex(stored.cid, await getBlock(stored.cid))
   const content = new Uint8Array(index.size)

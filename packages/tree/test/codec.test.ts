@@ -5,7 +5,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import type { CID } from 'multiformats/cid'
 import { CborReader } from '../src/cbor.ts'
-import { cidOf } from '../src/index.ts'
+import { cidOf, decodeValidated, encodeValue, InvalidValueError } from '../src/index.ts'
 import { treeLimits } from '../src/limits.ts'
 import { decodeNode, encodeNode, type StoredValue, type TreeNode } from '../src/node.ts'
 import { hexKey } from './helpers.ts'
@@ -82,10 +82,10 @@ describe('node codec', () => {
     const limits = treeLimits(4)
     fc.assert(
       fc.property(nodeArb, (node) => {
-        const ours = encodeNode(node)
+        const ours = encodeNode(node).bytes
         assertSameBytes(ours, dagCbor.encode(asPlainObject(node)))
         const decoded = decodeNode(ours, limits)
-        assertSameBytes(encodeNode(decoded), ours)
+        assertSameBytes(encodeNode(decoded).bytes, ours)
         assert.deepEqual(
           decoded.entries.map((e) => e.key),
           node.entries.map((e) => e.key),
@@ -93,6 +93,74 @@ describe('node codec', () => {
       }),
       { numRuns: 500 },
     )
+  })
+})
+
+const edgeNumbers = [
+  0,
+  -0,
+  1,
+  -1,
+  23,
+  24,
+  255,
+  256,
+  65535,
+  65536,
+  2 ** 32 - 1,
+  2 ** 32,
+  2 ** 53 - 1,
+  -(2 ** 53 - 1),
+  2 ** 53,
+  1.5,
+  -1e300,
+  5e-324,
+]
+const edgeBigInts = [2n ** 53n, 2n ** 64n - 1n, -(2n ** 53n), -(2n ** 64n), 5n]
+
+describe('value encoder and decoder', () => {
+  it('encode byte-for-byte as @ipld/dag-cbor and decode to the same values', () => {
+    fc.assert(
+      fc.property(ipldArb, (value) => {
+        const ours = encodeValue(value)
+        const reference = dagCbor.encode(value)
+        assertSameBytes(ours, reference)
+        assert.deepStrictEqual(decodeValidated(reference), dagCbor.decode(reference))
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('agree at integer, float and bigint edges, with non-ASCII and unsorted keys', () => {
+    const values = [
+      ...edgeNumbers,
+      ...edgeBigInts,
+      { é: 1, a: 2, zz: 3, b: 4 },
+      { longer: 1, z: 2, '': 3, aa: 4 },
+      { ['__proto__']: { x: 1 } } as unknown,
+      'naïve ✓ text',
+      'x'.repeat(70),
+    ]
+    for (const value of values) {
+      const reference = dagCbor.encode(value)
+      assertSameBytes(encodeValue(value), reference)
+      assert.deepStrictEqual(decodeValidated(reference), dagCbor.decode(reference), String(value))
+    }
+  })
+
+  it('refuses, with InvalidValueError, what @ipld/dag-cbor cannot encode', () => {
+    for (const value of [
+      undefined,
+      [1, undefined],
+      { a: undefined },
+      Number.NaN,
+      { x: -Infinity },
+      () => 1,
+      Symbol('s'),
+    ]) {
+      assert.throws(() => encodeValue(value), InvalidValueError)
+      assert.throws(() => dagCbor.encode(value))
+    }
   })
 })
 
@@ -109,7 +177,7 @@ describe('value reader', () => {
     )
   })
 
-  it('accepts only canonical DAG-CBOR: whatever it accepts decodes and re-encodes to the same bytes', () => {
+  it('accepts only valid, canonical DAG-CBOR: whatever it accepts decodes as @ipld/dag-cbor does and re-encodes to itself', () => {
     fc.assert(
       fc.property(
         ipldArb,

@@ -1,0 +1,66 @@
+import type { CID } from 'multiformats/cid'
+
+interface Item<V> {
+  readonly cid: CID
+  readonly key: number
+  readonly value: V
+  used: boolean
+}
+
+/**
+ * A cache of values by CID, bounded to `size` entries, evicting by the CLOCK algorithm (an
+ * approximation of least-recently-used). It sits on the path of every node read, so a hit
+ * allocates nothing and mutates no Map: the key is an integer taken from the CID's sha2-256
+ * digest, a hit is confirmed by comparing CIDs (two CIDs sharing the integer just miss), and
+ * recency is one flag per entry that the clock hand clears as it looks for a victim.
+ */
+export class CidCache<V> {
+  readonly #size: number
+  readonly #index = new Map<number, number>()
+  readonly #items: Item<V>[] = []
+  #hand = 0
+
+  constructor(size: number) {
+    this.#size = Math.max(1, size)
+  }
+
+  get(cid: CID): V | undefined {
+    const at = this.#index.get(slot(cid))
+    if (at === undefined) return undefined
+    const item = this.#items[at]
+    if (!item.cid.equals(cid)) return undefined
+    item.used = true
+    return item.value
+  }
+
+  set(cid: CID, value: V): void {
+    const key = slot(cid)
+    const item: Item<V> = { cid, key, value, used: false }
+    const at = this.#index.get(key)
+    if (at !== undefined) {
+      this.#items[at] = item
+      return
+    }
+    if (this.#items.length < this.#size) {
+      this.#index.set(key, this.#items.length)
+      this.#items.push(item)
+      return
+    }
+    // Give every recently used entry a second chance, then replace the first one that has none.
+    while (this.#items[this.#hand].used) {
+      this.#items[this.#hand].used = false
+      this.#hand = (this.#hand + 1) % this.#size
+    }
+    this.#index.delete(this.#items[this.#hand].key)
+    this.#index.set(key, this.#hand)
+    this.#items[this.#hand] = item
+    this.#hand = (this.#hand + 1) % this.#size
+  }
+}
+
+/** 30 bits of the digest's tail: uniformly distributed for sha2-256, and a small integer for Map. */
+function slot(cid: CID): number {
+  const b = cid.bytes
+  const n = b.length
+  return ((b[n - 1] | (b[n - 2] << 8) | (b[n - 3] << 16) | (b[n - 4] << 24)) >>> 2) & 0x3fffffff
+}

@@ -1,0 +1,309 @@
+// DAG-CBOR for values on the hot path. Encoding and decoding a small value through cborg costs
+// a few microseconds, which is most of the cost of a bulk load or a cached read, so the common
+// shapes are written and read here directly. @ipld/dag-cbor remains the reference: anything
+// unusual (bigints, non-ASCII map keys) is handed to it, and tests check both directions against
+// it byte for byte on random values.
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import { InvalidValueError } from './errors.ts'
+import { assertIpldValue } from './ipld.ts'
+
+let buffer = new Uint8Array(4096)
+let pos = 0
+const view = (): DataView => new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+let dataView = view()
+
+/** Thrown inside the encoder for a value it leaves to @ipld/dag-cbor. */
+const FALLBACK = Symbol('fallback')
+
+/** Encodes a value in the IPLD data model, byte-identical to @ipld/dag-cbor; refuses anything else. */
+export function encodeValue(value: unknown): Uint8Array {
+  pos = 0
+  try {
+    write(value, 0)
+  } catch (err) {
+    if (err !== FALLBACK) {
+      // Name the offending part of the value; assertIpldValue throws with its path.
+      assertIpldValue(value)
+      throw err
+    }
+    assertIpldValue(value)
+    try {
+      return dagCbor.encode(value)
+    } catch (cause) {
+      throw new InvalidValueError(`value cannot be encoded as DAG-CBOR: ${(cause as Error).message}`, { cause })
+    }
+  }
+  const out = buffer.slice(0, pos)
+  // Do not keep a huge scratch buffer alive after one huge value.
+  if (buffer.length > 1 << 20) {
+    buffer = new Uint8Array(4096)
+    dataView = view()
+  }
+  return out
+}
+
+function reserve(n: number): void {
+  if (pos + n <= buffer.length) return
+  const next = new Uint8Array(Math.max(buffer.length * 2, pos + n))
+  next.set(buffer.subarray(0, pos))
+  buffer = next
+  dataView = view()
+}
+
+function header(major: number, n: number): void {
+  reserve(9)
+  const b = buffer
+  const m = major << 5
+  if (n < 24) {
+    b[pos++] = m | n
+  } else if (n < 0x100) {
+    b[pos++] = m | 24
+    b[pos++] = n
+  } else if (n < 0x10000) {
+    b[pos++] = m | 25
+    b[pos++] = n >>> 8
+    b[pos++] = n & 0xff
+  } else if (n < 0x100000000) {
+    b[pos++] = m | 26
+    dataView.setUint32(pos, n)
+    pos += 4
+  } else {
+    b[pos++] = m | 27
+    dataView.setUint32(pos, Math.floor(n / 0x100000000))
+    dataView.setUint32(pos + 4, n >>> 0)
+    pos += 8
+  }
+}
+
+/** Writes a string; returns false (writing nothing) if it is not all ASCII. */
+function asciiString(s: string): boolean {
+  const n = s.length
+  reserve(n + 9)
+  const start = pos
+  header(3, n)
+  const b = buffer
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0x80) {
+      pos = start
+      return false
+    }
+    b[pos++] = c
+  }
+  return true
+}
+
+const encoder = new TextEncoder()
+
+function string(s: string): void {
+  if (asciiString(s)) return
+  const bytes = encoder.encode(s)
+  header(3, bytes.length)
+  raw(bytes)
+}
+
+function raw(bytes: Uint8Array): void {
+  reserve(bytes.length)
+  buffer.set(bytes, pos)
+  pos += bytes.length
+}
+
+function write(value: unknown, depth: number): void {
+  if (depth > 128) throw FALLBACK
+  switch (typeof value) {
+    case 'string':
+      string(value)
+      return
+    case 'number':
+      if (Number.isSafeInteger(value)) {
+        if (value >= 0) header(0, value)
+        else header(1, -1 - value)
+      } else if (Number.isFinite(value)) {
+        reserve(9)
+        buffer[pos++] = 0xfb
+        dataView.setFloat64(pos, value)
+        pos += 8
+      } else {
+        throw new InvalidValueError(`value contains ${value}, which IPLD cannot represent`)
+      }
+      return
+    case 'boolean':
+      reserve(1)
+      buffer[pos++] = value ? 0xf5 : 0xf4
+      return
+    case 'object': {
+      if (value === null) {
+        reserve(1)
+        buffer[pos++] = 0xf6
+        return
+      }
+      if (Array.isArray(value)) {
+        header(4, value.length)
+        for (let i = 0; i < value.length; i++) write(value[i], depth + 1)
+        return
+      }
+      if (value instanceof Uint8Array) {
+        header(2, value.length)
+        raw(value)
+        return
+      }
+      const cid = CID.asCID(value)
+      if (cid !== null) {
+        reserve(2)
+        buffer[pos++] = 0xd8
+        buffer[pos++] = 42
+        header(2, cid.bytes.length + 1)
+        reserve(1)
+        buffer[pos++] = 0
+        raw(cid.bytes)
+        return
+      }
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) throw FALLBACK
+      map(value as Record<string, unknown>, depth)
+      return
+    }
+    default:
+      // bigint goes to the reference encoder; undefined, functions and symbols are refused there.
+      throw FALLBACK
+  }
+}
+
+function map(value: Record<string, unknown>, depth: number): void {
+  let keys = Object.keys(value)
+  // DAG-CBOR orders keys by encoded length, then bytewise; for ASCII keys that is length, then
+  // string order. Most objects are written in that order already, so check before sorting.
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]
+    for (let j = 0; j < k.length; j++) if (k.charCodeAt(j) >= 0x80) throw FALLBACK
+    if (i > 0 && !keyBefore(keys[i - 1], k)) {
+      keys = [...keys].sort((a, b) => (keyBefore(a, b) ? -1 : 1))
+      break
+    }
+  }
+  header(5, keys.length)
+  for (const k of keys) {
+    const v = value[k]
+    if (v === undefined) throw new InvalidValueError('value contains undefined, which IPLD cannot represent')
+    asciiString(k)
+    write(v, depth + 1)
+  }
+}
+
+function keyBefore(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length < b.length : a < b
+}
+
+const utf8 = new TextDecoder()
+
+/**
+ * Decodes DAG-CBOR that the node reader has already validated (canonical, well-formed), so it
+ * needs no checks of its own. Gives the same values as @ipld/dag-cbor's decoder.
+ */
+export function decodeValidated(bytes: Uint8Array): unknown {
+  const reader = { bytes, pos: 0, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) }
+  return read(reader)
+}
+
+interface Reader {
+  bytes: Uint8Array
+  pos: number
+  view: DataView
+}
+
+function argument(r: Reader, info: number): number | bigint {
+  if (info < 24) return info
+  const b = r.bytes
+  if (info === 24) return b[r.pos++]
+  if (info === 25) {
+    const n = (b[r.pos] << 8) | b[r.pos + 1]
+    r.pos += 2
+    return n
+  }
+  if (info === 26) {
+    const n = r.view.getUint32(r.pos)
+    r.pos += 4
+    return n
+  }
+  const n = r.view.getBigUint64(r.pos)
+  r.pos += 8
+  return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n
+}
+
+function read(r: Reader): unknown {
+  const first = r.bytes[r.pos++]
+  const major = first >> 5
+  const info = first & 0x1f
+  switch (major) {
+    case 0:
+      return argument(r, info)
+    case 1: {
+      const n = argument(r, info)
+      if (typeof n === 'bigint') return -1n - n
+      // As cborg does: a result beyond the safe integers is a bigint.
+      return n < Number.MAX_SAFE_INTEGER ? -1 - n : -1n - BigInt(n)
+    }
+    case 2: {
+      const n = argument(r, info) as number
+      // A copy, and always a plain Uint8Array (slicing a Buffer would give a Buffer).
+      const out = new Uint8Array(n)
+      out.set(r.bytes.subarray(r.pos, r.pos + n))
+      r.pos += n
+      return out
+    }
+    case 3: {
+      const n = argument(r, info) as number
+      const s = text(r.bytes, r.pos, n)
+      r.pos += n
+      return s
+    }
+    case 4: {
+      const n = argument(r, info) as number
+      const out = new Array(n)
+      for (let i = 0; i < n; i++) out[i] = read(r)
+      return out
+    }
+    case 5: {
+      const n = argument(r, info) as number
+      const out: Record<string, unknown> = {}
+      for (let i = 0; i < n; i++) {
+        const k = read(r) as string
+        const v = read(r)
+        // A plain assignment to __proto__ would set the prototype instead of a key.
+        if (k === '__proto__')
+          Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true })
+        else out[k] = v
+      }
+      return out
+    }
+    case 6: {
+      // Tag 42: validation allowed no other tag.
+      r.pos++ // the tag's argument byte (42)
+      const n = argument(r, r.bytes[r.pos++] & 0x1f) as number
+      const cid = CID.decode(r.bytes.subarray(r.pos + 1, r.pos + n))
+      r.pos += n
+      return cid
+    }
+    default:
+      if (first === 0xf4) return false
+      if (first === 0xf5) return true
+      if (first === 0xf6) return null
+      {
+        const f = r.view.getFloat64(r.pos)
+        r.pos += 8
+        return f
+      }
+  }
+}
+
+function text(bytes: Uint8Array, start: number, n: number): string {
+  if (n > 64) return utf8.decode(bytes.subarray(start, start + n))
+  let s = ''
+  for (let i = start; i < start + n; i++) {
+    const c = bytes[i]
+    if (c >= 0x80) return utf8.decode(bytes.subarray(start, start + n))
+    s += String.fromCharCode(c)
+  }
+  return s
+}

@@ -1,0 +1,164 @@
+// Runs the tree workload on one library in this process and prints one JSON line of results.
+// The harness (index.ts) starts a fresh process per library and run, so memory and JIT state
+// never carry over from one library to the next.
+//   node bench/src/run-subject.ts <subject> <keys>
+import { hash } from 'node:crypto'
+import * as dagCbor from '@ipld/dag-cbor'
+import { type Entry, key, type Subject, value } from './subject.ts'
+
+export interface TreeResult {
+  subject: string
+  keys: number
+  w1KeysPerSec: number
+  blocks: number
+  bytes: number
+  depth: number | null
+  w2GetsPerSec: number
+  w3Ms: number
+  w3Blocks: number
+  w3Bytes: number
+  w4RootsPerSec: number
+  w5Ms: number
+  w6SameRoot: boolean | null
+  peakRssMb: number
+}
+
+const SUBJECTS: Record<string, () => Promise<Subject>> = {
+  dagsync: async () => (await import('./subjects/dagsync.ts')).createSubject(4),
+  'dagsync-fanout4': async () => (await import('./subjects/dagsync.ts')).createSubject(2),
+  'prolly-trees': async () => (await import('./subjects/prolly-trees.ts')).createSubject(),
+  pail: async () => (await import('./subjects/pail.ts')).createSubject(),
+  atproto: async () => (await import('./subjects/atproto.ts')).createSubject(),
+  hyperbee: async () => (await import('./subjects/hyperbee.ts')).createSubject(),
+}
+export const SUBJECT_NAMES = [...Object.keys(SUBJECTS), 'floor']
+
+/** A seeded PRNG (mulberry32), so every library gets the same random keys. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const seconds = (start: number): number => (performance.now() - start) / 1000
+
+function distinct(n: number, max: number, next: () => number): number[] {
+  const picked = new Set<number>()
+  while (picked.size < n) picked.add(Math.floor(next() * max))
+  return [...picked]
+}
+
+function check(got: unknown, i: number): void {
+  if ((got as { n?: unknown } | undefined)?.n !== i)
+    throw new Error(`read of ${key(i)} returned ${JSON.stringify(got)}`)
+}
+
+/** The floor: DAG-CBOR-encode and sha2-256 every value once, what any content-addressed store must do. */
+function floor(n: number): TreeResult {
+  const values = Array.from({ length: n }, (_, i) => value(i))
+  const start = performance.now()
+  for (const v of values) hash('sha256', dagCbor.encode(v), 'buffer')
+  const s = seconds(start)
+  return {
+    subject: 'floor',
+    keys: n,
+    w1KeysPerSec: n / s,
+    blocks: Number.NaN,
+    bytes: Number.NaN,
+    depth: null,
+    w2GetsPerSec: Number.NaN,
+    w3Ms: Number.NaN,
+    w3Blocks: Number.NaN,
+    w3Bytes: Number.NaN,
+    w4RootsPerSec: Number.NaN,
+    w5Ms: Number.NaN,
+    w6SameRoot: null,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  }
+}
+
+async function run(name: string, n: number): Promise<TreeResult> {
+  if (name === 'floor') return floor(n)
+  const create = SUBJECTS[name]
+  if (create === undefined) throw new Error(`unknown subject ${name}; known: ${SUBJECT_NAMES.join(', ')}`)
+  const subject = await create()
+  const next = random(42)
+  const entries: Entry[] = Array.from({ length: n }, (_, i) => ({ key: key(i), value: value(i) }))
+
+  // W1: bulk load of sorted entries.
+  let start = performance.now()
+  await subject.load(entries)
+  const w1KeysPerSec = n / seconds(start)
+  const stats = await subject.stats()
+
+  // W2: random gets, after an untimed warm-up of the same kind.
+  for (const i of distinct(1000, n, next)) check(await subject.get(key(i)), i)
+  const reads = Array.from({ length: 10_000 }, () => Math.floor(next() * n))
+  start = performance.now()
+  for (const i of reads) check(await subject.get(key(i)), i)
+  const w2GetsPerSec = reads.length / seconds(start)
+
+  // W3: 100 random keys changed in one batch.
+  const changed = distinct(100, n, next).map((i) => ({ key: key(i), value: { ...value(i), name: `changed${i}` } }))
+  start = performance.now()
+  const written = await subject.batch(changed)
+  const w3Ms = seconds(start) * 1000
+
+  // W5: diff across that batch; the median of 5 runs of the same diff.
+  const diffs: number[] = []
+  for (let r = 0; r < 5; r++) {
+    start = performance.now()
+    const count = await subject.diffLastBatch()
+    diffs.push(seconds(start) * 1000)
+    if (count !== changed.length) throw new Error(`diff found ${count} changes, expected ${changed.length}`)
+  }
+
+  // W4: single puts, each producing a new root, after an untimed warm-up of 100.
+  for (const i of distinct(100, n, next)) await subject.put({ key: key(i), value: value(-i) })
+  const puts = Array.from({ length: 2000 }, () => Math.floor(next() * n))
+  start = performance.now()
+  for (const i of puts) await subject.put({ key: key(i), value: value(-i) })
+  const w4RootsPerSec = puts.length / seconds(start)
+
+  // W6: the same 10,000 entries inserted one by one in two orders.
+  const sample = entries.slice(0, Math.min(n, 10_000))
+  const shuffled = [...sample]
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1))
+    ;[shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]]
+  }
+  const w6SameRoot = await subject.sameRootForOrders(sample, shuffled)
+
+  return {
+    subject: subject.name,
+    keys: n,
+    w1KeysPerSec,
+    blocks: stats.blocks,
+    bytes: stats.bytes,
+    depth: stats.depth,
+    w2GetsPerSec,
+    w3Ms,
+    w3Blocks: written.blocks,
+    w3Bytes: written.bytes,
+    w4RootsPerSec,
+    w5Ms: median(diffs),
+    w6SameRoot,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  }
+}
+
+export function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b)
+  if (sorted.length === 0) return Number.NaN
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+if (import.meta.main) {
+  const [name, keys = '100000'] = process.argv.slice(2)
+  const result = await run(name, Number(keys))
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+}

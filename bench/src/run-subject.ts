@@ -94,8 +94,8 @@ async function run(name: string, n: number): Promise<TreeResult> {
   const w1KeysPerSec = n / seconds(start)
   const stats = await subject.stats()
 
-  // W2: random gets, after an untimed warm-up of the same kind.
-  for (const i of distinct(1000, n, next)) check(await subject.get(key(i)), i)
+  // W2: random gets, after an untimed warm-up of 5,000 of the same kind (a serving process is warm).
+  for (const i of distinct(5000, n, next)) check(await subject.get(key(i)), i)
   const reads = Array.from({ length: 10_000 }, () => Math.floor(next() * n))
   start = performance.now()
   for (const i of reads) check(await subject.get(key(i)), i)

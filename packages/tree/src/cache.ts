@@ -28,7 +28,8 @@ export class CidCache<V> {
     const at = this.#index.get(slot(cid))
     if (at === undefined) return undefined
     const item = this.#items[at]
-    if (!item.cid.equals(cid)) return undefined
+    // Parents link children by the very CID objects the cache was filled with: compare identity first.
+    if (item.cid !== cid && !item.cid.equals(cid)) return undefined
     item.used = true
     return item.value
   }

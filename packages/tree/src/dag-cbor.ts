@@ -202,74 +202,83 @@ const utf8 = new TextDecoder()
  * needs no checks of its own. Gives the same values as @ipld/dag-cbor's decoder.
  */
 export function decodeValidated(bytes: Uint8Array): unknown {
-  const reader = { bytes, pos: 0, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) }
-  return read(reader)
+  const saved = [input, at]
+  input = bytes
+  at = 0
+  try {
+    return read()
+  } finally {
+    // Decoding does not re-enter, but restore anyway so a nested call could never corrupt state.
+    input = saved[0] as Uint8Array
+    at = saved[1] as number
+  }
 }
 
-interface Reader {
-  bytes: Uint8Array
-  pos: number
-  view: DataView
+let input: Uint8Array = new Uint8Array(0)
+let at = 0
+
+function viewAt(n: number): DataView {
+  return new DataView(input.buffer, input.byteOffset + at, n)
 }
 
-function argument(r: Reader, info: number): number | bigint {
+function argument(info: number): number | bigint {
   if (info < 24) return info
-  const b = r.bytes
-  if (info === 24) return b[r.pos++]
+  const b = input
+  if (info === 24) return b[at++]
   if (info === 25) {
-    const n = (b[r.pos] << 8) | b[r.pos + 1]
-    r.pos += 2
+    const n = (b[at] << 8) | b[at + 1]
+    at += 2
     return n
   }
   if (info === 26) {
-    const n = r.view.getUint32(r.pos)
-    r.pos += 4
+    const n = b[at] * 0x1000000 + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3])
+    at += 4
     return n
   }
-  const n = r.view.getBigUint64(r.pos)
-  r.pos += 8
+  const n = viewAt(8).getBigUint64(0)
+  at += 8
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n
 }
 
-function read(r: Reader): unknown {
-  const first = r.bytes[r.pos++]
+function read(): unknown {
+  const first = input[at++]
   const major = first >> 5
   const info = first & 0x1f
   switch (major) {
     case 0:
-      return argument(r, info)
+      return argument(info)
     case 1: {
-      const n = argument(r, info)
+      const n = argument(info)
       if (typeof n === 'bigint') return -1n - n
       // As cborg does: a result beyond the safe integers is a bigint.
       return n < Number.MAX_SAFE_INTEGER ? -1 - n : -1n - BigInt(n)
     }
     case 2: {
-      const n = argument(r, info) as number
+      const n = argument(info) as number
       // A copy, and always a plain Uint8Array (slicing a Buffer would give a Buffer).
       const out = new Uint8Array(n)
-      out.set(r.bytes.subarray(r.pos, r.pos + n))
-      r.pos += n
+      out.set(input.subarray(at, at + n))
+      at += n
       return out
     }
     case 3: {
-      const n = argument(r, info) as number
-      const s = text(r.bytes, r.pos, n)
-      r.pos += n
+      const n = argument(info) as number
+      const s = text(input, at, n)
+      at += n
       return s
     }
     case 4: {
-      const n = argument(r, info) as number
+      const n = argument(info) as number
       const out = new Array(n)
-      for (let i = 0; i < n; i++) out[i] = read(r)
+      for (let i = 0; i < n; i++) out[i] = read()
       return out
     }
     case 5: {
-      const n = argument(r, info) as number
+      const n = argument(info) as number
       const out: Record<string, unknown> = {}
       for (let i = 0; i < n; i++) {
-        const k = read(r) as string
-        const v = read(r)
+        const k = read() as string
+        const v = read()
         // A plain assignment to __proto__ would set the prototype instead of a key.
         if (k === '__proto__')
           Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true })
@@ -278,22 +287,21 @@ function read(r: Reader): unknown {
       return out
     }
     case 6: {
-      // Tag 42: validation allowed no other tag.
-      r.pos++ // the tag's argument byte (42)
-      const n = argument(r, r.bytes[r.pos++] & 0x1f) as number
-      const cid = CID.decode(r.bytes.subarray(r.pos + 1, r.pos + n))
-      r.pos += n
+      // Tag 42 (validation allowed no other tag): skip the tag's argument byte, then the byte string.
+      at++
+      const n = argument(input[at++] & 0x1f) as number
+      const cid = CID.decode(input.subarray(at + 1, at + n))
+      at += n
       return cid
     }
-    default:
+    default: {
       if (first === 0xf4) return false
       if (first === 0xf5) return true
       if (first === 0xf6) return null
-      {
-        const f = r.view.getFloat64(r.pos)
-        r.pos += 8
-        return f
-      }
+      const f = viewAt(8).getFloat64(0)
+      at += 8
+      return f
+    }
   }
 }
 

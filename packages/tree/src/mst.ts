@@ -291,14 +291,16 @@ export class MerkleSearchTree {
     const jEnd = hi === null ? B.entries.length : lowerBound(B.entries, hi)
     let from = lo
     while (i < iEnd || j < jEnd) {
-      const order = i === iEnd ? 1 : j === jEnd ? -1 : compareBytes(A.entries[i].key, B.entries[j].key)
+      // Unchanged entries are shared objects between a node and the node made from it.
+      const same = i < iEnd && j < jEnd && A.entries[i] === B.entries[j]
+      const order = same ? 0 : i === iEnd ? 1 : j === jEnd ? -1 : compareBytes(A.entries[i].key, B.entries[j].key)
       const key = order <= 0 ? A.entries[i].key : B.entries[j].key
       // Most neighbouring subtrees are shared: compare links before starting a generator for them.
       const a1 = childBefore(A, i)
       const b1 = childBefore(B, j)
       if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, key)
       if (order === 0) {
-        if (!sameEntry(A.entries[i], B.entries[j])) {
+        if (!same && !sameEntry(A.entries[i], B.entries[j])) {
           yield { key, before: storedEntry(A.entries[i]), after: storedEntry(B.entries[j]) }
         }
         i++

@@ -38,7 +38,10 @@ for (let run = 1; run <= runs; run++) {
       encoding: 'utf8',
       maxBuffer: 1 << 24,
     })
-    const result = JSON.parse(out.trim().split('\n').pop() as string) as TreeResult
+    // JSON has no NaN: a metric a subject does not have comes back as null.
+    const result = JSON.parse(out.trim().split('\n').pop() as string, (_, v) =>
+      v === null ? Number.NaN : v,
+    ) as TreeResult
     process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)} s\n`)
     results.set(subject, [...(results.get(subject) ?? []), result])
   }

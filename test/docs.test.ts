@@ -1,0 +1,34 @@
+// Every ```ts block in docs/*.md and README.md must run as written: each is saved as a module
+// inside this workspace package (so `@dagsync/...` imports resolve) and run with node.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+const root = new URL('..', import.meta.url).pathname
+const scratch = await mkdtemp(join(root, 'test', '.docs-'))
+after(() => rm(scratch, { recursive: true, force: true }))
+
+const files = [
+  'README.md',
+  ...(await readdir(join(root, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+]
+
+for (const file of files) {
+  const text = await readFile(join(root, file), 'utf8')
+  const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1])
+  if (blocks.length === 0) continue
+  describe(`examples in ${file}`, () => {
+    blocks.forEach((code, i) => {
+      it(`example ${i + 1} runs`, async () => {
+        const path = join(scratch, `${file.replace(/[/.]/g, '-')}-${i + 1}.ts`)
+        await writeFile(path, code)
+        const { stderr } = await run(process.execPath, [path], { cwd: root, timeout: 60_000 })
+        assert.doesNotMatch(stderr, /Error/)
+      })
+    })
+  })
+}

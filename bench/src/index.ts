@@ -1,136 +1,211 @@
-// pnpm bench: runs the tree workload on dagsync and on the libraries users would otherwise pick,
+// pnpm bench: runs each workload on dagsync and on the libraries users would otherwise pick,
 // each library and run in a fresh process, one at a time, and prints medians and ratios.
-//   pnpm bench [--keys 100000] [--runs 3] [--subjects dagsync,prolly-trees,...] [--json]
+//   pnpm bench [--suite tree,store] [--keys 100000] [--runs 3] [--subjects a,b,...] [--json]
 import { execFileSync } from 'node:child_process'
-import { cpus } from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { STORE_SUBJECTS, type StoreResult } from './run-store.ts'
 import { median, SUBJECT_NAMES, type TreeResult } from './run-subject.ts'
 
 const { values: args } = parseArgs({
   options: {
+    suite: { type: 'string', default: 'tree,store' },
     keys: { type: 'string', default: '100000' },
     runs: { type: 'string', default: '3' },
-    subjects: { type: 'string', default: SUBJECT_NAMES.join(',') },
+    subjects: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 if (args.help) {
-  process.stdout.write(`pnpm bench [--keys N] [--runs N] [--subjects a,b,...] [--json]
-  Runs the tree workload (W1-W6) on each subject, each run in a fresh process, and prints medians.
-  Subjects: ${SUBJECT_NAMES.join(', ')}
+  process.stdout.write(`pnpm bench [--suite tree,store] [--keys N] [--runs N] [--subjects a,b,...] [--json]
+  tree   the Merkle Search Tree workload (W1-W6), in memory; subjects: ${SUBJECT_NAMES.join(', ')}
+  store  commits and reads on disk, and a 1,000,000-key store's memory; subjects: ${STORE_SUBJECTS.join(', ')}
+  Each subject and run is a fresh process; tables show medians of the runs.
 `)
   process.exit(0)
 }
 
-const keys = Number(args.keys)
 const runs = Number(args.runs)
-const subjects = args.subjects.split(',').filter((s) => s !== '')
-const runner = fileURLToPath(new URL('./run-subject.ts', import.meta.url))
+const suites = args.suite.split(',')
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
 
-const results = new Map<string, TreeResult[]>()
-for (let run = 1; run <= runs; run++) {
-  for (const subject of subjects) {
-    process.stderr.write(`run ${run}/${runs}: ${subject} (${keys} keys)... `)
-    const started = performance.now()
-    const out = execFileSync(process.execPath, [runner, subject, String(keys)], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
-    })
-    // JSON has no NaN: a metric a subject does not have comes back as null.
-    const result = JSON.parse(out.trim().split('\n').pop() as string, (_, v) =>
-      v === null ? Number.NaN : v,
-    ) as TreeResult
-    process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)} s\n`)
-    results.set(subject, [...(results.get(subject) ?? []), result])
-  }
+function child<T>(script: string, argv: string[], label: string): T {
+  process.stderr.write(`${label}... `)
+  const started = performance.now()
+  const out = execFileSync(process.execPath, [here(script), ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 })
+  process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)} s\n`)
+  // JSON has no NaN: a metric a subject does not have comes back as null.
+  return JSON.parse(out.trim().split('\n').pop() as string, (_, v) => (v === null ? Number.NaN : v)) as T
 }
 
-type Metric = {
+interface Metric<R> {
   label: string
-  /** Higher is better (throughput), or lower is better (cost); undefined for facts without a direction. */
+  /** Higher is better (throughput) or lower (cost); undefined for facts. */
   better?: 'higher' | 'lower'
-  get: (r: TreeResult) => number | boolean | null
+  get: (r: R) => number | boolean
   format: (v: number) => string
 }
 const int = (v: number): string => Math.round(v).toLocaleString('en-US')
 const fixed = (digits: number) => (v: number) => v.toFixed(digits)
-const metrics: Metric[] = [
-  { label: 'W1 bulk load (keys/s)', better: 'higher', get: (r) => r.w1KeysPerSec, format: int },
-  { label: 'W1 blocks', get: (r) => r.blocks, format: int },
-  { label: 'W1 bytes (MiB)', better: 'lower', get: (r) => r.bytes / 2 ** 20, format: fixed(2) },
-  { label: 'W1 depth', get: (r) => r.depth, format: int },
-  { label: 'W2 random gets (gets/s)', better: 'higher', get: (r) => r.w2GetsPerSec, format: int },
-  { label: 'W3 batch of 100 (ms)', better: 'lower', get: (r) => r.w3Ms, format: fixed(1) },
-  { label: 'W3 new blocks', better: 'lower', get: (r) => r.w3Blocks, format: int },
-  { label: 'W3 new bytes (KiB)', better: 'lower', get: (r) => r.w3Bytes / 1024, format: fixed(1) },
-  { label: 'W4 single puts (roots/s)', better: 'higher', get: (r) => r.w4RootsPerSec, format: int },
-  { label: 'W5 diff after W3 (ms)', better: 'lower', get: (r) => r.w5Ms, format: fixed(2) },
-  { label: 'W6 same root, two orders', get: (r) => r.w6SameRoot, format: String },
-  { label: 'peak RSS (MiB)', better: 'lower', get: (r) => r.peakRssMb, format: int },
-]
 
-/** The median of a metric over runs; booleans must agree across runs. */
-function value(subject: string, metric: Metric): number | boolean | null {
-  const values = (results.get(subject) ?? []).map(metric.get)
-  if (values.length === 0 || values[0] === null) return null
-  if (typeof values[0] === 'boolean') return values.every((v) => v === values[0]) ? values[0] : null
+function value<R>(rs: R[] | undefined, metric: Metric<R>): number | boolean {
+  const values = (rs ?? []).map(metric.get)
+  if (values.length === 0) return Number.NaN
+  if (typeof values[0] === 'boolean') return values.every((v) => v === values[0]) ? values[0] : Number.NaN
   return median(values as number[])
 }
 
-function show(v: number | boolean | null, metric: Metric): string {
-  if (v === null || (typeof v === 'number' && Number.isNaN(v))) return '-'
+function show<R>(v: number | boolean, metric: Metric<R>): string {
   if (typeof v === 'boolean') return v ? 'yes' : 'no'
-  return metric.format(v)
+  return Number.isNaN(v) ? '-' : metric.format(v)
 }
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (cells: string[]) =>
     `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`
-  return [
-    line(header),
-    `|${widths.map((w, i) => (i === 0 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`,
-    ...rows.map(line),
-  ].join('\n')
+  const rule = `|${widths.map((w, i) => (i === 0 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`
+  return [line(header), rule, ...rows.map(line)].join('\n')
 }
 
-const names = subjects.map((s) => results.get(s)?.[0]?.subject ?? s)
-const ours = subjects.includes('dagsync') ? 'dagsync' : undefined
-const others = subjects.filter((s) => !s.startsWith('dagsync') && s !== 'floor')
-
-if (args.json) {
-  process.stdout.write(`${JSON.stringify(Object.fromEntries(results), null, 2)}\n`)
-} else {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU'
-  process.stdout.write(
-    `\nTree workload: ${keys.toLocaleString('en-US')} keys k00000000..., values {n, name, tags}, in memory.\n` +
-      `Medians of ${runs} run(s), each library and run in a fresh process; Node ${process.versions.node}, ${cpus().length} x ${cpu}.\n\n`,
-  )
+/** Prints the medians table and, against `ours`, how many times better it is than each other subject. */
+function report<R extends { subject: string }>(results: Map<string, R[]>, metrics: Metric<R>[], ours: string): void {
+  const ids = [...results.keys()]
+  const names = ids.map((id) => results.get(id)?.[0]?.subject ?? id)
   process.stdout.write(
     `${table(
       ['', ...names],
-      metrics.map((m) => [m.label, ...subjects.map((s) => show(value(s, m), m))]),
+      metrics.map((m) => [m.label, ...ids.map((id) => show(value(results.get(id), m), m))]),
     )}\n`,
   )
+  const others = ids.filter((id) => id !== ours && !id.startsWith(`${ours}-`) && id !== 'floor')
+  if (!results.has(ours) || others.length === 0) return
+  const rows = metrics
+    .filter((m) => m.better !== undefined)
+    .map((m) => {
+      const mine = value(results.get(ours), m) as number
+      return [
+        m.label,
+        ...others.map((o) => {
+          const theirs = value(results.get(o), m) as number
+          if (Number.isNaN(theirs) || Number.isNaN(mine) || mine === 0 || theirs === 0) return '-'
+          return `${(m.better === 'higher' ? mine / theirs : theirs / mine).toFixed(2)}x`
+        }),
+      ]
+    })
+  process.stdout.write(
+    `\nHow many times better ${results.get(ours)?.[0]?.subject} is than each (above 1: better; throughput divided, costs inverted):\n\n` +
+      `${table(['', ...others.map((o) => results.get(o)?.[0]?.subject ?? o)], rows)}\n`,
+  )
+}
 
-  if (ours !== undefined && others.length > 0) {
-    const ratioRows = metrics
-      .filter((m) => m.better !== undefined)
-      .map((m) => {
-        const mine = value(ours, m) as number
-        return [
-          m.label,
-          ...others.map((o) => {
-            const theirs = value(o, m) as number | null
-            if (theirs === null || Number.isNaN(theirs) || Number.isNaN(mine) || mine === 0 || theirs === 0) return '-'
-            return `${(m.better === 'higher' ? mine / theirs : theirs / mine).toFixed(2)}x`
-          }),
-        ]
-      })
+const all: Record<string, unknown> = {}
+const cpu = cpus()[0]?.model ?? 'unknown CPU'
+const machine = `Node ${process.versions.node}, ${cpus().length} x ${cpu}`
+
+if (suites.includes('tree')) {
+  const keys = Number(args.keys)
+  const subjects = args.subjects?.split(',') ?? SUBJECT_NAMES
+  const results = new Map<string, TreeResult[]>()
+  for (let run = 1; run <= runs; run++) {
+    for (const subject of subjects) {
+      const result = child<TreeResult>(
+        './run-subject.ts',
+        [subject, String(keys)],
+        `tree run ${run}/${runs}: ${subject}`,
+      )
+      results.set(subject, [...(results.get(subject) ?? []), result])
+    }
+  }
+  all.tree = Object.fromEntries(results)
+  if (!args.json) {
     process.stdout.write(
-      `\nHow many times better dagsync is than each (above 1: better; throughput divided, costs inverted):\n\n${table(['', ...others.map((o) => results.get(o)?.[0]?.subject ?? o)], ratioRows)}\n`,
+      `\nTree workload: ${keys.toLocaleString('en-US')} keys k00000000..., values {n, name, tags}, in memory.\n` +
+        `Medians of ${runs} run(s), each library and run in a fresh process; ${machine}.\n\n`,
+    )
+    report(
+      results,
+      [
+        { label: 'W1 bulk load (keys/s)', better: 'higher', get: (r) => r.w1KeysPerSec, format: int },
+        { label: 'W1 blocks', get: (r) => r.blocks, format: int },
+        { label: 'W1 bytes (MiB)', better: 'lower', get: (r) => r.bytes / 2 ** 20, format: fixed(2) },
+        { label: 'W1 depth', get: (r) => r.depth ?? Number.NaN, format: int },
+        { label: 'W2 random gets (gets/s)', better: 'higher', get: (r) => r.w2GetsPerSec, format: int },
+        { label: 'W3 batch of 100 (ms)', better: 'lower', get: (r) => r.w3Ms, format: fixed(1) },
+        { label: 'W3 new blocks', better: 'lower', get: (r) => r.w3Blocks, format: int },
+        { label: 'W3 new bytes (KiB)', better: 'lower', get: (r) => r.w3Bytes / 1024, format: fixed(1) },
+        { label: 'W4 single puts (roots/s)', better: 'higher', get: (r) => r.w4RootsPerSec, format: int },
+        { label: 'W5 diff after W3 (ms)', better: 'lower', get: (r) => r.w5Ms, format: fixed(2) },
+        {
+          label: 'W6 same root, two orders',
+          get: (r) => (Number.isNaN(r.w6SameRoot) ? Number.NaN : r.w6SameRoot) as never,
+          format: String,
+        },
+        { label: 'peak RSS (MiB)', better: 'lower', get: (r) => r.peakRssMb, format: int },
+      ],
+      'dagsync',
     )
   }
 }
+
+if (suites.includes('store')) {
+  const subjects = args.subjects?.split(',').filter((s) => STORE_SUBJECTS.includes(s)) ?? STORE_SUBJECTS
+  const results = new Map<string, StoreResult[]>()
+  for (let run = 1; run <= runs; run++) {
+    for (const subject of subjects) {
+      const result = child<StoreResult>('./run-store.ts', [subject], `store run ${run}/${runs}: ${subject}`)
+      results.set(subject, [...(results.get(subject) ?? []), result])
+    }
+  }
+  const million = mkdtempSync(join(tmpdir(), 'dagsync-bench-1m-'))
+  const rss: number[] = []
+  try {
+    child('./run-store.ts', ['build-1m', million], 'store: writing a 1,000,000-key store')
+    for (let run = 1; run <= runs; run++) {
+      rss.push(
+        child<{ peakRssMb: number }>(
+          './run-store.ts',
+          ['use-1m', million],
+          `store run ${run}/${runs}: 1,000,000-key store`,
+        ).peakRssMb,
+      )
+    }
+  } finally {
+    rmSync(million, { recursive: true, force: true })
+  }
+  all.store = { ...Object.fromEntries(results), millionKeyRssMb: rss }
+  if (!args.json) {
+    process.stdout.write(
+      `\nStore workload, on disk: a store of 10,000 keys, then 2,000 single-key commits from one caller, 10,000 from\n` +
+        `100 concurrent callers, 100 commits of 100 keys, and 10,000 random reads. Every commit is durable (synced)\n` +
+        `when it resolves. Medians of ${runs} run(s); ${machine}.\n\n`,
+    )
+    report(
+      results,
+      [
+        { label: 'single-key commits/s, 1 caller', better: 'higher', get: (r) => r.singleCommitsPerSec, format: int },
+        {
+          label: 'single-key commits/s, 100 callers',
+          better: 'higher',
+          get: (r) => r.concurrentCommitsPerSec,
+          format: int,
+        },
+        { label: '100-key commits/s', better: 'higher', get: (r) => r.batchCommitsPerSec, format: int },
+        { label: '100-key commits: keys/s', better: 'higher', get: (r) => r.batchKeysPerSec, format: int },
+        { label: 'random reads/s', better: 'higher', get: (r) => r.readsPerSec, format: int },
+        { label: 'the tree’s own reads/s, same root', get: (r) => r.treeReadsPerSec, format: int },
+        { label: 'peak RSS (MiB)', better: 'lower', get: (r) => r.peakRssMb, format: int },
+      ],
+      'dagsync',
+    )
+    process.stdout.write(
+      `\nA 1,000,000-key dagsync store (opened, 10,000 random reads, 1,000 commits): peak RSS ${int(median(rss))} MiB (median of ${rss.length}).\n`,
+    )
+  }
+}
+
+if (args.json) process.stdout.write(`${JSON.stringify(all, null, 2)}\n`)

@@ -54,5 +54,5 @@ export {
   type ValueEntry,
 } from './mst.ts'
 export type { StoredValue } from './node.ts'
-export { type Block, type GetBlock, prepareByteStream, prepareValue } from './value.ts'
+export { type Block, type GetBlock, type PreparedValue, prepareByteStream, prepareValue } from './value.ts'
 export { blockLinks, type WalkOptions } from './walk.ts'

@@ -18,6 +18,8 @@ export interface Block {
 export interface PreparedValue {
   readonly stored: StoredValue
   readonly blocks: readonly Block[]
+  /** The length of the value's DAG-CBOR encoding. */
+  readonly size: number
 }
 
 /** Reads a block's bytes; throws if the block cannot be had. */
@@ -50,17 +52,19 @@ export function encodeMeta(meta: Record<string, unknown> | null | undefined): Ui
 
 /** Prepares a value for an entry: encodes it and picks its form by encoded length. */
 export function prepareValue(value: unknown): PreparedValue {
-  const encoding = encodeValue(value)
-  if (encoding.length > MAX_BLOCK_BYTES && value instanceof Uint8Array) return chunk(value, 'bytes')
-  return prepareEncoded(encoding)
+  // A large byte string is chunked as it is: no need to build its encoding first.
+  if (value instanceof Uint8Array && byteStringEncodedLength(value.length) > MAX_BLOCK_BYTES)
+    return chunk(value, 'bytes')
+  return prepareEncoded(encodeValue(value))
 }
 
 /** Picks the form of an already-encoded value. */
 export function prepareEncoded(encoding: Uint8Array): PreparedValue {
-  if (encoding.length <= MAX_INLINE_VALUE_BYTES) return { stored: { kind: 'inline', bytes: encoding }, blocks: [] }
-  if (encoding.length <= MAX_BLOCK_BYTES) {
+  const size = encoding.length
+  if (size <= MAX_INLINE_VALUE_BYTES) return { stored: { kind: 'inline', bytes: encoding }, blocks: NO_BLOCKS, size }
+  if (size <= MAX_BLOCK_BYTES) {
     const cid = cidOf(encoding)
-    return { stored: { kind: 'block', cid }, blocks: [{ cid, bytes: encoding }] }
+    return { stored: { kind: 'block', cid }, blocks: [{ cid, bytes: encoding }], size }
   }
   return chunk(encoding, 'dag-cbor')
 }
@@ -76,8 +80,11 @@ function chunk(content: Uint8Array, kind: ChunkIndex['kind']): PreparedValue {
     kind,
     content.length,
   )
-  return { stored: { kind: 'chunked', cid: index.cid }, blocks: [...blocks, index] }
+  const size = kind === 'bytes' ? byteStringEncodedLength(content.length) : content.length
+  return { stored: { kind: 'chunked', cid: index.cid }, blocks: [...blocks, index], size }
 }
+
+const NO_BLOCKS: readonly Block[] = Object.freeze([])
 
 function indexBlock(chunks: CID[], kind: ChunkIndex['kind'], size: number): Block {
   if (chunks.length > MAX_CHUNKS) {

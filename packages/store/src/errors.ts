@@ -1,0 +1,49 @@
+import type { CID } from 'multiformats/cid'
+
+export { InvalidKeyError, InvalidValueError } from '@dagsync/tree'
+
+/** Base class of the errors this package throws itself. */
+export class StoreError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** The store was closed; nothing more can be read or written through it. */
+export class StoreClosedError extends StoreError {}
+
+/** Blocks that a store's head needs are missing from its storage. */
+export class MissingBlocksError extends StoreError {
+  readonly cids: readonly CID[]
+
+  constructor(message: string, cids: readonly CID[]) {
+    super(message)
+    this.cids = cids
+  }
+}
+
+/** A block that should be a commit is not a valid one. */
+export class InvalidCommitError extends StoreError {
+  readonly cid: CID
+
+  constructor(cid: CID, message: string) {
+    super(`commit ${cid}: ${message}`)
+    this.cid = cid
+  }
+}
+
+/** The commit asked for (by sequence number or CID) is not in the retained history. */
+export class CommitNotFoundError extends StoreError {}
+
+/** A getIn/assocIn/updateIn path is empty or walks into something that is not a map or list. */
+export class InvalidPathError extends StoreError {}
+
+/** A write was attempted on a store that only follows another writer. */
+export class ReadOnlyStoreError extends StoreError {}
+
+/** A store name is not usable as a key (1-64 of letters, digits, `.`, `_`, `-`). */
+export class InvalidStoreNameError extends StoreError {}
+
+/** The storage is locked by another process (only one may open it at a time). */
+export class StorageLockedError extends StoreError {}

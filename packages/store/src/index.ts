@@ -1,0 +1,58 @@
+/**
+ * @packageDocumentation
+ *
+ * `@dagsync/store` is the key-value API applications program against, modelled on konserve
+ * (the storage layer under Datahike): get / getIn / assoc / assocIn / updateIn / dissoc /
+ * exists, keys with per-key metadata, binary values of any size, atomic transactions, and
+ * history. Every version of a store is one immutable commit over a Merkle Search Tree
+ * (`@dagsync/tree`), so snapshots are free, past versions stay readable, and two versions
+ * diff by skipping what they share.
+ *
+ * Stores live in a `Storage`: `memoryStorage()`, `new BlockstoreStorage(blockstore, datastore)`
+ * for any blockstore (IndexedDB, files), or, in Node, `openLevelStorage(path)` from
+ * `@dagsync/store/level`, which makes each group of commits durable in one synced write.
+ *
+ * @example
+ * ```ts
+ * import { memoryStorage, openStore } from '@dagsync/store'
+ *
+ * const db = await openStore({ storage: memoryStorage() })
+ * await db.assoc('user/1', { name: 'Ada', langs: ['en'] })
+ * await db.assocIn(['user/1', 'langs', 1], 'fr')
+ * await db.updateIn(['visits'], (n) => ((n as number | undefined) ?? 0) + 1)
+ * const before = db.snapshot()
+ * await db.transact(async (tx) => {
+ *   await tx.dissoc('user/1')
+ *   await tx.assoc('user/2', { name: 'Bo' })
+ * })
+ * await before.get('user/1') // still { name: 'Ada', langs: ['en', 'fr'] }
+ * for await (const change of db.diff(before)) console.log(change.key, change.before, change.after)
+ * ```
+ */
+
+export { type Commit, decodeCommit, encodeCommit } from './commit.ts'
+export * from './errors.ts'
+export type { GcOptions, GcResult } from './gc.ts'
+export type { Segment } from './path.ts'
+export { BaseStorage, BlockstoreStorage, memoryStorage, type Pin, type Storage, type WriteRecord } from './storage.ts'
+export {
+  type CommitEvent,
+  openStore,
+  Store,
+  type StoreInit,
+  type TransactOptions,
+  type TxResult,
+  type Watch,
+  type WatchOptions,
+} from './store.ts'
+export { Transaction, type WriteApi } from './transaction.ts'
+export {
+  type BinaryValue,
+  type KeyChange,
+  type KeyEntry,
+  type KeyInfo,
+  type KeyRange,
+  type ReadApi,
+  type StoreKey,
+  StoreView,
+} from './view.ts'

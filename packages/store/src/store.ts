@@ -1,0 +1,663 @@
+import {
+  type Block,
+  BlockNotFoundError,
+  type KeyInput,
+  MerkleSearchTree,
+  type Meta,
+  type TreeInit,
+  toKey,
+} from '@dagsync/tree'
+import { BaseBlockstore } from 'blockstore-core'
+import type { Blockstore } from 'interface-blockstore'
+import { CID } from 'multiformats/cid'
+import { type Commit, DEFAULT_BITS, decodeCommit, encodeCommit } from './commit.ts'
+import {
+  CommitNotFoundError,
+  InvalidStoreNameError,
+  MissingBlocksError,
+  ReadOnlyStoreError,
+  StoreClosedError,
+  StoreError,
+} from './errors.ts'
+import { checkDag, collectGarbage, type GcOptions, type GcResult } from './gc.ts'
+import type { Segment } from './path.ts'
+import { blockKey, type Storage } from './storage.ts'
+import { Transaction, type WriteApi } from './transaction.ts'
+import {
+  type BinaryValue,
+  diffRoots,
+  type KeyChange,
+  type KeyEntry,
+  type KeyInfo,
+  type KeyRange,
+  type ReadApi,
+  StoreView,
+} from './view.ts'
+
+export interface StoreInit {
+  storage: Storage
+  /**
+   * The store's name within its storage; stores in one storage share blocks.
+   * 1-64 of letters, digits, `.`, `_` and `-`.
+   * @default 'default'
+   */
+  name?: string
+  /**
+   * The tree's bits per level (fanout 2 ** bits). Fixed by the first commit: a store that has
+   * commits uses the value they record, and refuses a different one.
+   * @default 4
+   */
+  bitsPerLevel?: number
+  /** Decoded tree nodes kept in memory. @default 10_000 */
+  cacheSize?: number
+  /**
+   * How much to check when opening: 'head' reads the head commit and its tree's root; 'full'
+   * also walks every block the head reaches and reports any that is missing.
+   * @default 'head'
+   */
+  verify?: 'head' | 'full'
+  /** For a store that follows another writer: writes fail, the sync layer moves the head with `adopt`. */
+  readOnly?: boolean
+  /** The clock for commit times, in ms since the epoch. @default Date.now */
+  now?: () => number
+}
+
+export interface TransactOptions {
+  /** Stored in the commit (author, message...): a small map. */
+  meta?: Meta
+}
+
+export interface TxResult<T> {
+  /** What the transaction's function returned. */
+  readonly value: T
+  /** The commit it made, or null if it changed nothing. */
+  readonly commit: Commit | null
+}
+
+/** The keys one commit changed, as a watch delivers them. */
+export interface CommitEvent {
+  readonly commit: Commit
+  readonly changes: readonly KeyChange[]
+}
+
+export interface WatchOptions {
+  /** Only keys with this prefix. */
+  prefix?: KeyInput
+  signal?: AbortSignal
+}
+
+/** A stream of commit events; `close` ends it. */
+export interface Watch extends AsyncIterable<CommitEvent> {
+  close(): void
+}
+
+const NAME = /^[A-Za-z0-9._-]{1,64}$/
+
+/** A group of transactions run in memory, waiting to be made durable together. */
+interface Group {
+  readonly tip: Commit | null
+  readonly commits: readonly Commit[]
+  readonly results: readonly { request: Request; value: unknown; commit: Commit | null }[]
+  readonly blocks: readonly Block[]
+}
+
+interface Request {
+  readonly run: (tx: Transaction) => unknown
+  readonly meta?: Meta
+  readonly resolve: (result: TxResult<unknown>) => void
+  readonly reject: (err: unknown) => void
+}
+
+/**
+ * A konserve-style key-value store whose every version is an immutable, content-addressed
+ * commit. Writes are transactions, applied one at a time; transactions that arrive together
+ * are committed in one durable write (group commit), each still its own commit. Reads see the
+ * last durable commit.
+ */
+export class Store implements ReadApi, WriteApi {
+  readonly name: string
+  readonly readOnly: boolean
+  readonly #storage: Storage
+  readonly #overlay: PendingBlocks
+  readonly #tree: MerkleSearchTree
+  readonly #bits: number
+  readonly #now: () => number
+  readonly #queue: Request[] = []
+  readonly #watchers = new Set<Watcher>()
+  #head: Commit | null
+  #view: StoreView
+  #writing: Promise<void> | null = null
+  #flushFailed = false
+  #notified: Promise<void> = Promise.resolve()
+  #closed = false
+
+  constructor(init: StoreInit & { name: string }, head: Commit | null, bits: number) {
+    this.name = init.name
+    this.readOnly = init.readOnly === true
+    this.#storage = init.storage
+    this.#overlay = new PendingBlocks(init.storage.blockstore)
+    this.#bits = bits
+    this.#tree = new MerkleSearchTree(this.#overlay, treeInit(bits, init.cacheSize))
+    this.#now = init.now ?? Date.now
+    this.#head = head
+    this.#view = new StoreView(this.#tree, head)
+  }
+
+  /** The last durable commit, or null before the first. */
+  get head(): Commit | null {
+    return this.#head
+  }
+
+  /** The storage this store keeps its blocks and head in. */
+  get storage(): Storage {
+    return this.#storage
+  }
+
+  /** The tree the store's versions are held in (for sync and export). */
+  get tree(): MerkleSearchTree {
+    return this.#tree
+  }
+
+  // --- reads: the last durable commit -----------------------------------------------------
+
+  /** An immutable view of the current version; later writes never show in it. */
+  snapshot(): StoreView {
+    this.#checkOpen()
+    return this.#view
+  }
+
+  get(key: KeyInput): Promise<unknown> {
+    return this.snapshot().get(key)
+  }
+
+  getIn(path: readonly [KeyInput, ...Segment[]]): Promise<unknown> {
+    return this.snapshot().getIn(path)
+  }
+
+  exists(key: KeyInput): Promise<boolean> {
+    return this.snapshot().exists(key)
+  }
+
+  getMeta(key: KeyInput): Promise<KeyInfo | undefined> {
+    return this.snapshot().getMeta(key)
+  }
+
+  bget(key: KeyInput): Promise<BinaryValue | undefined> {
+    return this.snapshot().bget(key)
+  }
+
+  keys(range?: KeyRange): AsyncGenerator<KeyInfo> {
+    return this.snapshot().keys(range)
+  }
+
+  entries(range?: KeyRange): AsyncGenerator<KeyEntry> {
+    return this.snapshot().entries(range)
+  }
+
+  count(range?: Omit<KeyRange, 'reverse' | 'limit'>): Promise<number> {
+    return this.snapshot().count(range)
+  }
+
+  // --- history ------------------------------------------------------------------------------
+
+  /** Commits from the head back, newest first, as far as history is retained. */
+  async *log(options: { limit?: number } = {}): AsyncGenerator<Commit> {
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY
+    let commit = this.#head
+    while (commit !== null && remaining-- > 0) {
+      yield commit
+      if (commit.prev === null) return
+      const prev = await this.#loadCommit(commit.prev, false)
+      if (prev === undefined) return // older history was collected
+      commit = prev
+    }
+  }
+
+  /** A past version, by sequence number or commit CID. */
+  async at(version: number | CID): Promise<StoreView> {
+    this.#checkOpen()
+    const cid = CID.asCID(version)
+    if (cid !== null) {
+      const commit = await this.#loadCommit(cid, false)
+      if (commit === undefined) throw new CommitNotFoundError(`commit ${cid} is not in this store's storage`)
+      return new StoreView(this.#tree, commit)
+    }
+    if (version === 0) return new StoreView(this.#tree, null)
+    for await (const commit of this.log()) {
+      if (commit.seq === version) return new StoreView(this.#tree, commit)
+      if (commit.seq < (version as number)) break
+    }
+    throw new CommitNotFoundError(`no retained commit has seq ${String(version)} (the head is ${this.#head?.seq ?? 0})`)
+  }
+
+  /** The keys that changed between two versions (views, sequence numbers or commit CIDs), in key order. */
+  async *diff(
+    from: StoreView | number | CID,
+    to: StoreView | number | CID = this.snapshot(),
+  ): AsyncGenerator<KeyChange> {
+    const a = from instanceof StoreView ? from : await this.at(from)
+    const b = to instanceof StoreView ? to : await this.at(to)
+    yield* diffRoots(this.#tree, a.root, b.root)
+  }
+
+  /** Emits, after each commit, the keys it changed (those under `prefix`, if given). */
+  watch(options: WatchOptions = {}): Watch {
+    this.#checkOpen()
+    const watcher = new Watcher(options.prefix === undefined ? undefined : toKey(options.prefix), () =>
+      this.#watchers.delete(watcher),
+    )
+    this.#watchers.add(watcher)
+    options.signal?.addEventListener('abort', () => watcher.close(), { once: true })
+    return watcher
+  }
+
+  // --- writes -------------------------------------------------------------------------------
+
+  /**
+   * Runs `fn` as one transaction: its reads see the store as of its start plus its own
+   * writes, and its writes become one commit, or none if it throws. Transactions run one at
+   * a time, in arrival order; those that arrive together are made durable together.
+   */
+  transact<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactOptions = {}): Promise<TxResult<T>> {
+    try {
+      this.#checkOpen()
+      if (this.readOnly)
+        throw new ReadOnlyStoreError(`store ${this.name} follows another writer and cannot be written here`)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ run: fn, meta: options.meta, resolve: resolve as Request['resolve'], reject })
+      void this.#drain()
+    })
+  }
+
+  async assoc(key: KeyInput, value: unknown): Promise<void> {
+    await this.transact((tx) => tx.assoc(key, value))
+  }
+
+  async assocIn(path: readonly [KeyInput, ...Segment[]], value: unknown): Promise<void> {
+    await this.transact((tx) => tx.assocIn(path, value))
+  }
+
+  async updateIn(path: readonly [KeyInput, ...Segment[]], update: (current: unknown) => unknown): Promise<void> {
+    await this.transact((tx) => tx.updateIn(path, update))
+  }
+
+  async dissoc(key: KeyInput): Promise<void> {
+    await this.transact((tx) => tx.dissoc(key))
+  }
+
+  async bassoc(key: KeyInput, bytes: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+    await this.transact((tx) => tx.bassoc(key, bytes))
+  }
+
+  #drain(): Promise<void> {
+    this.#writing ??= this.#write().catch((err) => {
+      this.#writing = null
+      throw err
+    })
+    return this.#writing
+  }
+
+  async #write(): Promise<void> {
+    // Group N+1 runs its transactions while group N is being synced; syncs stay in order.
+    let flushed: Promise<boolean> = Promise.resolve(true)
+    let tip = this.#head
+    for (;;) {
+      while (this.#queue.length > 0) {
+        if (this.#flushFailed) {
+          // Groups built on a failed one failed with it: start again from the durable head.
+          await flushed
+          this.#flushFailed = false
+          tip = this.#head
+        }
+        const group = await this.#runGroup(this.#queue.splice(0), tip)
+        tip = group.tip
+        flushed = this.#flush(group, flushed)
+      }
+      await flushed
+      // Checked and cleared in one step, so a transaction queued from here on starts a new run.
+      if (this.#queue.length === 0) {
+        this.#writing = null
+        return
+      }
+    }
+  }
+
+  /** Runs a group of transactions on top of each other, in memory; each that writes makes a commit. */
+  async #runGroup(requests: Request[], start: Commit | null): Promise<Group> {
+    let tip = start
+    const commits: Commit[] = []
+    const results: { request: Request; value: unknown; commit: Commit | null }[] = []
+    for (const request of requests) {
+      const mark = this.#overlay.mark()
+      const tx = new Transaction(new StoreView(this.#tree, tip), this.#tree, this.#overlay)
+      try {
+        const value = await request.run(tx)
+        tx.close()
+        let commit: Commit | null = null
+        if (tx.size > 0) {
+          const time = Math.max(this.#now(), tip?.time ?? 0)
+          const base = tip?.tree ?? this.#tree.emptyRoot
+          const root = await this.#tree.batch(base, tx.ops(time))
+          if (!root.equals(base)) {
+            const made = encodeCommit({
+              tree: root,
+              prev: tip?.cid ?? null,
+              seq: (tip?.seq ?? 0) + 1,
+              time,
+              ...(request.meta === undefined ? {} : { meta: request.meta }),
+              bits: this.#bits,
+            })
+            this.#overlay.add(made.block)
+            commit = made.commit
+            commits.push(commit)
+            tip = commit
+          }
+        }
+        results.push({ request, value, commit })
+      } catch (err) {
+        tx.close()
+        this.#overlay.rollback(mark)
+        request.reject(err)
+      }
+    }
+    return { tip, commits, results, blocks: this.#overlay.seal() }
+  }
+
+  /**
+   * Makes a group durable after the one before it, then moves the head and answers its
+   * transactions. Resolves false if the group (or one it was built on) could not be written:
+   * then none of its transactions is acknowledged.
+   */
+  async #flush(group: Group, before: Promise<boolean>): Promise<boolean> {
+    const { tip, commits, results, blocks } = group
+    let failure: unknown
+    if (!(await before)) {
+      failure = new StoreError('an earlier group of commits, which this one builds on, could not be made durable')
+    } else if (commits.length > 0 && tip !== null) {
+      try {
+        await this.#storage.commit(blocks, new Map([[this.name, tip.cid]]))
+        this.#setHead(tip, commits)
+      } catch (err) {
+        failure = new StoreError(`could not make commit ${tip.seq} durable: ${(err as Error).message}`, { cause: err })
+      }
+    }
+    this.#overlay.release(blocks)
+    if (failure !== undefined) this.#flushFailed = true
+    for (const { request, value, commit } of results) {
+      if (failure === undefined) request.resolve({ value, commit })
+      else request.reject(failure)
+    }
+    return failure === undefined
+  }
+
+  // --- followers ----------------------------------------------------------------------------
+
+  /**
+   * Moves a read-only store to `commit`, writing `blocks` (which must hold everything the
+   * commit reaches that storage lacks) and the new head durably first. For the sync layer.
+   */
+  async adopt(commit: Commit, blocks: readonly Block[]): Promise<void> {
+    this.#checkOpen()
+    if (!this.readOnly) throw new StoreError('adopt is for read-only stores; a writer moves its head by committing')
+    if ((commit.bits ?? DEFAULT_BITS) !== this.#bits) {
+      throw new StoreError(
+        `commit ${commit.cid} uses bitsPerLevel ${commit.bits ?? DEFAULT_BITS}, this store ${this.#bits}`,
+      )
+    }
+    await this.#storage.commit(blocks, new Map([[this.name, commit.cid]]))
+    this.#setHead(commit, [commit])
+  }
+
+  #setHead(head: Commit, commits: readonly Commit[]): void {
+    const previous = this.#head
+    this.#head = head
+    this.#view = new StoreView(this.#tree, head)
+    if (this.#watchers.size > 0) {
+      this.#notified = this.#notified.then(() => this.#notify(previous, commits)).catch(() => {})
+    }
+  }
+
+  /** Tells watchers, in commit order, which keys each commit changed. */
+  async #notify(previous: Commit | null, commits: readonly Commit[]): Promise<void> {
+    let from = previous?.tree ?? this.#tree.emptyRoot
+    for (const commit of commits) {
+      const changes: KeyChange[] = []
+      for await (const change of diffRoots(this.#tree, from, commit.tree)) changes.push(change)
+      from = commit.tree
+      for (const watcher of this.#watchers) watcher.deliver(commit, changes)
+    }
+  }
+
+  // --- maintenance --------------------------------------------------------------------------
+
+  /**
+   * Deletes the blocks of every store in this storage that no retained commit and no pin
+   * reaches. Reads of retained versions stay correct while it runs, and commits made during
+   * it are kept.
+   */
+  gc(options: GcOptions = {}): Promise<GcResult> {
+    this.#checkOpen()
+    return collectGarbage(this.#storage, options)
+  }
+
+  /**
+   * Checks that every block the head reaches is present and hashes to its CID, and reports
+   * what is missing or corrupt. Reads everything: for after a crash or a disk problem.
+   */
+  async verify(): Promise<{ blocks: number; missing: CID[]; corrupt: CID[] }> {
+    this.#checkOpen()
+    if (this.#head === null) return { blocks: 0, missing: [], corrupt: [] }
+    return checkDag(this.#storage.blockstore, [this.#head.cid])
+  }
+
+  /** Waits for queued transactions, then closes the store (not its storage). */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    // Transactions already queued still commit; new ones are refused from here on.
+    while (this.#writing !== null) await this.#writing
+    await this.#notified
+    for (const watcher of this.#watchers) watcher.close()
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new StoreClosedError(`store ${this.name} is closed`)
+  }
+
+  async #loadCommit(cid: CID, verify: boolean): Promise<Commit | undefined> {
+    try {
+      const chunks: Uint8Array[] = []
+      for await (const chunk of this.#overlay.get(cid)) chunks.push(chunk)
+      return decodeCommit(cid, chunks.length === 1 ? chunks[0] : concat(chunks), verify)
+    } catch (err) {
+      if ((err as Error).name === 'NotFoundError') return undefined
+      throw err
+    }
+  }
+}
+
+/** Opens a store, checking that its head and the head's tree are in storage. */
+export async function openStore(init: StoreInit): Promise<Store> {
+  const name = init.name ?? 'default'
+  if (!NAME.test(name))
+    throw new InvalidStoreNameError(`store name "${name}": use 1-64 of letters, digits, ".", "_" and "-"`)
+  const headCid = await init.storage.head(name)
+  let head: Commit | null = null
+  let bits = init.bitsPerLevel ?? DEFAULT_BITS
+  if (headCid !== undefined) {
+    const bytes = await getBytes(init.storage.blockstore, headCid)
+    if (bytes === undefined) {
+      throw new MissingBlocksError(`store ${name}: its head commit ${headCid} is missing from storage`, [headCid])
+    }
+    head = decodeCommit(headCid, bytes, true)
+    bits = head.bits ?? DEFAULT_BITS
+    if (init.bitsPerLevel !== undefined && init.bitsPerLevel !== bits) {
+      throw new StoreError(`store ${name} was written with bitsPerLevel ${bits}, not ${init.bitsPerLevel}`)
+    }
+  }
+  const store = new Store({ ...init, name }, head, bits)
+  if (head !== null) {
+    if (init.verify === 'full') {
+      const { missing } = await store.verify()
+      if (missing.length > 0) {
+        throw new MissingBlocksError(
+          `store ${name}: ${missing.length} blocks its head reaches are missing (first: ${missing[0]})`,
+          missing,
+        )
+      }
+    } else {
+      try {
+        await store.tree.has(head.tree, '') // reads the root node (and the path to the least key)
+      } catch (err) {
+        if (err instanceof BlockNotFoundError) {
+          throw new MissingBlocksError(`store ${name}: the root of its head's tree, ${err.cid}, is missing`, [err.cid])
+        }
+        throw err
+      }
+    }
+  }
+  return store
+}
+
+function treeInit(bits: number, cacheSize: number | undefined): TreeInit {
+  return cacheSize === undefined ? { bitsPerLevel: bits } : { bitsPerLevel: bits, cacheSize }
+}
+
+async function getBytes(blockstore: Blockstore, cid: CID): Promise<Uint8Array | undefined> {
+  try {
+    const chunks: Uint8Array[] = []
+    for await (const chunk of blockstore.get(cid)) chunks.push(chunk)
+    return chunks.length === 1 ? chunks[0] : concat(chunks)
+  } catch (err) {
+    if ((err as Error).name === 'NotFoundError') return undefined
+    throw err
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
+}
+
+/**
+ * The blocks of commits not yet durable, in front of storage: the tree writes here, and reads
+ * see pending blocks first. `seal` closes the current group's blocks for one storage commit;
+ * they stay readable until `release`, once that commit is done.
+ */
+class PendingBlocks extends BaseBlockstore {
+  readonly #base: Blockstore
+  readonly #pending = new Map<string, Block>()
+  #order: string[] = []
+
+  constructor(base: Blockstore) {
+    super()
+    this.#base = base
+  }
+
+  override put(cid: CID, bytes: Uint8Array): CID {
+    this.add({ cid, bytes })
+    return cid
+  }
+
+  add(block: Block): void {
+    const key = blockKey(block.cid)
+    if (!this.#pending.has(key)) {
+      this.#pending.set(key, block)
+      this.#order.push(key)
+    }
+  }
+
+  override async *get(cid: CID): AsyncGenerator<Uint8Array> {
+    const block = this.#pending.get(blockKey(cid))
+    if (block !== undefined) yield block.bytes
+    else yield* this.#base.get(cid)
+  }
+
+  override async has(cid: CID): Promise<boolean> {
+    return this.#pending.has(blockKey(cid)) || (await this.#base.has(cid))
+  }
+
+  mark(): number {
+    return this.#order.length
+  }
+
+  /** Drops the blocks put since `mark` (a failed transaction's). */
+  rollback(mark: number): void {
+    for (const key of this.#order.splice(mark)) this.#pending.delete(key)
+  }
+
+  /** The current group's blocks, in the order they were put; later puts start a new group. */
+  seal(): Block[] {
+    const blocks = this.#order.map((key) => this.#pending.get(key) as Block)
+    this.#order = []
+    return blocks
+  }
+
+  /** Forgets blocks that storage now holds (or that will never be written). */
+  release(blocks: readonly Block[]): void {
+    for (const block of blocks) this.#pending.delete(blockKey(block.cid))
+  }
+}
+
+/** One watch: a queue of events and whoever is waiting on them. */
+class Watcher implements Watch {
+  readonly #prefix: Uint8Array | undefined
+  readonly #onClose: () => void
+  readonly #events: CommitEvent[] = []
+  #wake: (() => void) | null = null
+  #closed = false
+
+  constructor(prefix: Uint8Array | undefined, onClose: () => void) {
+    this.#prefix = prefix
+    this.#onClose = onClose
+  }
+
+  deliver(commit: Commit, changes: readonly KeyChange[]): void {
+    if (this.#closed) return
+    const matching =
+      this.#prefix === undefined ? changes : changes.filter((c) => startsWith(toKey(c.key), this.#prefix as Uint8Array))
+    if (matching.length === 0) return
+    this.#events.push({ commit, changes: matching })
+    this.#wake?.()
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#onClose()
+    this.#wake?.()
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<CommitEvent> {
+    try {
+      for (;;) {
+        const event = this.#events.shift()
+        if (event !== undefined) {
+          yield event
+          continue
+        }
+        if (this.#closed) return
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve
+        })
+        this.#wake = null
+      }
+    } finally {
+      this.close()
+    }
+  }
+}
+
+function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false
+  return true
+}

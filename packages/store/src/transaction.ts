@@ -1,0 +1,190 @@
+// A transaction: reads see the store at the transaction's start plus its own writes; writes
+// are checked and encoded as they are made and applied as one commit when it returns.
+import {
+  type Block,
+  type KeyInput,
+  type MerkleSearchTree,
+  type Op,
+  prepareByteStream,
+  prepareValue,
+  type StoredValue,
+  toKey,
+} from '@dagsync/tree'
+import { InvalidPathError, StoreError } from './errors.ts'
+import { getPath, type Segment, setPath } from './path.ts'
+import { type BinaryValue, binaryValue, type EntryMeta, type KeyInfo, type ReadApi, type StoreView } from './view.ts'
+
+/** A write waiting in a transaction. */
+type Pending =
+  | {
+      readonly kind: 'put'
+      readonly key: Uint8Array
+      readonly stored: StoredValue
+      readonly size: number
+      readonly binary: boolean
+      readonly keyIsBytes: boolean
+    }
+  | { readonly kind: 'delete'; readonly key: Uint8Array }
+
+/** Where a transaction puts the blocks of large values before they are committed. */
+export interface BlockSink {
+  add(block: Block): void
+}
+
+/** The writes a transaction can make (and, through ReadApi, its reads). */
+export interface WriteApi {
+  assoc(key: KeyInput, value: unknown): Promise<void>
+  assocIn(path: readonly [KeyInput, ...Segment[]], value: unknown): Promise<void>
+  updateIn(path: readonly [KeyInput, ...Segment[]], update: (current: unknown) => unknown): Promise<void>
+  dissoc(key: KeyInput): Promise<void>
+  bassoc(key: KeyInput, bytes: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void>
+}
+
+export class Transaction implements ReadApi, WriteApi {
+  readonly #base: StoreView
+  readonly #tree: MerkleSearchTree
+  readonly #sink: BlockSink
+  readonly #pending = new Map<string, Pending>()
+  #open = true
+
+  constructor(base: StoreView, tree: MerkleSearchTree, sink: BlockSink) {
+    this.#base = base
+    this.#tree = tree
+    this.#sink = sink
+  }
+
+  /** The version this transaction started from. */
+  get base(): StoreView {
+    return this.#base
+  }
+
+  // --- reads: own writes first, then the base version -----------------------------------
+
+  async get(key: KeyInput): Promise<unknown> {
+    const pending = this.#lookup(key)
+    if (pending === undefined) return this.#base.get(key)
+    return pending.kind === 'delete' ? undefined : this.#tree.readValue(pending.stored)
+  }
+
+  async getIn(path: readonly [KeyInput, ...Segment[]]): Promise<unknown> {
+    if (path.length === 0) throw new InvalidPathError('a path starts with a key')
+    const [key, ...rest] = path
+    return getPath(await this.get(key), rest)
+  }
+
+  async exists(key: KeyInput): Promise<boolean> {
+    const pending = this.#lookup(key)
+    return pending === undefined ? this.#base.exists(key) : pending.kind === 'put'
+  }
+
+  async getMeta(key: KeyInput): Promise<KeyInfo | undefined> {
+    const pending = this.#lookup(key)
+    if (pending === undefined) return this.#base.getMeta(key)
+    if (pending.kind === 'delete') return undefined
+    return {
+      key: pending.keyIsBytes ? pending.key : new TextDecoder().decode(pending.key),
+      type: pending.binary ? 'binary' : 'value',
+      lastWrite: new Date(),
+      size: pending.size,
+    }
+  }
+
+  async bget(key: KeyInput): Promise<BinaryValue | undefined> {
+    const pending = this.#lookup(key)
+    if (pending === undefined) return this.#base.bget(key)
+    return pending.kind === 'delete' ? undefined : binaryValue(this.#tree, pending.stored, pending.size)
+  }
+
+  // --- writes -----------------------------------------------------------------------------
+
+  async assoc(key: KeyInput, value: unknown): Promise<void> {
+    this.#check()
+    const k = toKey(key)
+    const prepared = prepareValue(value)
+    for (const block of prepared.blocks) this.#sink.add(block)
+    this.#set(k, {
+      kind: 'put',
+      key: k,
+      stored: prepared.stored,
+      size: prepared.size,
+      binary: false,
+      keyIsBytes: typeof key !== 'string',
+    })
+  }
+
+  async assocIn(path: readonly [KeyInput, ...Segment[]], value: unknown): Promise<void> {
+    if (path.length === 0) throw new InvalidPathError('a path starts with a key')
+    const [key, ...rest] = path
+    await this.assoc(key, setPath(await this.get(key), rest, value))
+  }
+
+  async updateIn(path: readonly [KeyInput, ...Segment[]], update: (current: unknown) => unknown): Promise<void> {
+    const current = await this.getIn(path)
+    await this.assocIn(path, await update(current))
+  }
+
+  async dissoc(key: KeyInput): Promise<void> {
+    this.#check()
+    const k = toKey(key)
+    this.#set(k, { kind: 'delete', key: k })
+  }
+
+  /** Writes a byte string of any size, streamed in chunks: values over 1 MiB are never held whole. */
+  async bassoc(key: KeyInput, bytes: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
+    this.#check()
+    const k = toKey(key)
+    let size = 0
+    const counted = async function* () {
+      for await (const chunk of bytes instanceof Uint8Array ? [bytes] : bytes) {
+        size += chunk.length
+        yield chunk
+      }
+    }
+    const stored = await prepareByteStream(counted(), async (block) => this.#sink.add(block))
+    this.#set(k, { kind: 'put', key: k, stored, size, binary: true, keyIsBytes: typeof key !== 'string' })
+  }
+
+  // --- for the store ------------------------------------------------------------------------
+
+  /** Ends the transaction: later calls fail (a transaction must not outlive its function). */
+  close(): void {
+    this.#open = false
+  }
+
+  get size(): number {
+    return this.#pending.size
+  }
+
+  /** The transaction's writes as tree ops, stamped with the commit's time. */
+  ops(time: number): Op[] {
+    const ops: Op[] = []
+    for (const p of this.#pending.values()) {
+      if (p.kind === 'delete') {
+        ops.push({ type: 'delete', key: p.key })
+      } else {
+        const meta: EntryMeta = { t: p.binary ? 'b' : 'v', w: time, s: p.size }
+        if (p.keyIsBytes) meta.k = 1
+        ops.push({ type: 'put', key: p.key, stored: p.stored, meta })
+      }
+    }
+    return ops
+  }
+
+  #check(): void {
+    if (!this.#open) throw new StoreError('this transaction has ended; write inside the function given to transact')
+  }
+
+  #lookup(key: KeyInput): Pending | undefined {
+    return this.#pending.get(latin1(toKey(key)))
+  }
+
+  #set(key: Uint8Array, pending: Pending): void {
+    this.#pending.set(latin1(key), pending)
+  }
+}
+
+function latin1(key: Uint8Array): string {
+  let s = ''
+  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i])
+  return s
+}

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict'
+import { execFile, spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { promisify } from 'node:util'
+import { CID } from 'multiformats/cid'
+import { openStore } from '../src/index.ts'
+import { openLevelStorage } from '../src/level.ts'
+
+const fixtures = new URL('./fixtures/', import.meta.url).pathname
+const dirs: string[] = []
+after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))))
+
+async function scratch(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'dagsync-level-'))
+  dirs.push(dir)
+  return dir
+}
+
+describe('LevelDB storage', () => {
+  it('keeps every commit across close and reopen', async () => {
+    const path = await scratch()
+    let storage = await openLevelStorage(path)
+    let db = await openStore({ storage, name: 'notes' })
+    for (let i = 0; i < 50; i++) await db.assoc(`n${i}`, { i, text: 'y'.repeat(i * 10) })
+    await db.bassoc(
+      'file',
+      new Uint8Array(2_000_000).map((_, i) => i & 0xff),
+    )
+    const head = db.head!
+    await db.close()
+    await storage.close()
+
+    storage = await openLevelStorage(path)
+    db = await openStore({ storage, name: 'notes', verify: 'full' })
+    assert.ok(db.head?.cid.equals(head.cid))
+    assert.deepEqual(await db.get('n49'), { i: 49, text: 'y'.repeat(490) })
+    assert.equal((await (await db.bget('file'))!.bytes())[1_999_999], 1_999_999 & 0xff)
+    assert.equal(await (await db.at(10)).get('n10'), undefined)
+    await storage.close()
+  })
+
+  it('is locked against a second process', async () => {
+    const path = await scratch()
+    const storage = await openLevelStorage(path)
+    const { stdout } = await promisify(execFile)(process.execPath, [join(fixtures, 'open-storage.ts'), path])
+    assert.match(stdout, /^StorageLockedError: storage at .* is locked/)
+    await storage.close()
+    const again = await promisify(execFile)(process.execPath, [join(fixtures, 'open-storage.ts'), path])
+    assert.equal(again.stdout, 'opened\n')
+  })
+
+  it('makes transactions that arrive together durable in one synced write', async () => {
+    const storage = await openLevelStorage(await scratch())
+    let writes = 0
+    const commit = storage.commit.bind(storage)
+    storage.commit = async (blocks, heads) => {
+      writes++
+      return commit(blocks, heads)
+    }
+    const db = await openStore({ storage })
+    await Promise.all(Array.from({ length: 200 }, (_, i) => db.assoc(`k${i}`, i)))
+    assert.equal(db.head?.seq, 200, 'still one commit per transaction')
+    assert.ok(writes <= 20, `${writes} synced writes for 200 commits`)
+    await storage.close()
+  })
+})
+
+describe('crash safety', () => {
+  it('reopens at the last acknowledged commit, with every block, after SIGKILL in a loop of commits', async () => {
+    const path = await scratch()
+    const acked = new Map<string, { seq: number; commit: string; run: number; i: number }>()
+    let rounds = 0
+    for (let run = 0; run < 12; run++) {
+      const child = spawn(process.execPath, [join(fixtures, 'crash-writer.ts'), path, '16', String(run)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+      let buffered = ''
+      let acks = 0
+      let ready: () => void
+      const started = new Promise<void>((resolve) => {
+        ready = resolve
+      })
+      child.stdout.on('data', (data: Buffer) => {
+        buffered += data.toString()
+        const lines = buffered.split('\n')
+        buffered = lines.pop() as string
+        for (const line of lines) {
+          const [kind, seq, commit, key] = line.split(' ')
+          if (kind === 'ready') ready()
+          if (kind !== 'ack') continue
+          acks++
+          const i = Number(key.split('/')[2])
+          acked.set(key, { seq: Number(seq), commit, run, i })
+        }
+      })
+      const exited = new Promise((resolve) => child.on('exit', resolve))
+      await started
+      // Let it commit for a random while (some rounds die almost at once), then kill it hard.
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 400))
+      child.kill('SIGKILL')
+      await exited
+      rounds += acks > 0 ? 1 : 0
+
+      const storage = await openLevelStorage(path)
+      const db = await openStore({ storage, verify: 'full' })
+      const maxAcked = Math.max(0, ...[...acked.values()].map((a) => a.seq))
+      assert.ok(
+        (db.head?.seq ?? 0) >= maxAcked,
+        `run ${run}: head ${db.head?.seq} is behind acknowledged commit ${maxAcked}`,
+      )
+      for (const [key, { commit, run: r, i }] of acked) {
+        assert.deepEqual(
+          await db.get(key),
+          { run: r, i, pad: i % 7 === 0 ? 'x'.repeat(600) : '' },
+          `run ${run}: ${key}`,
+        )
+        if (r === run) assert.ok((await db.at(CID.parse(commit))).commit?.cid.toString() === commit)
+      }
+      await db.close()
+      await storage.close()
+    }
+    assert.ok(acked.size > 500, `${acked.size} acknowledged commits checked`)
+    assert.ok(rounds >= 6, `${rounds} of 12 runs were killed after acknowledging commits`)
+  })
+})

@@ -34,7 +34,15 @@ export { type Commit, decodeCommit, encodeCommit } from './commit.ts'
 export * from './errors.ts'
 export type { GcOptions, GcResult } from './gc.ts'
 export type { Segment } from './path.ts'
-export { BaseStorage, BlockstoreStorage, memoryStorage, type Pin, type Storage, type WriteRecord } from './storage.ts'
+export {
+  BaseStorage,
+  BlockstoreStorage,
+  blockKey,
+  memoryStorage,
+  type Pin,
+  type Storage,
+  type WriteRecord,
+} from './storage.ts'
 export {
   type CommitEvent,
   openStore,

@@ -124,6 +124,7 @@ export class Store implements ReadApi, WriteApi {
   readonly #now: () => number
   readonly #queue: Request[] = []
   readonly #watchers = new Set<Watcher>()
+  readonly #headListeners = new Set<(head: Commit) => void>()
   #head: Commit | null
   #view: StoreView
   #writing: Promise<void> | null = null
@@ -411,10 +412,26 @@ export class Store implements ReadApi, WriteApi {
     this.#setHead(commit, [commit])
   }
 
+  /**
+   * Calls `listener` with each new durable head, as soon as it is durable (before watchers get
+   * the changed keys). Returns a function that removes the listener.
+   */
+  onHead(listener: (head: Commit) => void): () => void {
+    this.#headListeners.add(listener)
+    return () => this.#headListeners.delete(listener)
+  }
+
   #setHead(head: Commit, commits: readonly Commit[]): void {
     const previous = this.#head
     this.#head = head
     this.#view = new StoreView(this.#tree, head)
+    for (const listener of this.#headListeners) {
+      try {
+        listener(head)
+      } catch {
+        // A listener's failure is its own; the commit is durable regardless.
+      }
+    }
     if (this.#watchers.size > 0) {
       this.#notified = this.#notified.then(() => this.#notify(previous, commits)).catch(() => {})
     }

@@ -1,6 +1,7 @@
 import type { Blockstore } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
 import { CidCache } from './cache.ts'
+import { CborReader } from './cbor.ts'
 import { decodeValidated } from './dag-cbor.ts'
 import {
   BlockNotFoundError,
@@ -17,7 +18,7 @@ import { compareBytes, equalBytes, type KeyInput, prefixEnd, toKey } from './key
 import { MAX_BLOCK_BYTES, type TreeLimits, treeLimits } from './limits.ts'
 import { decodeNode, EMPTY_NODE, type Entry, encodeNode, type Ref, type StoredValue, type TreeNode } from './node.ts'
 import { type Block, encodeMeta, prepareValue, readByteStream, readValue } from './value.ts'
-import { type WalkOptions, walkBlocks } from './walk.ts'
+import { blockLinks, type WalkOptions, walkBlocks } from './walk.ts'
 
 export interface TreeInit {
   /**
@@ -98,6 +99,26 @@ export interface StoredChange {
 interface Loaded {
   readonly node: TreeNode
   readonly level: number
+}
+
+/** A block one root reaches and another does not; for a node, the node it replaces, if any. */
+export interface NewBlock {
+  readonly cid: CID
+  readonly bytes: Uint8Array
+  /** For a node: where each entry starts in `bytes` (`offsets[n]` is where the entries end). */
+  readonly offsets?: Uint32Array
+  /** The node at the same place in the older tree, which its holder has: a base for a delta. */
+  readonly base?: { readonly cid: CID; readonly bytes: Uint8Array; readonly offsets: Uint32Array }
+}
+
+/** Called for each pair of nodes the aligned walk opens (either may be the empty node). */
+type OnNodes = (a: Ref, A: TreeNode, b: Ref, B: TreeNode) => void
+
+function collectCids(value: unknown, out: CID[]): void {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return
+  const cid = CID.asCID(value)
+  if (cid !== null) out.push(cid)
+  else for (const child of Array.isArray(value) ? value : Object.values(value)) collectCids(child, out)
 }
 
 /** A root as the walk from it starts: its subtree and level. */
@@ -181,6 +202,12 @@ export class MerkleSearchTree {
     } catch (err) {
       return Promise.reject(err)
     }
+  }
+
+  /** A block's bytes: a cached node's own block, without a blockstore read, or the blockstore's. */
+  async blockBytes(cid: CID): Promise<Uint8Array> {
+    const encoding = this.#cache.get(cid)?.node.encoding
+    return encoding === undefined ? this.#bytes(cid) : encoding.bytes
   }
 
   /** Reads a stored value. */
@@ -279,11 +306,13 @@ export class MerkleSearchTree {
     level: number,
     lo: Uint8Array | null,
     hi: Uint8Array | null,
+    onNodes?: OnNodes,
   ): AsyncGenerator<StoredChange> {
     let A = a === null ? EMPTY_NODE : this.#resolve(a, level)
     if (A instanceof Promise) A = await A
     let B = b === null ? EMPTY_NODE : this.#resolve(b, level)
     if (B instanceof Promise) B = await B
+    onNodes?.(a, A, b, B)
     // Only the entries strictly inside (lo, hi) belong to this piece; the children around them are cut to it.
     let i = lo === null ? 0 : upperBound(A.entries, lo)
     let j = lo === null ? 0 : upperBound(B.entries, lo)
@@ -298,7 +327,7 @@ export class MerkleSearchTree {
       // Most neighbouring subtrees are shared: compare links before starting a generator for them.
       const a1 = childBefore(A, i)
       const b1 = childBefore(B, j)
-      if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, key)
+      if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, key, onNodes)
       if (order === 0) {
         if (!same && !sameEntry(A.entries[i], B.entries[j])) {
           yield { key, before: storedEntry(A.entries[i]), after: storedEntry(B.entries[j]) }
@@ -316,7 +345,66 @@ export class MerkleSearchTree {
     }
     const a1 = childBefore(A, i)
     const b1 = childBefore(B, j)
-    if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, hi)
+    if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, hi, onNodes)
+  }
+
+  /**
+   * The blocks `to` reaches that `from` does not, for a holder of `from` to catch up: new
+   * nodes (each with the node it replaces, when there is one, to send as a delta against),
+   * new value blocks and chunks, and the blocks new values link to. Found by the same aligned
+   * walk as diff, so it opens only the changed paths. A block `from` holds elsewhere in its
+   * tree may be included; one `to` needs is never left out.
+   */
+  async *newBlocks(from: CID, to: CID): AsyncGenerator<NewBlock> {
+    // (Not `from.equals(to)`: multiformats types it as a guard that narrows `to` away.)
+    if (from.toString() === to.toString()) return
+    const a = await this.#root(from)
+    const b = await this.#root(to)
+    const level = Math.max(a.level, b.level)
+    const [x, y] = [lift(a.ref, a.level, level), lift(b.ref, b.level, level)]
+    const sent = new Set<string>()
+    const queue: NewBlock[] = []
+    const onNodes: OnNodes = (aRef, A, bRef, B) => {
+      if (bRef === null || !isCid(bRef) || B.encoding === undefined || sent.has(bRef.toString())) return
+      sent.add(bRef.toString())
+      const base = aRef !== null && isCid(aRef) && A.encoding !== undefined ? { cid: aRef, ...A.encoding } : undefined
+      queue.push({ cid: bRef, ...B.encoding, ...(base === undefined ? {} : { base }) })
+    }
+    if (!sameRef(x, y)) {
+      for await (const change of this.#diff(x, y, level, null, null, onNodes)) {
+        yield* queue.splice(0)
+        if (change.after !== undefined) yield* this.#valueBlocks(change.after, change.before, sent)
+      }
+    }
+    yield* queue.splice(0)
+    // A root that is the empty node is written as a block too.
+    if (b.ref === null && !sent.has(to.toString())) yield { cid: to, bytes: await this.#bytes(to) }
+  }
+
+  /** The blocks a new or changed entry's value needs that its previous version did not share. */
+  async *#valueBlocks(
+    after: StoredEntry,
+    before: StoredEntry | undefined,
+    sent: Set<string>,
+  ): AsyncGenerator<NewBlock> {
+    const links: CID[] = []
+    const { stored } = after
+    if (stored.kind === 'inline') {
+      new CborReader(stored.bytes).item(links)
+    } else if (before?.stored.kind !== stored.kind || !before.stored.cid.equals(stored.cid)) {
+      links.push(stored.cid)
+    }
+    if (after.meta !== undefined) collectCids(after.meta, links)
+    // The value's own block, its chunks, and whatever its DAG links to, each once.
+    while (links.length > 0) {
+      const cid = links.pop() as CID
+      const id = cid.toString()
+      if (sent.has(id) || cid.multihash.code === 0) continue
+      sent.add(id)
+      const bytes = await this.#bytes(cid)
+      yield { cid, bytes }
+      links.push(...blockLinks(cid, bytes))
+    }
   }
 
   // --- writes --------------------------------------------------------------------------------
@@ -695,6 +783,8 @@ export class MerkleSearchTree {
   readonly #getBlock = (cid: CID): Promise<Uint8Array> => this.#bytes(cid)
 
   async #bytes(cid: CID): Promise<Uint8Array> {
+    // The empty tree's root is a known block that a tree never written to has not stored.
+    if (cid.equals(this.emptyRoot)) return this.#emptyBytes
     const chunks: Uint8Array[] = []
     try {
       for await (const chunk of this.#blockstore.get(cid)) chunks.push(chunk)

@@ -1,0 +1,434 @@
+// A reader's replica of a store: it moves to each newer verified head, and never exposes a head
+// whose blocks it does not hold.
+
+import {
+  type BinaryValue,
+  type Commit,
+  decodeCommit,
+  type KeyChange,
+  type KeyEntry,
+  type KeyInfo,
+  type KeyRange,
+  type ReadApi,
+  type Segment,
+  type Store,
+  type StoreView,
+  type Watch,
+  type WatchOptions,
+} from '@dagsync/store'
+import { type Block, BlockNotFoundError, type KeyInput } from '@dagsync/tree'
+import type { Libp2p, PeerId, PublicKey } from '@libp2p/interface'
+import type { Logger } from '@libp2p/logger'
+import { CID } from 'multiformats/cid'
+import type { Announcement } from './announcement.ts'
+import { readAnnouncement } from './announcement.ts'
+import {
+  NotAvailableOfflineError,
+  RemoteError,
+  RemoteWriteError,
+  SyncFailedError,
+  UnauthorizedError,
+} from './errors.ts'
+import type { RemoteOp } from './remote-write.ts'
+import { WRITE_PROTOCOL } from './remote-write.ts'
+import { call } from './rpc.ts'
+import type { StagingBlockstore } from './staging.ts'
+import { emptyFetch, fetchNewBlocks } from './sync.ts'
+
+/** What a follower needs from its node. */
+export interface FollowerContext {
+  readonly libp2p: Libp2p
+  readonly staging: StagingBlockstore
+  readonly log: Logger
+  /** Fetches one block from the network (bitswap), verified; fails after `timeoutMs`. */
+  fetch(cid: CID, timeoutMs: number): Promise<Uint8Array>
+  /** Peers likely to hold the store: subscribers of its topic, then other connected peers. */
+  peersFor(topic: string, preferred: readonly PeerId[]): PeerId[]
+  readonly syncTimeoutMs: number
+  readonly fetchTimeoutMs: number
+}
+
+export interface FollowerStatus {
+  readonly store: string
+  readonly sparse: boolean
+  /** The commit this replica holds and serves reads from. */
+  readonly synced: { readonly seq: number; readonly cid: CID } | null
+  /** The newest commit a valid announcement named (it may not be synced yet). */
+  readonly newest: { readonly seq: number; readonly cid: CID } | null
+  /** Commits between synced and newest. */
+  readonly lag: number
+  /** Connected peers subscribed to the store's topic. */
+  readonly peers: number
+  readonly syncing: boolean
+  /** How the last sync went: its path, time, wire bytes and blocks written. */
+  readonly lastSync?: SyncReport
+  readonly lastError?: string
+}
+
+export interface SyncReport {
+  readonly seq: number
+  readonly ms: number
+  /** 'fast' when the fast path sent everything, 'bitswap' when it sent nothing, 'mixed' between. */
+  readonly path: 'fast' | 'bitswap' | 'mixed'
+  readonly wireBytes: number
+  readonly blocks: number
+  /** Blocks that had to come over bitswap. */
+  readonly fetched: number
+}
+
+const RETRY_MS = [250, 500, 1000, 2000, 5000, 10_000]
+
+/**
+ * A replica of someone else's store, read-only here. Reads see the last commit this replica
+ * holds in full (or, sparse, fetch what they touch). Writes go to the store's writer, if this
+ * peer is on its allow-list, and resolve once this replica holds the commit they made.
+ */
+export class Follower implements ReadApi {
+  readonly id: string
+  readonly topic: string
+  readonly sparse: boolean
+  /** The local replica, as a read-only store. */
+  readonly store: Store
+  readonly #ctx: FollowerContext
+  readonly #key: PublicKey
+  #newest: Announcement | null = null
+  #from: PeerId[] = []
+  #writer: PeerId | undefined
+  #syncing: Promise<void> | null = null
+  #retry: ReturnType<typeof setTimeout> | undefined
+  #failures = 0
+  #lastSync: SyncReport | undefined
+  #lastError: string | undefined
+  #stopped = false
+
+  constructor(ctx: FollowerContext, id: string, key: PublicKey, topic: string, store: Store, sparse: boolean) {
+    this.#ctx = ctx
+    this.id = id
+    this.#key = key
+    this.topic = topic
+    this.store = store
+    this.sparse = sparse
+  }
+
+  // --- reads: the replica ----------------------------------------------------------------------
+
+  get head(): Commit | null {
+    return this.store.head
+  }
+
+  get(key: KeyInput): Promise<unknown> {
+    return this.store.get(key)
+  }
+
+  getIn(path: readonly [KeyInput, ...Segment[]]): Promise<unknown> {
+    return this.store.getIn(path)
+  }
+
+  exists(key: KeyInput): Promise<boolean> {
+    return this.store.exists(key)
+  }
+
+  getMeta(key: KeyInput): Promise<KeyInfo | undefined> {
+    return this.store.getMeta(key)
+  }
+
+  bget(key: KeyInput): Promise<BinaryValue | undefined> {
+    return this.store.bget(key)
+  }
+
+  keys(range?: KeyRange): AsyncGenerator<KeyInfo> {
+    return this.store.keys(range)
+  }
+
+  entries(range?: KeyRange): AsyncGenerator<KeyEntry> {
+    return this.store.entries(range)
+  }
+
+  snapshot(): StoreView {
+    return this.store.snapshot()
+  }
+
+  watch(options?: WatchOptions): Watch {
+    return this.store.watch(options)
+  }
+
+  diff(from: StoreView | number | CID, to?: StoreView | number | CID): AsyncGenerator<KeyChange> {
+    return this.store.diff(from, to)
+  }
+
+  status(): FollowerStatus {
+    const synced = this.store.head === null ? null : { seq: this.store.head.seq, cid: this.store.head.cid }
+    const newest = this.#newest === null ? synced : { seq: this.#newest.seq, cid: this.#newest.commit }
+    return {
+      store: this.id,
+      sparse: this.sparse,
+      synced,
+      newest,
+      lag: Math.max(0, (newest?.seq ?? 0) - (synced?.seq ?? 0)),
+      peers: this.#subscribers(),
+      syncing: this.#syncing !== null,
+      ...(this.#lastSync === undefined ? {} : { lastSync: this.#lastSync }),
+      ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
+    }
+  }
+
+  /** The latest valid announcement this replica knows, to relay to peers that subscribe. */
+  get announcement(): Announcement | null {
+    return this.#newest === null || this.#newest.bytes.length === 0 ? null : this.#newest
+  }
+
+  /**
+   * Resolves once this replica holds a commit with at least `seq` (default: the newest known),
+   * or rejects when `signal` aborts.
+   */
+  async synced(seq = this.#newest?.seq ?? 0, signal?: AbortSignal): Promise<Commit | null> {
+    while ((this.store.head?.seq ?? 0) < seq) {
+      signal?.throwIfAborted()
+      await new Promise<void>((resolve) => {
+        const off = this.store.onHead(() => {
+          off()
+          resolve()
+        })
+        signal?.addEventListener('abort', () => resolve(), { once: true })
+        if ((this.store.head?.seq ?? 0) >= seq) resolve()
+      })
+    }
+    return this.store.head
+  }
+
+  // --- announcements and sync ----------------------------------------------------------------
+
+  /** The highest sequence this replica has seen validly announced or holds. */
+  get knownSeq(): number {
+    return Math.max(this.#newest?.seq ?? 0, this.store.head?.seq ?? 0)
+  }
+
+  /**
+   * Takes a commit the store's key vouches for (a checked announcement, or a name IPNS
+   * resolved); if its seq is unknown, reads it from the commit. Syncs if it is newer.
+   */
+  async offerCommit(commit: CID, from?: PeerId): Promise<void> {
+    const bytes = await this.#ctx.fetch(commit, this.#ctx.fetchTimeoutMs)
+    const { seq } = decodeCommit(commit, bytes, true)
+    this.offer({ commit, seq, expires: Number.POSITIVE_INFINITY, bytes: new Uint8Array(0) }, from)
+  }
+
+  /** Takes a verified announcement (from gossip, or a remote write's answer); syncs if it is newer. */
+  offer(announcement: Announcement, from?: PeerId): void {
+    if (this.#stopped) return
+    if (announcement.seq <= this.knownSeq) {
+      if (from !== undefined && announcement.seq === this.#newest?.seq) this.#from.push(from)
+      return
+    }
+    this.#newest = announcement
+    this.#from = from === undefined ? [] : [from]
+    this.#kick()
+  }
+
+  /** Checks announcement bytes against the store's key, then offers them. */
+  async offerBytes(bytes: Uint8Array, from?: PeerId): Promise<Announcement> {
+    const announcement = await readAnnouncement(this.#key, bytes)
+    this.offer(announcement, from)
+    return announcement
+  }
+
+  stop(): void {
+    this.#stopped = true
+    clearTimeout(this.#retry)
+  }
+
+  #kick(): void {
+    if (this.#syncing !== null || this.#stopped) return
+    clearTimeout(this.#retry)
+    this.#syncing = this.#syncLoop().finally(() => {
+      this.#syncing = null
+    })
+  }
+
+  async #syncLoop(): Promise<void> {
+    while (!this.#stopped && this.#newest !== null && this.#newest.seq > (this.store.head?.seq ?? 0)) {
+      const target = this.#newest
+      try {
+        await (this.sparse ? this.#adoptSparse(target) : this.#syncTo(target))
+        this.#failures = 0
+        this.#lastError = undefined
+      } catch (err) {
+        this.#lastError = `${(err as Error).name}: ${(err as Error).message}`
+        this.#ctx.log('sync of %s to %d failed: %s', this.id, target.seq, this.#lastError)
+        // Try again later (an announcement of something newer tries at once).
+        const delay = RETRY_MS[Math.min(this.#failures++, RETRY_MS.length - 1)]
+        this.#retry = setTimeout(() => this.#kick(), delay)
+        return
+      }
+    }
+  }
+
+  /**
+   * Fetches what `target` adds to the replica: first by the fast path from the peers most
+   * likely to hold it, then whatever is still missing by bitswap, level by level; verifies
+   * every block and every node; then moves the head and writes the blocks in one durable step.
+   */
+  async #syncTo(target: Announcement): Promise<void> {
+    const started = performance.now()
+    const have = this.store.head
+    const got = emptyFetch()
+    const request = { store: this.id, have: have?.tree ?? null, want: target.commit }
+    for (const peer of this.#ctx.peersFor(this.topic, this.#from)) {
+      try {
+        await fetchNewBlocks(
+          this.#ctx.libp2p,
+          peer,
+          request,
+          (cid) => this.store.tree.blockBytes(cid),
+          got,
+          AbortSignal.timeout(this.#ctx.syncTimeoutMs),
+        )
+        break
+      } catch (err) {
+        // A lying or failing peer: keep what verified, try the next one.
+        this.#ctx.log('fast path from %p for %s failed: %s', peer, this.id, (err as Error).message)
+      }
+    }
+    const commitBytes =
+      got.blocks.get(target.commit.toString())?.bytes ??
+      (await this.#ctx.fetch(target.commit, this.#ctx.fetchTimeoutMs))
+    const commit = decodeCommit(target.commit, commitBytes, true)
+    if (commit.seq !== target.seq) {
+      throw new SyncFailedError(`commit ${commit.cid} has seq ${commit.seq}, but was announced as ${target.seq}`)
+    }
+    if (commit.seq <= (this.store.head?.seq ?? 0)) return
+
+    // Everything the new tree reaches that storage lacks: what the fast path sent, else bitswap.
+    const blocks: Block[] = [{ cid: commit.cid, bytes: commitBytes }]
+    let fetched = 0
+    const storage = this.store.storage.blockstore
+    try {
+      for await (const block of this.store.tree.walk(commit.tree, {
+        has: async (cid) => got.present.has(cid.toString()) || (await storage.has(cid)),
+        getBlock: async (cid) => {
+          const sent = got.blocks.get(cid.toString())
+          if (sent !== undefined) return sent.bytes
+          fetched++
+          return this.#ctx.fetch(cid, this.#ctx.fetchTimeoutMs)
+        },
+        verify: true,
+        concurrency: 64,
+      })) {
+        blocks.push(block)
+      }
+    } catch (err) {
+      throw new SyncFailedError(`could not get every block of commit ${commit.seq}: ${(err as Error).message}`, {
+        cause: err,
+      })
+    }
+    await this.store.adopt(commit, blocks)
+    this.#ctx.staging.forget(blocks.map((b) => b.cid))
+    this.#lastSync = {
+      seq: commit.seq,
+      ms: performance.now() - started,
+      path: fetched === 0 ? 'fast' : got.blocks.size === 0 ? 'bitswap' : 'mixed',
+      wireBytes: got.wireBytes,
+      blocks: blocks.length,
+      fetched,
+    }
+    this.#ctx.log('synced %s to %d: %o', this.id, commit.seq, this.#lastSync)
+  }
+
+  /** A sparse replica only takes the commit; reads fetch the nodes they touch. */
+  async #adoptSparse(target: Announcement): Promise<void> {
+    const bytes = await this.#ctx.fetch(target.commit, this.#ctx.fetchTimeoutMs)
+    const commit = decodeCommit(target.commit, bytes, true)
+    if (commit.seq !== target.seq) throw new SyncFailedError(`commit ${commit.cid} was announced with another seq`)
+    await this.store.adopt(commit, [{ cid: commit.cid, bytes }])
+  }
+
+  #subscribers(): number {
+    const pubsub = (this.#ctx.libp2p.services as { pubsub?: { getSubscribers(topic: string): PeerId[] } }).pubsub
+    return pubsub?.getSubscribers(this.topic).length ?? 0
+  }
+
+  // --- remote writes -------------------------------------------------------------------------
+
+  /**
+   * Sends writes to the store's writer, which applies them as one transaction if this peer is
+   * on its allow-list. Resolves with the commit once this replica holds it.
+   */
+  async write(ops: readonly RemoteOp[], meta?: Record<string, unknown>): Promise<Commit | null> {
+    const request = { s: this.id, ops: [...ops], ...(meta === undefined ? {} : { m: meta }) }
+    const candidates = this.#ctx.peersFor(
+      this.topic,
+      this.#writer === undefined ? this.#from : [this.#writer, ...this.#from],
+    )
+    let lastError: unknown
+    for (const peer of candidates) {
+      try {
+        for await (const reply of call(this.#ctx.libp2p, peer, WRITE_PROTOCOL, request, {
+          signal: AbortSignal.timeout(this.#ctx.syncTimeoutMs),
+        })) {
+          this.#writer = peer
+          if (reply.a instanceof Uint8Array) await this.offerBytes(reply.a, peer)
+          const cid = CID.asCID(reply.c)
+          const seq = typeof reply.q === 'number' ? reply.q : 0
+          if (cid === null) return this.store.head
+          return await this.synced(seq, AbortSignal.timeout(this.#ctx.syncTimeoutMs))
+        }
+      } catch (err) {
+        if (err instanceof RemoteError) {
+          if (err.code === 'unauthorized') throw new UnauthorizedError(err.message)
+          if (err.code === 'invalid' || err.code === 'bad-request') throw new RemoteWriteError(err.message)
+        }
+        lastError = err
+      }
+    }
+    throw new RemoteWriteError(
+      candidates.length === 0
+        ? `no connected peer can take writes for store ${this.id}`
+        : `no peer accepted the write (last: ${(lastError as Error)?.message ?? 'none'})`,
+      { cause: lastError },
+    )
+  }
+
+  async assoc(key: KeyInput, value: unknown): Promise<Commit | null> {
+    return this.write([{ o: 'put', k: key, v: value }])
+  }
+
+  async assocIn(path: readonly [KeyInput, ...Segment[]], value: unknown): Promise<Commit | null> {
+    const [key, ...rest] = path
+    return this.write([{ o: 'put-in', k: key, p: rest, v: value }])
+  }
+
+  async dissoc(key: KeyInput): Promise<Commit | null> {
+    return this.write([{ o: 'del', k: key }])
+  }
+
+  async bassoc(key: KeyInput, bytes: Uint8Array): Promise<Commit | null> {
+    return this.write([{ o: 'bput', k: key, b: bytes }])
+  }
+}
+
+/**
+ * A sparse replica's blocks: memory first, then the node's storage, then the network, with a
+ * timeout. What is not available anywhere fails with NotAvailableOfflineError.
+ */
+export function sparseFetcher(
+  fetch: (cid: CID, timeoutMs: number) => Promise<Uint8Array>,
+  timeoutMs: number,
+): (cid: CID) => Promise<Uint8Array> {
+  return async (cid) => {
+    try {
+      return await fetch(cid, timeoutMs)
+    } catch (err) {
+      if (
+        err instanceof BlockNotFoundError ||
+        (err as Error).name === 'LoadBlockFailedError' ||
+        (err as Error).name === 'AbortError'
+      ) {
+        throw new NotAvailableOfflineError(
+          `block ${cid} is not available: no connected peer provided it within ${timeoutMs} ms`,
+          { cause: err },
+        )
+      }
+      throw err
+    }
+  }
+}

@@ -1,0 +1,460 @@
+// A dagsync node: one helia (libp2p + bitswap) node that serves and follows any number of stores.
+
+import { BlockstoreStorage, openStore, type Storage } from '@dagsync/store'
+import { withBitswap } from '@helia/bitswap'
+import { type IPNS, ipns } from '@helia/ipns'
+import { withLibp2pLight } from '@helia/libp2p'
+import * as dagCbor from '@ipld/dag-cbor'
+import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { fetch as libp2pFetch } from '@libp2p/fetch'
+import { type GossipSub, gossipsub, type Message, TopicValidatorResult } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import type { ConnectionGater, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import { type Logger, logger } from '@libp2p/logger'
+import { noise } from '@libp2p/noise'
+import { ping } from '@libp2p/ping'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import { MemoryDatastore } from 'datastore-core'
+import { createHeliaLight } from 'helia'
+import { Key } from 'interface-datastore'
+import { CID } from 'multiformats/cid'
+import { type Announcement, readAnnouncement } from './announcement.ts'
+import { InvalidAnnouncementError, PeerError } from './errors.ts'
+import { Follower, sparseFetcher } from './follower.ts'
+import { createStoreKey, loadStoreKey, saveStoreKey, storeKeyIds, storePublicKey } from './identity.ts'
+import { Redialer } from './reconnect.ts'
+import { WRITE_PROTOCOL, writeHandler } from './remote-write.ts'
+import { serve } from './rpc.ts'
+import { ServedStore } from './served.ts'
+import { SparseBlockstore } from './sparse.ts'
+import { StagingBlockstore } from './staging.ts'
+import { SYNC_PROTOCOL, syncHandler } from './sync.ts'
+
+export interface DagsyncNodeInit {
+  /** Where stores, blocks and the node's own identity are kept (LevelDB on disk, IndexedDB, memory). */
+  storage: Storage
+  /**
+   * Addresses to listen on for peers.
+   * @default ['/ip4/127.0.0.1/tcp/0/ws'] (an ephemeral port on loopback only)
+   */
+  listen?: string[]
+  /** Peers to stay connected to (multiaddrs ending in /p2p/<peer id>), redialled with backoff when they drop. */
+  peers?: string[]
+  /** The node's identity. @default created once and kept in the storage's datastore */
+  privateKey?: PrivateKey
+  /** @default [webSockets()] */
+  transports?: (() => unknown)[]
+  /** For browsers, whose default gater refuses ws:// and private addresses. */
+  connectionGater?: ConnectionGater
+  /** Served stores re-announce their head this often (gossipsub keeps no history). @default 30_000 */
+  announceIntervalMs?: number
+  /** The newest head is published to IPNS at most this often. @default 2_000 */
+  ipnsDebounceMs?: number
+  /** One fast-path sync or remote write may take this long. @default 10_000 */
+  syncTimeoutMs?: number
+  /** One block fetched over bitswap may take this long. @default 10_000 */
+  fetchTimeoutMs?: number
+  /** A sparse read waits this long for a block before "not available offline". @default 3_000 */
+  sparseTimeoutMs?: number
+  /** Follow again, on start, the stores this node followed before. @default true */
+  resume?: boolean
+}
+
+/** Counters of what the node refused and did, for status and metrics. */
+export interface NodeStats {
+  announcementsAccepted: number
+  announcementsRejected: number
+  announcementsStale: number
+}
+
+const TOPIC_PREFIX = '/dagsync/1/'
+const FOLLOWING = '/dagsync/following'
+
+function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
+  return withBitswap(
+    withLibp2pLight(createHeliaLight({ blockstore: staging, datastore: init.storage.datastore, codecs: [dagCbor] }), {
+      ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
+      ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
+      addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0/ws'] },
+      transports: (init.transports ?? [webSockets()]) as never,
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: {
+        identify: identify(),
+        ping: ping(),
+        fetch: libp2pFetch(),
+        pubsub: gossipsub({
+          // Announcements are signed by the store key; messages are signed too, so every peer
+          // knows who relayed what. All peers must agree on this.
+          globalSignaturePolicy: 'StrictSign',
+          allowPublishToZeroTopicPeers: true,
+          fallbackToFloodsub: false,
+          emitSelf: false,
+        }),
+      },
+    }),
+    // The bitswap option is read as maxWantListSize (its type says maxWantlistSize): above 1024
+    // outstanding wants a peer stalls. Our walks keep 64 in flight; this bounds what we serve.
+    { maxWantListSize: 4096 } as never,
+  )
+}
+
+type Helia = Awaited<ReturnType<typeof makeHelia>>
+
+/** Creates and starts a node. */
+export async function createDagsyncNode(init: DagsyncNodeInit): Promise<DagsyncNode> {
+  const staging = new StagingBlockstore(init.storage.blockstore)
+  const helia = makeHelia(init, staging)
+  await helia.start()
+  const node = new DagsyncNode(init, helia, staging)
+  await node.start()
+  return node
+}
+
+export class DagsyncNode {
+  readonly helia: Helia
+  readonly storage: Storage
+  readonly stats: NodeStats = { announcementsAccepted: 0, announcementsRejected: 0, announcementsStale: 0 }
+  readonly #init: DagsyncNodeInit
+  readonly #staging: StagingBlockstore
+  readonly #log: Logger
+  readonly #served = new Map<string, ServedStore>()
+  readonly #followed = new Map<string, Follower>()
+  readonly #validated = new WeakMap<Message, Announcement>()
+  readonly #redialer: Redialer
+  readonly #timers: ReturnType<typeof setInterval>[] = []
+  readonly #ipnsPending = new Map<string, { commit: CID; timer: ReturnType<typeof setTimeout> }>()
+  #ipns: IPNS | undefined
+
+  constructor(init: DagsyncNodeInit, helia: Helia, staging: StagingBlockstore) {
+    this.#init = init
+    this.helia = helia
+    this.storage = init.storage
+    this.#staging = staging
+    this.#log = logger('dagsync:peer')
+    this.#redialer = new Redialer(helia.libp2p, logger('dagsync:redial'))
+  }
+
+  get libp2p(): Libp2p<{ pubsub: GossipSub }> {
+    return this.helia.libp2p as unknown as Libp2p<{ pubsub: GossipSub }>
+  }
+
+  get peerId(): PeerId {
+    return this.helia.libp2p.peerId
+  }
+
+  /** The addresses peers can dial this node at. */
+  get addresses(): string[] {
+    return this.helia.libp2p.getMultiaddrs().map(String)
+  }
+
+  get #pubsub(): GossipSub {
+    return this.libp2p.services.pubsub
+  }
+
+  async start(): Promise<void> {
+    const storeFor = (id: string) => this.#served.get(id)?.store ?? this.#fullReplica(id)
+    await serve(this.helia.libp2p, SYNC_PROTOCOL, syncHandler(storeFor))
+    await serve(
+      this.helia.libp2p,
+      WRITE_PROTOCOL,
+      writeHandler((id) => this.#served.get(id)),
+    )
+    this.#pubsub.addEventListener('message', (event) => void this.#onMessage(event.detail))
+    this.#pubsub.addEventListener('subscription-change', (event) => {
+      for (const { topic, subscribe } of event.detail.subscriptions) if (subscribe) void this.#onSubscribed(topic)
+    })
+    // ipns() touches helia.libp2p in its constructor, so it can only exist after start; its
+    // republisher runs only once started by hand.
+    this.#ipns = ipns(this.helia as never)
+    ;(this.#ipns as unknown as { start(): void }).start()
+    this.#timers.push(
+      setInterval(() => {
+        for (const served of this.#served.values()) void served.reannounce().catch(() => {})
+      }, this.#init.announceIntervalMs ?? 30_000),
+    )
+    for (const peer of this.#init.peers ?? []) this.#redialer.add(peer)
+    if (this.#init.resume !== false) {
+      for await (const key of this.storage.datastore.queryKeys({ prefix: FOLLOWING })) {
+        const [, , , id, mode] = key.toString().split('/')
+        await this.follow(id, { sparse: mode === 'sparse' }).catch((err) =>
+          this.#log('could not resume following %s: %s', id, err),
+        )
+      }
+    }
+  }
+
+  /** Dials a peer and keeps it connected (redialled with backoff when it drops). */
+  connect(address: string): void {
+    this.#redialer.add(address)
+  }
+
+  /** Resolves once connected to `peer` (a peer id string). */
+  connected(peer: string, signal?: AbortSignal): Promise<void> {
+    return this.#redialer.connected(peer, signal)
+  }
+
+  // --- writing stores ------------------------------------------------------------------------
+
+  /** Creates a store with a new writer key, kept in storage, and serves it. */
+  async createStore(options: { bitsPerLevel?: number } = {}): Promise<ServedStore> {
+    const key = await createStoreKey()
+    const id = await saveStoreKey(this.storage.datastore, key)
+    return this.#serve(id, key, options.bitsPerLevel)
+  }
+
+  /** Serves a store whose writer key this node holds (created here before). */
+  async serve(id: string): Promise<ServedStore> {
+    const existing = this.#served.get(id)
+    if (existing !== undefined) return existing
+    const key = await loadStoreKey(this.storage.datastore, id)
+    if (key === undefined) throw new PeerError(`this node does not hold the writer key of store ${id}`)
+    return this.#serve(id, key)
+  }
+
+  /** The ids of the stores this node holds writer keys for. */
+  async *writableStores(): AsyncGenerator<string> {
+    yield* storeKeyIds(this.storage.datastore)
+  }
+
+  async #serve(id: string, key: PrivateKey, bitsPerLevel?: number): Promise<ServedStore> {
+    if (this.#followed.has(id)) throw new PeerError(`store ${id} is followed here; unfollow it before serving it`)
+    const store = await openStore({
+      storage: this.storage,
+      name: id,
+      ...(bitsPerLevel === undefined ? {} : { bitsPerLevel }),
+    })
+    const crypto = await (
+      this.helia as unknown as {
+        getCrypto(type: string): Promise<{ privateKeyFromProtobuf(b: Uint8Array): Promise<unknown> }>
+      }
+    ).getCrypto('Ed25519')
+    const keyName = `dagsync-${id}`
+    if (
+      !(await this.helia.keychain.exportKey(keyName).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      await this.helia.keychain.importKey(
+        keyName,
+        (await crypto.privateKeyFromProtobuf(privateKeyToProtobuf(key))) as never,
+      )
+    }
+    const topic = TOPIC_PREFIX + id
+    const served = new ServedStore(
+      {
+        log: this.#log,
+        publish: async (t, bytes) => {
+          await this.#pubsub.publish(t, bytes)
+        },
+        publishIpns: (storeId, commit) => this.#publishIpns(storeId, commit),
+      },
+      id,
+      topic,
+      key,
+      store,
+    )
+    this.#served.set(id, served)
+    this.#listen(topic, key.publicKey, () => store.head?.seq ?? 0)
+    await served.announce()
+    return served
+  }
+
+  #publishIpns(id: string, commit: CID): void {
+    const pending = this.#ipnsPending.get(id)
+    if (pending !== undefined) {
+      pending.commit = commit
+      return
+    }
+    const entry = {
+      commit,
+      timer: setTimeout(() => {
+        this.#ipnsPending.delete(id)
+        this.#ipns
+          ?.publish(`dagsync-${id}`, entry.commit, { lifetime: 48 * 60 * 60 * 1000 })
+          .catch((err) => this.#log('IPNS publish of %s failed: %s', id, (err as Error).message))
+      }, this.#init.ipnsDebounceMs ?? 2000),
+    }
+    this.#ipnsPending.set(id, entry)
+  }
+
+  // --- following stores ----------------------------------------------------------------------
+
+  /**
+   * Follows a store: a read-only replica that moves to each newer verified head. Sparse: only
+   * the commit is synced, and reads fetch the nodes they touch. Remembered across restarts.
+   */
+  async follow(id: string, options: { sparse?: boolean } = {}): Promise<Follower> {
+    const existing = this.#followed.get(id)
+    if (existing !== undefined) return existing
+    if (this.#served.has(id)) throw new PeerError(`store ${id} is written here; a node cannot also follow it`)
+    const key = storePublicKey(id)
+    const sparse = options.sparse === true
+    const fetchTimeoutMs = this.#init.fetchTimeoutMs ?? 10_000
+    const fetch = (cid: CID, timeoutMs: number) => this.#fetch(cid, timeoutMs)
+    let storage: Storage
+    if (sparse) {
+      // A sparse replica keeps what reads fetched in memory, apart from the node's storage, which
+      // only ever holds complete versions.
+      const blocks = new SparseBlockstore(
+        this.storage.blockstore,
+        sparseFetcher(fetch, this.#init.sparseTimeoutMs ?? 3000),
+      )
+      storage = new BlockstoreStorage(blocks, new MemoryDatastore())
+    } else {
+      storage = this.storage
+    }
+    const store = await openStore({ storage, name: id, readOnly: true })
+    const topic = TOPIC_PREFIX + id
+    const follower = new Follower(
+      {
+        libp2p: this.helia.libp2p,
+        staging: this.#staging,
+        log: this.#log,
+        fetch,
+        peersFor: (t, preferred) => this.#peersFor(t, preferred),
+        syncTimeoutMs: this.#init.syncTimeoutMs ?? 10_000,
+        fetchTimeoutMs,
+      },
+      id,
+      key,
+      topic,
+      store,
+      sparse,
+    )
+    this.#followed.set(id, follower)
+    await this.storage.datastore.put(new Key(`${FOLLOWING}/${id}/${sparse ? 'sparse' : 'full'}`), new Uint8Array(0))
+    this.#listen(topic, key, () => follower.knownSeq)
+    void this.#coldStart(follower)
+    return follower
+  }
+
+  async unfollow(id: string): Promise<void> {
+    const follower = this.#followed.get(id)
+    if (follower === undefined) return
+    follower.stop()
+    this.#followed.delete(id)
+    this.#pubsub.unsubscribe(follower.topic)
+    this.#pubsub.topicValidators.delete(follower.topic)
+    for (const mode of ['sparse', 'full']) await this.storage.datastore.delete(new Key(`${FOLLOWING}/${id}/${mode}`))
+    await follower.store.close()
+  }
+
+  get followers(): Follower[] {
+    return [...this.#followed.values()]
+  }
+
+  get servedStores(): ServedStore[] {
+    return [...this.#served.values()]
+  }
+
+  followed(id: string): Follower | undefined {
+    return this.#followed.get(id)
+  }
+
+  served(id: string): ServedStore | undefined {
+    return this.#served.get(id)
+  }
+
+  /** A reader that starts cold asks IPNS for the latest head (the writer may be offline). */
+  async #coldStart(follower: Follower): Promise<void> {
+    try {
+      const name = storePublicKey(follower.id) as never
+      for await (const result of this.#ipns!.resolve(name, {
+        signal: AbortSignal.timeout(this.#init.syncTimeoutMs ?? 10_000),
+      })) {
+        const match = /^\/ipfs\/([^/]+)$/.exec(result.value)
+        if (match !== null) await follower.offerCommit(CID.parse(match[1]))
+      }
+    } catch (err) {
+      this.#log('IPNS cold start of %s: %s', follower.id, (err as Error).message)
+    }
+  }
+
+  /** A full (not sparse) replica of `id`, to serve sync requests from. */
+  #fullReplica(id: string) {
+    const follower = this.#followed.get(id)
+    return follower === undefined || follower.sparse ? undefined : follower.store
+  }
+
+  // --- announcements -------------------------------------------------------------------------
+
+  /** Subscribes to a store's topic, refusing (and not forwarding) announcements its key did not sign. */
+  #listen(topic: string, key: ReturnType<typeof storePublicKey>, held: () => number): void {
+    this.#pubsub.topicValidators.set(topic, async (source, message) => {
+      try {
+        const announcement = await readAnnouncement(key, message.data)
+        this.#validated.set(message, announcement)
+        if (announcement.seq <= held()) {
+          this.stats.announcementsStale++
+          return TopicValidatorResult.Ignore
+        }
+        this.stats.announcementsAccepted++
+        return TopicValidatorResult.Accept
+      } catch (err) {
+        this.stats.announcementsRejected++
+        const reason =
+          err instanceof InvalidAnnouncementError ? err.message : `${(err as Error).name}: ${(err as Error).message}`
+        this.#log('refused an announcement on %s from %p: %s', topic, source, reason)
+        return TopicValidatorResult.Reject
+      }
+    })
+    this.#pubsub.subscribe(topic)
+  }
+
+  async #onMessage(message: Message): Promise<void> {
+    if (!message.topic.startsWith(TOPIC_PREFIX)) return
+    const follower = this.#followed.get(message.topic.slice(TOPIC_PREFIX.length))
+    const announcement = this.#validated.get(message)
+    if (follower === undefined || announcement === undefined) return
+    follower.offer(announcement, message.type === 'signed' ? message.from : undefined)
+  }
+
+  /** A peer subscribed to a store's topic: send it the latest head (the writer, or any replica). */
+  async #onSubscribed(topic: string): Promise<void> {
+    if (!topic.startsWith(TOPIC_PREFIX)) return
+    const id = topic.slice(TOPIC_PREFIX.length)
+    const bytes = this.#served.get(id)?.announcement?.bytes ?? this.#followed.get(id)?.announcement?.bytes
+    if (bytes !== undefined) await this.#pubsub.publish(topic, bytes).catch(() => {})
+  }
+
+  /** Peers to ask for a store's blocks: `preferred` first, then its topic's subscribers, then other connected peers. */
+  #peersFor(topic: string, preferred: readonly PeerId[]): PeerId[] {
+    const out = new Map<string, PeerId>()
+    const self = this.peerId.toString()
+    for (const peer of [...preferred, ...this.#pubsub.getSubscribers(topic), ...this.helia.libp2p.getPeers()]) {
+      const id = peer.toString()
+      if (id !== self && !out.has(id)) out.set(id, peer)
+    }
+    return [...out.values()]
+  }
+
+  /** One block over bitswap, verified by helia; it lands in staging, not storage. */
+  async #fetch(cid: CID, timeoutMs: number): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = []
+    for await (const chunk of this.helia.blockstore.get(cid, { signal: AbortSignal.timeout(timeoutMs) }))
+      chunks.push(chunk)
+    if (chunks.length === 1) return chunks[0]
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
+    let offset = 0
+    for (const chunk of chunks) {
+      out.set(chunk, offset)
+      offset += chunk.length
+    }
+    return out
+  }
+
+  /** Stops following and serving, closes the stores, and stops libp2p (not the storage). */
+  async stop(): Promise<void> {
+    this.#redialer.stop()
+    for (const timer of this.#timers) clearInterval(timer)
+    for (const { timer } of this.#ipnsPending.values()) clearTimeout(timer)
+    for (const follower of this.#followed.values()) follower.stop()
+    for (const served of this.#served.values()) served.stop()
+    for (const store of [...this.#followed.values(), ...this.#served.values()].map((s) => s.store)) await store.close()
+    ;(this.#ipns as unknown as { stop?(): void } | undefined)?.stop?.()
+    await this.helia.stop()
+  }
+}

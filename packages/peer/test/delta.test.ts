@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { MerkleSearchTree } from '@dagsync/tree'
+import { MemoryBlockstore } from 'blockstore-core'
+import fc from 'fast-check'
+import { applyDelta, deltaSize, encodeDelta } from '../src/delta.ts'
+import { ProtocolError } from '../src/errors.ts'
+
+describe('node deltas', () => {
+  it('rebuild every changed node of random edits exactly, from much less than the node', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ key: fc.nat(3000), value: fc.string({ maxLength: 20 }) }), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        async (edits) => {
+          const tree = new MerkleSearchTree(new MemoryBlockstore())
+          const a = await tree.build(
+            Array.from({ length: 3000 }, (_, i) => ({ key: `k${String(i).padStart(5, '0')}`, value: { i } })),
+          )
+          const b = await tree.batch(
+            a,
+            edits.map((e) => ({ type: 'put' as const, key: `k${String(e.key).padStart(5, '0')}`, value: e.value })),
+          )
+          let full = 0
+          let sent = 0
+          for await (const block of tree.newBlocks(a, b)) {
+            if (block.base === undefined || block.offsets === undefined) continue
+            const ops = encodeDelta(block.base.bytes, block.base.offsets, block.bytes, block.offsets)
+            assert.deepEqual(applyDelta(block.base.bytes, ops), block.bytes)
+            full += block.bytes.length
+            sent += deltaSize(ops)
+          }
+          assert.ok(sent < full / 3, `deltas of ${sent} bytes for nodes of ${full}`)
+        },
+      ),
+      { numRuns: 40 },
+    )
+  })
+
+  it('refuses ops that reach outside the base or build an oversized block', () => {
+    const base = new Uint8Array(10)
+    assert.throws(() => applyDelta(base, [[8, 5]]), ProtocolError)
+    assert.throws(() => applyDelta(base, [[-1, 2]]), ProtocolError)
+    assert.throws(() => applyDelta(base, ['text']), ProtocolError)
+    assert.throws(() => applyDelta(base, [new Uint8Array(1 << 20), new Uint8Array(1)]), ProtocolError)
+    assert.deepEqual(applyDelta(Uint8Array.of(1, 2, 3), [[1, 2], Uint8Array.of(9)]), Uint8Array.of(2, 3, 9))
+  })
+})

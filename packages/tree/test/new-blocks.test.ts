@@ -1,0 +1,67 @@
+// newBlocks: what a holder of one root needs to catch up to another.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import fc from 'fast-check'
+import { cidOf, verifyBlock } from '../src/index.ts'
+import { collect, keyArb, newTree, valueArb } from './helpers.ts'
+
+describe('newBlocks', () => {
+  it('gives a holder of the old root everything the new root reaches, with delta bases it already has', async () => {
+    const opsArb = fc.array(
+      fc.oneof(
+        fc.record({ type: fc.constant('put' as const), key: keyArb, value: valueArb }),
+        fc.record({ type: fc.constant('delete' as const), key: keyArb }),
+      ),
+      { maxLength: 40 },
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(1, 2, 4), opsArb, opsArb, async (bitsPerLevel, first, second) => {
+        const { tree } = newTree({ bitsPerLevel })
+        const a = await tree.batch(tree.emptyRoot, first)
+        const b = await tree.batch(a, second)
+        const held = new Set((await collect(tree.walk(a))).map((block) => block.cid.toString()))
+        const sent = await collect(tree.newBlocks(a, b))
+        for (const block of sent) {
+          verifyBlock(block.cid, block.bytes)
+          if (block.base !== undefined) {
+            assert.ok(held.has(block.base.cid.toString()), 'a delta base is a block the holder has')
+            verifyBlock(block.base.cid, block.base.bytes)
+          }
+        }
+        const ids = sent.map((block) => block.cid.toString())
+        assert.equal(new Set(ids).size, ids.length, 'each block once')
+        for (const block of await collect(tree.walk(b))) {
+          const id = block.cid.toString()
+          assert.ok(held.has(id) || ids.includes(id), `block ${id} of the new root is covered`)
+        }
+      }),
+      { numRuns: 150 },
+    )
+  })
+
+  it('sends only the changed paths of a large tree, each node with its predecessor, and what values link to', async () => {
+    const { tree, blockstore } = newTree()
+    const entries = Array.from({ length: 20_000 }, (_, i) => ({ key: `k${String(i).padStart(6, '0')}`, value: { i } }))
+    const a = await tree.build(entries)
+    const linked = new TextEncoder().encode('linked from a value')
+    const linkedCid = cidOf(linked, 0x55)
+    await blockstore.put(linkedCid, linked)
+    const b = await tree.batch(a, [
+      { type: 'put', key: 'k000100', value: 'changed' },
+      { type: 'put', key: 'k015000', value: { big: 'x'.repeat(2000) } },
+      { type: 'put', key: 'k019999', value: { link: linkedCid } },
+    ])
+    const depth = (await tree.proof(b, 'k000100')).length
+    const sent = await collect(tree.newBlocks(a, b))
+    const nodes = sent.filter((block) => block.offsets !== undefined)
+    assert.ok(nodes.length <= 3 * depth, `${nodes.length} nodes for 3 changes at depth ${depth}`)
+    assert.ok(
+      nodes.every((node) => node.base !== undefined),
+      'every changed node replaces one',
+    )
+    const others = sent.filter((block) => block.offsets === undefined).map((block) => block.cid.toString())
+    assert.equal(others.length, 2, 'the out-of-line value and the block a value links to')
+    assert.ok(others.includes(linkedCid.toString()))
+    assert.deepEqual(await collect(tree.newBlocks(b, b)), [])
+  })
+})

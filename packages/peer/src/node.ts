@@ -2,7 +2,7 @@
 
 import { BlockstoreStorage, openStore, type Storage } from '@dagsync/store'
 import { withBitswap } from '@helia/bitswap'
-import { type IPNS, ipns } from '@helia/ipns'
+import { type IPNS, type IPNSRouting, ipns, pubSubIPNSRouting } from '@helia/ipns'
 import { withLibp2pLight } from '@helia/libp2p'
 import * as dagCbor from '@ipld/dag-cbor'
 import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -18,6 +18,7 @@ import { yamux } from '@libp2p/yamux'
 import { MemoryDatastore } from 'datastore-core'
 import { createHeliaLight } from 'helia'
 import { Key } from 'interface-datastore'
+import { multihashToIPNSRoutingKey } from 'ipns'
 import { CID } from 'multiformats/cid'
 import { type Announcement, readAnnouncement } from './announcement.ts'
 import { InvalidAnnouncementError, PeerError } from './errors.ts'
@@ -59,6 +60,11 @@ export interface DagsyncNodeInit {
   sparseTimeoutMs?: number
   /** Follow again, on start, the stores this node followed before. @default true */
   resume?: boolean
+  /**
+   * Answer other peers' fast-path sync requests. Without it they fetch from this node over
+   * bitswap only (slower, but the same blocks). @default true
+   */
+  serveSync?: boolean
 }
 
 /** Counters of what the node refused and did, for status and metrics. */
@@ -66,6 +72,8 @@ export interface NodeStats {
   announcementsAccepted: number
   announcementsRejected: number
   announcementsStale: number
+  /** Heads of followed stores that IPNS resolution found (cold starts). */
+  headsFromIpns: number
 }
 
 const TOPIC_PREFIX = '/dagsync/1/'
@@ -115,7 +123,12 @@ export async function createDagsyncNode(init: DagsyncNodeInit): Promise<DagsyncN
 export class DagsyncNode {
   readonly helia: Helia
   readonly storage: Storage
-  readonly stats: NodeStats = { announcementsAccepted: 0, announcementsRejected: 0, announcementsStale: 0 }
+  readonly stats: NodeStats = {
+    announcementsAccepted: 0,
+    announcementsRejected: 0,
+    announcementsStale: 0,
+    headsFromIpns: 0,
+  }
   readonly #init: DagsyncNodeInit
   readonly #staging: StagingBlockstore
   readonly #log: Logger
@@ -126,6 +139,7 @@ export class DagsyncNode {
   readonly #timers: ReturnType<typeof setInterval>[] = []
   readonly #ipnsPending = new Map<string, { commit: CID; timer: ReturnType<typeof setTimeout> }>()
   #ipns: IPNS | undefined
+  #ipnsRouter: IPNSRouting | undefined
 
   constructor(init: DagsyncNodeInit, helia: Helia, staging: StagingBlockstore) {
     this.#init = init
@@ -155,7 +169,7 @@ export class DagsyncNode {
 
   async start(): Promise<void> {
     const storeFor = (id: string) => this.#served.get(id)?.store ?? this.#fullReplica(id)
-    await serve(this.helia.libp2p, SYNC_PROTOCOL, syncHandler(storeFor))
+    if (this.#init.serveSync !== false) await serve(this.helia.libp2p, SYNC_PROTOCOL, syncHandler(storeFor))
     await serve(
       this.helia.libp2p,
       WRITE_PROTOCOL,
@@ -163,11 +177,16 @@ export class DagsyncNode {
     )
     this.#pubsub.addEventListener('message', (event) => void this.#onMessage(event.detail))
     this.#pubsub.addEventListener('subscription-change', (event) => {
-      for (const { topic, subscribe } of event.detail.subscriptions) if (subscribe) void this.#onSubscribed(topic)
+      for (const { topic, subscribe } of event.detail.subscriptions) {
+        if (subscribe) void this.#onSubscribed(topic, event.detail.peerId)
+      }
     })
-    // ipns() touches helia.libp2p in its constructor, so it can only exist after start; its
-    // republisher runs only once started by hand.
-    this.#ipns = ipns(this.helia as never)
+    // IPNS over pubsub only (no DHT, no delegated routers): ipns() touches helia.libp2p in its
+    // constructor, so it can only exist after start, and neither it (its republisher) nor the
+    // pubsub router starts unless started by hand.
+    this.#ipnsRouter = pubSubIPNSRouting(this.helia as never)
+    await (this.#ipnsRouter as unknown as { start(): Promise<void> }).start()
+    this.#ipns = ipns(this.helia as never, { routers: [this.#ipnsRouter] })
     ;(this.#ipns as unknown as { start(): void }).start()
     this.#timers.push(
       setInterval(() => {
@@ -258,6 +277,10 @@ export class DagsyncNode {
     )
     this.#served.set(id, served)
     this.#listen(topic, key.publicKey, () => store.head?.seq ?? 0)
+    // Join the store's IPNS record topic, so readers starting cold can fetch the record from us.
+    void this.#ipnsRouter
+      ?.get(multihashToIPNSRoutingKey(key.publicKey.toMultihash()), { signal: AbortSignal.timeout(1000) })
+      .catch(() => {})
     await served.announce()
     return served
   }
@@ -358,18 +381,29 @@ export class DagsyncNode {
     return this.#served.get(id)
   }
 
-  /** A reader that starts cold asks IPNS for the latest head (the writer may be offline). */
+  /**
+   * A reader that starts cold asks IPNS for the latest head (the writer may be offline). The
+   * first ask joins the name's record topic and usually finds no subscriber yet; the router then
+   * fetches the record from peers as they appear, so the ask is repeated a few times.
+   */
   async #coldStart(follower: Follower): Promise<void> {
-    try {
-      const name = storePublicKey(follower.id) as never
-      for await (const result of this.#ipns!.resolve(name, {
-        signal: AbortSignal.timeout(this.#init.syncTimeoutMs ?? 10_000),
-      })) {
-        const match = /^\/ipfs\/([^/]+)$/.exec(result.value)
-        if (match !== null) await follower.offerCommit(CID.parse(match[1]))
+    const name = storePublicKey(follower.id) as never
+    for (const delay of [0, 500, 1500, 3000, 6000]) {
+      await new Promise((resolve) => setTimeout(resolve, delay))
+      if (this.#followed.get(follower.id) !== follower) return
+      try {
+        for await (const result of this.#ipns!.resolve(name, {
+          signal: AbortSignal.timeout(this.#init.syncTimeoutMs ?? 10_000),
+        })) {
+          const match = /^\/ipfs\/([^/]+)$/.exec(result.value)
+          if (match === null) continue
+          await follower.offerCommit(CID.parse(match[1]))
+          this.stats.headsFromIpns++
+          return
+        }
+      } catch (err) {
+        this.#log('IPNS cold start of %s: %s', follower.id, (err as Error).message)
       }
-    } catch (err) {
-      this.#log('IPNS cold start of %s: %s', follower.id, (err as Error).message)
     }
   }
 
@@ -412,12 +446,21 @@ export class DagsyncNode {
     follower.offer(announcement, message.type === 'signed' ? message.from : undefined)
   }
 
-  /** A peer subscribed to a store's topic: send it the latest head (the writer, or any replica). */
-  async #onSubscribed(topic: string): Promise<void> {
+  /**
+   * A peer subscribed to a store's topic: send it the latest head (the writer, or any replica
+   * relaying it). Gossipsub reports the subscription before it adds the peer to the topic, so
+   * the announcement goes out on the next turns until that peer is among its recipients.
+   */
+  async #onSubscribed(topic: string, peer: PeerId): Promise<void> {
     if (!topic.startsWith(TOPIC_PREFIX)) return
     const id = topic.slice(TOPIC_PREFIX.length)
-    const bytes = this.#served.get(id)?.announcement?.bytes ?? this.#followed.get(id)?.announcement?.bytes
-    if (bytes !== undefined) await this.#pubsub.publish(topic, bytes).catch(() => {})
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, attempt * 50))
+      const bytes = this.#served.get(id)?.announcement?.bytes ?? this.#followed.get(id)?.announcement?.bytes
+      if (bytes === undefined) return
+      const result = await this.#pubsub.publish(topic, bytes).catch(() => undefined)
+      if (result?.recipients.some((r) => r.equals(peer))) return
+    }
   }
 
   /** Peers to ask for a store's blocks: `preferred` first, then its topic's subscribers, then other connected peers. */
@@ -455,6 +498,7 @@ export class DagsyncNode {
     for (const served of this.#served.values()) served.stop()
     for (const store of [...this.#followed.values(), ...this.#served.values()].map((s) => s.store)) await store.close()
     ;(this.#ipns as unknown as { stop?(): void } | undefined)?.stop?.()
+    ;(this.#ipnsRouter as unknown as { stop?(): void } | undefined)?.stop?.()
     await this.helia.stop()
   }
 }

@@ -1,0 +1,222 @@
+// Real helia nodes on loopback, in one process: writer and readers converge, refuse bad input,
+// and recover from lying peers.
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import { cidOf } from '@dagsync/tree'
+import { MAX_ANNOUNCEMENT_BYTES } from '../src/announcement.ts'
+import { loadStoreKey } from '../src/identity.ts'
+import {
+  createAnnouncement,
+  createStoreKey,
+  NotAvailableOfflineError,
+  SYNC_PROTOCOL,
+  UnauthorizedError,
+} from '../src/index.ts'
+import { entries, startNode, startReader, stopAll, stopNode, violations, waitFor } from './helpers.ts'
+
+after(async () => {
+  await stopAll()
+  assert.deepEqual(violations, [], 'no traffic left loopback')
+})
+
+describe('replication', () => {
+  it('five readers converge on the writer after bursts of commits', async () => {
+    const writer = await startNode()
+    const served = await writer.createStore()
+    const readers = await Promise.all(Array.from({ length: 5 }, () => startReader(writer)))
+    const replicas = await Promise.all(readers.map((r) => r.follow(served.id)))
+    for (let burst = 0; burst < 3; burst++) {
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          served.store.assoc(`b${burst}/k${i}`, { burst, i, text: i % 10 === 0 ? 'x'.repeat(500) : 'y' }),
+        ),
+      )
+      await served.store.dissoc(`b${burst}/k3`)
+    }
+    const head = served.store.head!
+    await Promise.all(replicas.map((replica) => replica.synced(head.seq, AbortSignal.timeout(30_000))))
+    const expected = await entries(served.store)
+    for (const replica of replicas) {
+      assert.ok(replica.head?.cid.equals(head.cid))
+      assert.deepEqual(await entries(replica), expected)
+      const status = replica.status()
+      assert.equal(status.lag, 0)
+      assert.equal(status.lastError, undefined)
+    }
+    assert.equal(expected.length, 117)
+  })
+
+  it('fetches everything over bitswap when no peer serves the fast path', async () => {
+    const writer = await startNode({ serveSync: false })
+    const served = await writer.createStore()
+    await served.store.transact(async (tx) => {
+      for (let i = 0; i < 500; i++) await tx.assoc(`k${i}`, { i })
+    })
+    const reader = await startReader(writer)
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(30_000))
+    assert.equal(replica.status().lastSync?.path, 'bitswap')
+    assert.ok((replica.status().lastSync?.fetched ?? 0) > 10)
+    assert.deepEqual(await entries(replica), await entries(served.store))
+    // The next version too, still over bitswap, fetching only the new blocks.
+    await served.store.assoc('k7', 'changed')
+    await replica.synced(2, AbortSignal.timeout(30_000))
+    assert.equal(await replica.get('k7'), 'changed')
+    assert.ok((replica.status().lastSync?.fetched ?? 0) < 10)
+  })
+
+  it('refuses forged, stale and oversized announcements, and does not forward them', async () => {
+    const writer = await startNode()
+    const served = await writer.createStore()
+    await served.store.assoc('k', 1)
+    await served.store.assoc('k', 2)
+    const first = await readerThatSees(writer, served.id, 2)
+    // A second reader behind the first: what the first refuses must never reach it.
+    const second = await startReader(first.node)
+    const behind = await second.follow(served.id)
+    await behind.synced(2, AbortSignal.timeout(15_000))
+    const rejectedBefore = second.stats.announcementsRejected
+
+    const attacker = await startReader(first.node)
+    await attacker.follow(served.id)
+    await waitFor(
+      () => first.node.libp2p.services.pubsub.getSubscribers(first.replica.topic).length >= 3,
+      'subscriptions',
+    )
+    const pubsub = attacker.libp2p.services.pubsub
+    const forged = await createAnnouncement(await createStoreKey(), cidOf(new Uint8Array(8)), 99)
+    // A real announcement, signed by the store key, of an older commit: a replay.
+    const stale = await createAnnouncement(
+      (await loadStoreKey(writer.storage.datastore, served.id))!,
+      (await served.store.at(1)).commit!.cid,
+      1,
+    )
+    const rejected = first.node.stats.announcementsRejected
+    await pubsub.publish(first.replica.topic, forged.bytes)
+    await pubsub.publish(first.replica.topic, new Uint8Array(MAX_ANNOUNCEMENT_BYTES + 1))
+    await pubsub.publish(first.replica.topic, new TextEncoder().encode('not a record'))
+    await pubsub.publish(first.replica.topic, stale.bytes)
+    await waitFor(
+      () => first.node.stats.announcementsRejected >= rejected + 3,
+      'the first reader refusing three announcements',
+    )
+    await waitFor(() => first.node.stats.announcementsStale >= 1, 'the stale one ignored')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(first.replica.head?.seq, 2, 'state unchanged')
+    assert.equal(behind.head?.seq, 2)
+    assert.equal(second.stats.announcementsRejected, rejectedBefore, 'refused announcements were not forwarded')
+  })
+
+  it('detects a peer that serves wrong bytes on the fast path and gets the blocks another way', async () => {
+    const writer = await startNode()
+    const served = await writer.createStore()
+    await served.store.assoc('a', 'first')
+    const liar = await readerThatSees(writer, served.id, 1)
+    // The liar answers fast-path requests with one byte flipped in every block.
+    await liar.node.libp2p.unhandle(SYNC_PROTOCOL)
+    const { serve } = await import('../src/rpc.ts')
+    const { syncHandler } = await import('../src/sync.ts')
+    const honest = syncHandler(() => liar.replica.store)
+    await serve(liar.node.libp2p, SYNC_PROTOCOL, async function* (request) {
+      for await (const message of honest(request)) {
+        if (message.b instanceof Uint8Array) message.b = Uint8Array.from(message.b, (x, i) => (i === 5 ? x ^ 1 : x))
+        yield message
+      }
+    })
+    // Connected to the liar alone: the fast path must be refused, and bitswap finish the job.
+    const reader = await startReader(liar.node)
+    const replica = await reader.follow(served.id)
+    await served.store.assoc('b', 'second')
+    await replica.synced(2, AbortSignal.timeout(20_000))
+    assert.deepEqual(await entries(replica), [
+      ['a', 'first'],
+      ['b', 'second'],
+    ])
+    assert.equal(replica.status().lastSync?.path, 'bitswap', 'nothing the liar sent on the fast path was kept')
+  })
+
+  it('fails a sync with a clear error, and changes nothing, when only a liar is reachable', async () => {
+    const writer = await startNode()
+    const served = await writer.createStore()
+    await served.store.assoc('a', 1)
+    const liar = await readerThatSees(writer, served.id, 1)
+    const reader = await startReader(liar.node, { fetchTimeoutMs: 1500 })
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(15_000))
+    // The writer goes away and the liar starts lying: it relays a real announcement of a
+    // commit it does not have, and answers the fast path with garbage.
+    await liar.node.libp2p.unhandle(SYNC_PROTOCOL)
+    const { serve } = await import('../src/rpc.ts')
+    await serve(liar.node.libp2p, SYNC_PROTOCOL, async function* () {
+      yield { c: cidOf(new Uint8Array(1)), b: new Uint8Array(4) }
+    })
+    await served.store.assoc('a', 2)
+    await served.announce()
+    const announcement = served.announcement!
+    await stopNode(writer)
+    await liar.node.libp2p.services.pubsub.publish(liar.replica.topic, announcement.bytes)
+    await waitFor(() => replica.status().lastError !== undefined, 'the sync failing')
+    assert.match(
+      replica.status().lastError ?? '',
+      /SyncFailedError|could not get every block|LoadBlockFailed|HashMismatch/,
+    )
+    assert.equal(replica.head?.seq, 1, 'the head did not move')
+    assert.equal(await replica.get('a'), 1)
+    assert.equal(replica.status().newest?.seq, 2)
+  })
+
+  it('takes writes from readers on the allow-list only', async () => {
+    const writer = await startNode()
+    const served = await writer.createStore()
+    await served.store.assoc('owner', 'writer')
+    const allowed = await readerThatSees(writer, served.id, 1)
+    const refused = await readerThatSees(writer, served.id, 1)
+    served.allowWriters([allowed.node.peerId])
+    const commit = await allowed.replica.write([
+      { o: 'put', k: 'from/reader', v: { hello: true } },
+      { o: 'put-in', k: 'owner-info', p: ['name'], v: 'x' },
+    ])
+    assert.equal(commit?.seq, 2)
+    assert.deepEqual(
+      await allowed.replica.get('from/reader'),
+      { hello: true },
+      'the reader holds its own write when the call resolves',
+    )
+    assert.deepEqual(await served.store.get('owner-info'), { name: 'x' })
+    assert.equal((await served.store.at(2)).commit?.meta?.by, allowed.node.peerId.toString())
+    await assert.rejects(refused.replica.assoc('intruder', 1), UnauthorizedError)
+    await assert.rejects(
+      allowed.replica.write([{ o: 'put-in', k: 'owner', p: ['deep'], v: 1 }]),
+      /RemoteWriteError|not a map|invalid/,
+    )
+    assert.equal(served.store.head?.seq, 2, 'refused writes changed nothing')
+    assert.equal(await served.store.exists('intruder'), false)
+  })
+
+  it('serves sparse reads from the network, and says clearly when offline', async () => {
+    const writer = await startNode()
+    const served = await writer.createStore()
+    await served.store.transact(async (tx) => {
+      for (let i = 0; i < 2000; i++) await tx.assoc(`k${String(i).padStart(4, '0')}`, { i })
+    })
+    const reader = await startReader(writer, { sparseTimeoutMs: 1000 })
+    const replica = await reader.follow(served.id, { sparse: true })
+    await replica.synced(1, AbortSignal.timeout(15_000))
+    assert.deepEqual(await replica.get('k0007'), { i: 7 })
+    assert.deepEqual(await replica.get('k1999'), { i: 1999 })
+    assert.equal(replica.status().lastSync, undefined, 'a sparse replica does not sync the tree')
+    await stopNode(writer)
+    assert.deepEqual(await replica.get('k0007'), { i: 7 }, 'what was read stays readable')
+    const started = Date.now()
+    await assert.rejects(replica.get('k1000'), NotAvailableOfflineError)
+    assert.ok(Date.now() - started < 5000)
+  })
+})
+
+/** A reader of `store` on `writer` that already holds commit `seq`. */
+async function readerThatSees(writer: Awaited<ReturnType<typeof startNode>>, store: string, seq: number) {
+  const node = await startReader(writer)
+  const replica = await node.follow(store)
+  await replica.synced(seq, AbortSignal.timeout(15_000))
+  return { node, replica }
+}

@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { STORE_SUBJECTS, type StoreResult } from './run-store.ts'
 import { median, SUBJECT_NAMES, type TreeResult } from './run-subject.ts'
+import type { PathResult, SyncResult } from './run-sync.ts'
 
 const { values: args } = parseArgs({
   options: {
-    suite: { type: 'string', default: 'tree,store' },
+    suite: { type: 'string', default: 'tree,store,sync' },
     keys: { type: 'string', default: '100000' },
     runs: { type: 'string', default: '3' },
     subjects: { type: 'string' },
@@ -21,9 +22,10 @@ const { values: args } = parseArgs({
   },
 })
 if (args.help) {
-  process.stdout.write(`pnpm bench [--suite tree,store] [--keys N] [--runs N] [--subjects a,b,...] [--json]
+  process.stdout.write(`pnpm bench [--suite tree,store,sync] [--keys N] [--runs N] [--subjects a,b,...] [--json]
   tree   the Merkle Search Tree workload (W1-W6), in memory; subjects: ${SUBJECT_NAMES.join(', ')}
   store  commits and reads on disk, and a 1,000,000-key store's memory; subjects: ${STORE_SUBJECTS.join(', ')}
+  sync   replication between two processes on loopback: catch-up, cold sync, change latency
   Each subject and run is a fresh process; tables show medians of the runs.
 `)
   process.exit(0)
@@ -204,6 +206,38 @@ if (suites.includes('store')) {
     )
     process.stdout.write(
       `\nA 1,000,000-key dagsync store (opened, 10,000 random reads, 1,000 commits): peak RSS ${int(median(rss))} MiB (median of ${rss.length}).\n`,
+    )
+  }
+}
+
+if (suites.includes('sync')) {
+  const results: SyncResult[] = []
+  for (let run = 1; run <= runs; run++) results.push(child<SyncResult>('./run-sync.ts', [], `sync run ${run}/${runs}`))
+  all.sync = results
+  if (!args.json) {
+    const m = (get: (r: SyncResult) => number) => median(results.map(get))
+    const path = (p: 'fast' | 'bitswap', get: (r: PathResult) => number) => m((r) => get(r[p]))
+    const kib = (v: number) => `${(v / 1024).toFixed(1)} KiB`
+    const ms = (v: number) => `${Math.round(v)} ms`
+    process.stdout.write(
+      `\nReplication: a writer process with a 100,000-key store, readers in another, on loopback (WebSocket,\n` +
+        `noise, yamux), every block verified, every reader on LevelDB. Catch-up: one commit of 100 random keys\n` +
+        `(median of 5 per run). Latency: single-key commits every 100 ms, to the change event at 5 readers.\n` +
+        `Medians of ${runs} run(s); ${machine}.\n\n`,
+    )
+    const rows: string[][] = [
+      ['catch-up: bytes on the wire', kib(path('fast', (p) => p.catchUpWireBytes)), kib(path('bitswap', (p) => p.catchUpWireBytes)), '<= 40 KiB'],
+      ['catch-up: round trips', String(path('fast', (p) => p.catchUpRoundTrips)), String(path('bitswap', (p) => p.catchUpRoundTrips)), '1'],
+      ['catch-up: sync time', ms(path('fast', (p) => p.catchUpMs)), ms(path('bitswap', (p) => p.catchUpMs)), '<= 50 ms'],
+      ['catch-up: commit to synced', ms(path('fast', (p) => p.commitToSyncedMs)), ms(path('bitswap', (p) => p.commitToSyncedMs)), ''],
+      ['catch-up: blocks written', String(path('fast', (p) => p.catchUpBlocks)), String(path('bitswap', (p) => p.catchUpBlocks)), ''],
+      ['cold sync of 100,000 keys', ms(path('fast', (p) => p.coldMs)), ms(path('bitswap', (p) => p.coldMs)), '<= 2 s'],
+      ['cold sync: bytes on the wire', kib(path('fast', (p) => p.coldWireBytes)), kib(path('bitswap', (p) => p.coldWireBytes)), ''],
+    ]
+    process.stdout.write(`${table(['', 'fast path', 'bitswap (payload)', 'target'], rows)}\n`)
+    process.stdout.write(
+      `\nCommit-to-change-event latency at 5 readers: p50 ${ms(m((r) => r.latencyP50))}, p99 ${ms(m((r) => r.latencyP99))} ` +
+        `(${results[0]?.latencySamples ?? 0} events per run; targets p50 <= 20 ms, p99 <= 100 ms).\n`,
     )
   }
 }

@@ -18,40 +18,73 @@ export function encodeDelta(
   target: Uint8Array,
   targetOffsets: Uint32Array,
 ): DeltaOp[] {
-  const where = new Map<string, number>()
-  for (const [start, end] of pieces(base, baseOffsets)) where.set(key(base, start, end), start)
+  const baseStarts = pieceStarts(base, baseOffsets)
+  const targetStarts = pieceStarts(target, targetOffsets)
+  // Base pieces by a hash of their bytes, built only if a piece is not where it was.
+  let where: Map<number, number[]> | undefined
+  const find = (start: number, length: number): number | undefined => {
+    if (where === undefined) {
+      where = new Map()
+      for (let j = 0; j + 1 < baseStarts.length; j++) {
+        const h = hash(base, baseStarts[j], baseStarts[j + 1])
+        const starts = where.get(h)
+        if (starts === undefined) where.set(h, [baseStarts[j]])
+        else starts.push(baseStarts[j])
+      }
+    }
+    return where
+      .get(hash(target, start, start + length))
+      ?.find((at) => at + length <= base.length && same(base, at, target, start, length))
+  }
   const ops: (readonly [number, number] | Uint8Array)[] = []
-  for (const [start, end] of pieces(target, targetOffsets)) {
-    const from = where.get(key(target, start, end))
+  // Pieces usually sit where they were: try the base piece after the last match first.
+  let cursor = 0
+  for (let i = 0; i + 1 < targetStarts.length; i++) {
+    const start = targetStarts[i]
+    const length = targetStarts[i + 1] - start
+    let from: number | undefined
+    if (
+      cursor + 1 < baseStarts.length &&
+      baseStarts[cursor + 1] - baseStarts[cursor] === length &&
+      same(base, baseStarts[cursor], target, start, length)
+    ) {
+      from = baseStarts[cursor]
+    } else {
+      from = find(start, length)
+    }
+    if (from !== undefined) cursor = baseStarts.indexOf(from, cursor) + 1 || cursor
     const last = ops[ops.length - 1]
     if (from !== undefined) {
       if (last !== undefined && !(last instanceof Uint8Array) && last[0] + last[1] === from)
-        ops[ops.length - 1] = [last[0], last[1] + end - start]
-      else ops.push([from, end - start])
+        ops[ops.length - 1] = [last[0], last[1] + length]
+      else ops.push([from, length])
     } else if (last instanceof Uint8Array) {
-      const joined = new Uint8Array(last.length + end - start)
+      const joined = new Uint8Array(last.length + length)
       joined.set(last)
-      joined.set(target.subarray(start, end), last.length)
+      joined.set(target.subarray(start, start + length), last.length)
       ops[ops.length - 1] = joined
     } else {
-      ops.push(target.subarray(start, end))
+      ops.push(target.subarray(start, start + length))
     }
   }
   return ops
 }
 
-/** The header (up to the first entry), each entry, and the tail (after the last). */
-function* pieces(bytes: Uint8Array, offsets: Uint32Array): Generator<[number, number]> {
-  const n = offsets.length - 1
-  yield [0, offsets[0]]
-  for (let i = 0; i < n; i++) yield [offsets[i], offsets[i + 1]]
-  yield [offsets[n], bytes.length]
+/** Where the pieces start: the header at 0, each entry, the tail; and the end. */
+function pieceStarts(bytes: Uint8Array, offsets: Uint32Array): number[] {
+  return [0, ...offsets, bytes.length]
 }
 
-function key(bytes: Uint8Array, start: number, end: number): string {
-  let s = ''
-  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i])
-  return s
+/** FNV-1a over a range, mixed with its length. */
+function hash(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5 ^ (end - start)
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193)
+  return h >>> 0
+}
+
+function same(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (a[aStart + i] !== b[bStart + i]) return false
+  return true
 }
 
 /** Rebuilds a block from its base and a delta; throws ProtocolError on an op out of bounds. */

@@ -16,7 +16,7 @@ import {
   type Watch,
   type WatchOptions,
 } from '@dagsync/store'
-import { type Block, BlockNotFoundError, type KeyInput } from '@dagsync/tree'
+import { type Block, BlockNotFoundError, cidKey, type KeyInput } from '@dagsync/tree'
 import type { Libp2p, PeerId, PublicKey } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
@@ -68,12 +68,15 @@ export interface FollowerStatus {
 export interface SyncReport {
   readonly seq: number
   readonly ms: number
-  /** 'fast' when the fast path sent everything, 'bitswap' when it sent nothing, 'mixed' between. */
+  /** 'fast' when the fast path sent everything, 'bitswap' when nothing it sent was used, 'mixed' between. */
   readonly path: 'fast' | 'bitswap' | 'mixed'
   readonly wireBytes: number
   readonly blocks: number
-  /** Blocks that had to come over bitswap. */
+  /** Blocks that had to come over bitswap, and their bytes (payload, without bitswap's framing). */
   readonly fetched: number
+  readonly fetchedBytes: number
+  /** Request-reply rounds: one per fast-path request, one per tree level fetched over bitswap. */
+  readonly roundTrips: number
 }
 
 const RETRY_MS = [250, 500, 1000, 2000, 5000, 10_000]
@@ -273,13 +276,15 @@ export class Follower implements ReadApi {
     const have = this.store.head
     const got = emptyFetch()
     const request = { store: this.id, have: have?.tree ?? null, want: target.commit }
+    let roundTrips = 0
     for (const peer of this.#ctx.peersFor(this.topic, this.#from)) {
+      roundTrips++
       try {
         await fetchNewBlocks(
           this.#ctx.libp2p,
           peer,
           request,
-          (cid) => this.store.tree.blockBytes(cid),
+          this.store.tree,
           got,
           AbortSignal.timeout(this.#ctx.syncTimeoutMs),
         )
@@ -290,8 +295,7 @@ export class Follower implements ReadApi {
       }
     }
     const commitBytes =
-      got.blocks.get(target.commit.toString())?.bytes ??
-      (await this.#ctx.fetch(target.commit, this.#ctx.fetchTimeoutMs))
+      got.blocks.get(cidKey(target.commit))?.bytes ?? (await this.#ctx.fetch(target.commit, this.#ctx.fetchTimeoutMs))
     const commit = decodeCommit(target.commit, commitBytes, true)
     if (commit.seq !== target.seq) {
       throw new SyncFailedError(`commit ${commit.cid} has seq ${commit.seq}, but was announced as ${target.seq}`)
@@ -301,17 +305,32 @@ export class Follower implements ReadApi {
     // Everything the new tree reaches that storage lacks: what the fast path sent, else bitswap.
     const blocks: Block[] = [{ cid: commit.cid, bytes: commitBytes }]
     let fetched = 0
+    let fetchedBytes = 0
+    let used = 0
     const storage = this.store.storage.blockstore
+    // A replica that holds nothing of the store yet need not ask storage about each block.
+    const held =
+      have === null
+        ? async (cid: CID) => got.present.has(cidKey(cid))
+        : async (cid: CID) => got.present.has(cidKey(cid)) || (await storage.has(cid))
     try {
       for await (const block of this.store.tree.walk(commit.tree, {
-        has: async (cid) => got.present.has(cid.toString()) || (await storage.has(cid)),
+        has: held,
+        // Fast-path blocks were verified as they arrived, bitswap verifies its own: no second hash.
         getBlock: async (cid) => {
-          const sent = got.blocks.get(cid.toString())
-          if (sent !== undefined) return sent.bytes
+          const sent = got.blocks.get(cidKey(cid))
+          if (sent !== undefined) {
+            used++
+            return sent.bytes
+          }
           fetched++
-          return this.#ctx.fetch(cid, this.#ctx.fetchTimeoutMs)
+          const bytes = await this.#ctx.fetch(cid, this.#ctx.fetchTimeoutMs)
+          fetchedBytes += bytes.length
+          return bytes
         },
-        verify: true,
+        onWave: (wave) => {
+          if (wave.some((cid) => !got.blocks.has(cidKey(cid)))) roundTrips++
+        },
         concurrency: 64,
       })) {
         blocks.push(block)
@@ -326,10 +345,12 @@ export class Follower implements ReadApi {
     this.#lastSync = {
       seq: commit.seq,
       ms: performance.now() - started,
-      path: fetched === 0 ? 'fast' : got.blocks.size === 0 ? 'bitswap' : 'mixed',
+      path: fetched === 0 ? 'fast' : used === 0 ? 'bitswap' : 'mixed',
       wireBytes: got.wireBytes,
       blocks: blocks.length,
       fetched,
+      fetchedBytes,
+      roundTrips,
     }
     this.#ctx.log('synced %s to %d: %o', this.id, commit.seq, this.#lastSync)
   }

@@ -2,20 +2,30 @@
 // store gets exactly what a newer version adds, from any peer that holds the newer one.
 //
 //   request  {s: store id, h: the reader's tree root or null, w: the commit it wants}
-//   reply    {c: CID, b: bytes}                a block, whole (the commit first)
-//            {c: CID, d: base CID, o: ops}      a node as a delta against a node the reader holds
-//            {n: count}                         the end
-//            {e: code, m: message}              an error ('unknown-store', 'not-found', 'incomplete', ...)
+//   reply    {b: bytes}                 a DAG-CBOR block, whole (the commit first)
+//            {b: bytes, k: codec}       a block of another codec (raw chunks of large values)
+//            {d: digest, o: ops}        a node as a delta against a node the reader holds, named by
+//                                       the sha2-256 digest of its (DAG-CBOR) block
+//            {n: count}                 the end
+//            {e: code, m: message}      an error: 'unknown-store', 'not-found', 'incomplete', ...
+//
+// Blocks carry no CIDs: the reader computes each from the bytes and uses only the blocks the
+// verified commit reaches, so a wrong block is never used (it is simply missing, and fetched
+// elsewhere). Per changed node, that leaves little more than the bytes that changed.
 
 import { CommitNotFoundError, type Store } from '@dagsync/store'
-import { BlockNotFoundError, blockLinks, type MerkleSearchTree, verifyBlock } from '@dagsync/tree'
+import { BlockNotFoundError, cidKey, cidOf, type MerkleSearchTree, verifyBlock } from '@dagsync/tree'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
 import { applyDelta, encodeDelta } from './delta.ts'
 import { ProtocolError } from './errors.ts'
 import { call, type Message, ServeError } from './rpc.ts'
 
 export const SYNC_PROTOCOL = '/dagsync/sync/1.0.0'
+
+const DAG_CBOR = 0x71
+const SHA2_256 = 0x12
 
 export interface SyncRequest {
   readonly store: string
@@ -49,17 +59,14 @@ export function syncHandler(storeFor: (id: string) => Store | undefined) {
         throw new ServeError('not-found', `this peer does not hold commit ${request.want}`)
       throw err
     }
-    yield { c: request.want, b: await readBlock(store, request.want) }
+    yield { b: await store.tree.blockBytes(request.want) }
     try {
       for await (const block of store.tree.newBlocks(request.have ?? store.tree.emptyRoot, target.root)) {
         if (block.base !== undefined && block.offsets !== undefined) {
-          yield {
-            c: block.cid,
-            d: block.base.cid,
-            o: encodeDelta(block.base.bytes, block.base.offsets, block.bytes, block.offsets),
-          }
+          const ops = encodeDelta(block.base.bytes, block.base.offsets, block.bytes, block.offsets)
+          yield { d: block.base.cid.multihash.digest, o: ops }
         } else {
-          yield { c: block.cid, b: block.bytes }
+          yield block.cid.code === DAG_CBOR ? { b: block.bytes } : { b: block.bytes, k: block.cid.code }
         }
       }
     } catch (err) {
@@ -71,33 +78,31 @@ export function syncHandler(storeFor: (id: string) => Store | undefined) {
   }
 }
 
-async function readBlock(store: Store, cid: CID): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = []
-  for await (const chunk of store.storage.blockstore.get(cid)) chunks.push(chunk)
-  return chunks.length === 1 ? chunks[0] : Uint8Array.from(chunks.flatMap((c) => [...c]))
-}
-
 /** What a fast-path fetch got, for the caller's completeness check and for stats. */
 export interface FetchResult {
-  /** Every block received, verified against its CID, by CID string. */
+  /** Every block received, by `cidKey` of the CID computed from its bytes. */
   readonly blocks: Map<string, { cid: CID; bytes: Uint8Array }>
-  /** Blocks known to be held locally: the links of the nodes deltas were built on. */
+  /** Blocks known to be held locally (by `cidKey`): the links of the nodes deltas were built on. */
   readonly present: Set<string>
   readonly wireBytes: number
   readonly messages: number
 }
 
+export function emptyFetch(): FetchResult {
+  return { blocks: new Map(), present: new Set(), wireBytes: 0, messages: 0 }
+}
+
 /**
- * Asks `peer` for what `request.want` adds to `request.have`, rebuilding deltas from local
- * blocks (`local`). Every block is verified against its CID as it arrives; a peer that sends a
- * wrong block fails the fetch with HashMismatchError. Blocks received before a failure are kept
- * in `into`, so a caller can finish elsewhere.
+ * Asks `peer` for what `request.want` adds to `request.have`, rebuilding deltas from the blocks
+ * of the local tree. A peer whose first block is not the commit asked for fails the fetch with
+ * HashMismatchError. Blocks received before a failure stay in `into`, so a caller can finish
+ * elsewhere.
  */
 export async function fetchNewBlocks(
   libp2p: Libp2p,
   peer: PeerId,
   request: SyncRequest,
-  local: (cid: CID) => Promise<Uint8Array>,
+  local: MerkleSearchTree,
   into: FetchResult,
   signal?: AbortSignal,
 ): Promise<void> {
@@ -109,31 +114,31 @@ export async function fetchNewBlocks(
     { s: request.store, h: request.have, w: request.want },
     { signal, onBytes: (n) => (stats.wireBytes += n) },
   )
+  let first = true
   for await (const message of replies) {
     stats.messages++
-    const cid = CID.asCID(message.c)
-    if (cid === null) throw new ProtocolError('a sync reply block has no CID')
     let bytes: Uint8Array
+    let codec = DAG_CBOR
     if (message.b instanceof Uint8Array) {
       bytes = message.b
+      if (message.k !== undefined) {
+        if (typeof message.k !== 'number') throw new ProtocolError('a block codec is a number')
+        codec = message.k
+      }
+    } else if (message.d instanceof Uint8Array && message.d.length === 32 && Array.isArray(message.o)) {
+      const base = CID.createV1(DAG_CBOR, Digest.create(SHA2_256, message.d))
+      bytes = applyDelta(await local.blockBytes(base), message.o)
+      // The base is held, and so (storage holds only whole subtrees) is everything it links to.
+      for (const link of await local.nodeLinks(base)) into.present.add(cidKey(link))
     } else {
-      const base = CID.asCID(message.d)
-      if (base === null || !Array.isArray(message.o))
-        throw new ProtocolError('a sync reply is a block {c, b} or a delta {c, d, o}')
-      const baseBytes = await local(base)
-      bytes = applyDelta(baseBytes, message.o)
-      for (const link of blockLinks(base, baseBytes)) into.present.add(link.toString())
+      throw new ProtocolError('a sync reply is a block {b, k?} or a delta {d, o}')
     }
-    verifyBlock(cid, bytes)
-    into.blocks.set(cid.toString(), { cid, bytes })
+    if (first) {
+      // The commit asked for comes first; a peer that sends anything else is caught at once.
+      verifyBlock(request.want, bytes)
+      first = false
+    }
+    const cid = cidOf(bytes, codec)
+    into.blocks.set(cidKey(cid), { cid, bytes })
   }
-}
-
-export function emptyFetch(): FetchResult {
-  return { blocks: new Map(), present: new Set(), wireBytes: 0, messages: 0 }
-}
-
-/** Reads a block's bytes through a tree (its cache first), for delta bases. */
-export function treeBlocks(tree: MerkleSearchTree): (cid: CID) => Promise<Uint8Array> {
-  return (cid) => tree.blockBytes(cid)
 }

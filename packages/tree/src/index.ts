@@ -29,7 +29,7 @@
 
 export { decodeValidated, encodeValue } from './dag-cbor.ts'
 export * from './errors.ts'
-export { cidOf, keyLevel, verifyBlock } from './hash.ts'
+export { cidKey, cidOf, keyLevel, verifyBlock } from './hash.ts'
 export { assertIpldValue } from './ipld.ts'
 export { compareBytes, type KeyInput, toKey } from './keys.ts'
 export {

@@ -13,7 +13,7 @@ import {
   UnsortedInputError,
   WrongLevelError,
 } from './errors.ts'
-import { cidOf, hasherReady, keyLevel } from './hash.ts'
+import { cidKey, cidOf, hasherReady, keyLevel } from './hash.ts'
 import { compareBytes, equalBytes, type KeyInput, prefixEnd, toKey } from './keys.ts'
 import { MAX_BLOCK_BYTES, type TreeLimits, treeLimits } from './limits.ts'
 import { decodeNode, EMPTY_NODE, type Entry, encodeNode, type Ref, type StoredValue, type TreeNode } from './node.ts'
@@ -204,6 +204,23 @@ export class MerkleSearchTree {
     }
   }
 
+  /**
+   * The links of a tree node: its subtrees, its out-of-line values and the CIDs inside its inline
+   * values; from the decoded node if it is cached, else from its block.
+   */
+  async nodeLinks(cid: CID): Promise<CID[]> {
+    const node = this.#cache.get(cid)?.node
+    if (node === undefined || node.valueLinks === undefined) return blockLinks(cid, await this.blockBytes(cid))
+    const links: CID[] = []
+    if (node.left !== null) links.push(node.left as CID)
+    for (const entry of node.entries) {
+      if (entry.right !== null) links.push(entry.right as CID)
+      if (entry.value.kind !== 'inline') links.push(entry.value.cid)
+    }
+    links.push(...node.valueLinks)
+    return links
+  }
+
   /** A block's bytes: a cached node's own block, without a blockstore read, or the blockstore's. */
   async blockBytes(cid: CID): Promise<Uint8Array> {
     const encoding = this.#cache.get(cid)?.node.encoding
@@ -273,7 +290,12 @@ export class MerkleSearchTree {
     return walkBlocks(root, {
       ...options,
       getBlock: options.getBlock ?? this.#getBlock,
-      checkNode: (bytes, level) => this.#checkNode(bytes, level),
+      // A node that passed validation is worth keeping decoded: a sync reads these nodes next.
+      checkNode: (cid, bytes, level) => {
+        const loaded = this.#checkNode(bytes, level)
+        this.#cache.set(cid, loaded)
+        return loaded
+      },
     })
   }
 
@@ -365,8 +387,8 @@ export class MerkleSearchTree {
     const sent = new Set<string>()
     const queue: NewBlock[] = []
     const onNodes: OnNodes = (aRef, A, bRef, B) => {
-      if (bRef === null || !isCid(bRef) || B.encoding === undefined || sent.has(bRef.toString())) return
-      sent.add(bRef.toString())
+      if (bRef === null || !isCid(bRef) || B.encoding === undefined || sent.has(cidKey(bRef))) return
+      sent.add(cidKey(bRef))
       const base = aRef !== null && isCid(aRef) && A.encoding !== undefined ? { cid: aRef, ...A.encoding } : undefined
       queue.push({ cid: bRef, ...B.encoding, ...(base === undefined ? {} : { base }) })
     }
@@ -378,7 +400,7 @@ export class MerkleSearchTree {
     }
     yield* queue.splice(0)
     // A root that is the empty node is written as a block too.
-    if (b.ref === null && !sent.has(to.toString())) yield { cid: to, bytes: await this.#bytes(to) }
+    if (b.ref === null && !sent.has(cidKey(to))) yield { cid: to, bytes: await this.#bytes(to) }
   }
 
   /** The blocks a new or changed entry's value needs that its previous version did not share. */
@@ -398,7 +420,7 @@ export class MerkleSearchTree {
     // The value's own block, its chunks, and whatever its DAG links to, each once.
     while (links.length > 0) {
       const cid = links.pop() as CID
-      const id = cid.toString()
+      const id = cidKey(cid)
       if (sent.has(id) || cid.multihash.code === 0) continue
       sent.add(id)
       const bytes = await this.#bytes(cid)

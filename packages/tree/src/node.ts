@@ -46,6 +46,8 @@ export interface TreeNode {
   readonly encoding?: NodeEncoding
   /** For a node made from a stored one: that node, and which of its entries each entry is. */
   readonly base?: NodeBase
+  /** For a decoded node: the CIDs inside its inline values and metadata (usually none). */
+  readonly valueLinks?: readonly CID[]
 }
 
 /** A node's block and where each entry's bytes start in it (`offsets[n]` is where the entries end). */
@@ -59,6 +61,8 @@ export interface NodeBase {
   /** For each entry, its index in the base node, or -1 for an entry that is new or changed. */
   readonly from: Int32Array
 }
+
+const NO_LINKS: readonly CID[] = Object.freeze([])
 
 export const EMPTY_NODE: TreeNode = Object.freeze({ left: null, entries: Object.freeze([]) })
 
@@ -202,6 +206,8 @@ export function decodeNode(bytes: Uint8Array, limits: TreeLimits): TreeNode {
   }
   const entries = new Array<Entry>(count)
   const offsets = new Uint32Array(count + 1)
+  // Links inside inline values and metadata, found while validating them anyway.
+  const valueLinks: CID[] = []
   let prev: Uint8Array | null = null
   for (let i = 0; i < count; i++) {
     offsets[i] = r.pos
@@ -222,10 +228,10 @@ export function decodeNode(bytes: Uint8Array, limits: TreeLimits): TreeNode {
       if (field === K) suffix = r.byteString('key')
       else if (field === P) prefix = r.header(MAJOR_UINT, 'prefix length')
       else if (field === T) right = r.nullableCid('subtree link')
-      else if (field === M) meta = r.item()
+      else if (field === M) meta = r.item(valueLinks)
       else {
         if (value !== undefined) r.fail('an entry has exactly one of v, r and c')
-        if (field === V) value = { kind: 'inline', bytes: r.item() }
+        if (field === V) value = { kind: 'inline', bytes: r.item(valueLinks) }
         else if (field === R) value = { kind: 'block', cid: r.cid('value link') }
         else value = { kind: 'chunked', cid: r.cid('chunk index link') }
       }
@@ -241,7 +247,7 @@ export function decodeNode(bytes: Uint8Array, limits: TreeLimits): TreeNode {
   if (r.key() !== L) r.fail('expected field l')
   const left = r.nullableCid('left subtree link')
   if (!r.done) r.fail('trailing bytes after node')
-  return { left, entries, encoding: { bytes, offsets } }
+  return { left, entries, encoding: { bytes, offsets }, valueLinks: valueLinks.length === 0 ? NO_LINKS : valueLinks }
 }
 
 function expandKey(prev: Uint8Array | null, prefix: number, suffix: Uint8Array): Uint8Array {

@@ -6,7 +6,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import { CborReader } from './cbor.ts'
 import { InvalidBlockError, MalformedValueError } from './errors.ts'
-import { DAG_CBOR, RAW, verifyBlock } from './hash.ts'
+import { cidKey, DAG_CBOR, RAW, verifyBlock } from './hash.ts'
 import type { TreeNode } from './node.ts'
 import { type Block, decodeChunkIndex, type GetBlock } from './value.ts'
 
@@ -19,11 +19,13 @@ export interface WalkOptions {
   verify?: boolean
   /** Blocks requested at once within a wave. @default 64 */
   concurrency?: number
+  /** Called before each wave is fetched, with how many blocks it asks for. */
+  onWave?: (blocks: readonly CID[]) => void
 }
 
 interface WalkInit extends WalkOptions {
   getBlock: GetBlock
-  checkNode: (bytes: Uint8Array, level: number | undefined) => { node: TreeNode; level: number }
+  checkNode: (cid: CID, bytes: Uint8Array, level: number | undefined) => { node: TreeNode; level: number }
 }
 
 /** What a reachable block is, which decides how it is decoded and which links it has. */
@@ -34,21 +36,23 @@ type Item =
 const IDENTITY = 0x00
 
 export async function* walkBlocks(root: CID, init: WalkInit): AsyncGenerator<Block> {
-  const { has, getBlock, verify = false, concurrency = 64, checkNode } = init
+  const { has, getBlock, verify = false, concurrency = 64, checkNode, onWave } = init
   const seen = new Set<string>()
   let wave: Item[] = [{ cid: root, kind: 'node', level: undefined }]
   while (wave.length > 0) {
-    const wanted: Item[] = []
+    const fresh: Item[] = []
     for (const item of wave) {
       // Identity CIDs carry their bytes inline: nothing to fetch or keep.
       if (item.cid.multihash.code === IDENTITY) continue
-      const id = item.cid.toString()
+      const id = cidKey(item.cid)
       if (seen.has(id)) continue
       seen.add(id)
-      if (has !== undefined && (await has(item.cid))) continue
-      wanted.push(item)
+      fresh.push(item)
     }
+    const held = has === undefined ? [] : await Promise.all(fresh.map((item) => has(item.cid)))
+    const wanted = has === undefined ? fresh : fresh.filter((_, i) => !held[i])
     const next: Item[] = []
+    if (wanted.length > 0) onWave?.(wanted.map((item) => item.cid))
     for (let start = 0; start < wanted.length; start += concurrency) {
       const batch = wanted.slice(start, start + concurrency)
       const fetched = await Promise.all(batch.map((item) => getBlock(item.cid)))
@@ -72,15 +76,18 @@ export async function* walkBlocks(root: CID, init: WalkInit): AsyncGenerator<Blo
 function collectLinks(item: Item, bytes: Uint8Array, checkNode: WalkInit['checkNode'], out: Item[]): void {
   switch (item.kind) {
     case 'node': {
-      const { node, level } = checkNode(bytes, item.level)
+      const { node, level } = checkNode(item.cid, bytes, item.level)
       const childLevel = level - 1
       if (node.left !== null) out.push({ cid: node.left as CID, kind: 'node', level: childLevel })
       for (const entry of node.entries) {
         if (entry.right !== null) out.push({ cid: entry.right as CID, kind: 'node', level: childLevel })
-        if (entry.value.kind === 'inline') pushLinked(cborLinks(entry.value.bytes), out)
-        else out.push({ cid: entry.value.cid, kind: entry.value.kind === 'block' ? 'value' : 'index' })
-        if (entry.meta !== null) pushLinked(cborLinks(entry.meta), out)
+        if (entry.value.kind !== 'inline')
+          out.push({ cid: entry.value.cid, kind: entry.value.kind === 'block' ? 'value' : 'index' })
+        else if (node.valueLinks === undefined) pushLinked(cborLinks(entry.value.bytes), out)
+        if (entry.meta !== null && node.valueLinks === undefined) pushLinked(cborLinks(entry.meta), out)
       }
+      // A decoded node found the links in its inline values and metadata while validating them.
+      if (node.valueLinks !== undefined) pushLinked(node.valueLinks as CID[], out)
       return
     }
     case 'index':

@@ -193,7 +193,11 @@ describe('value reader', () => {
             return // refused: fine
           }
           const decoded = dagCbor.decode(accepted)
-          assertSameBytes(dagCbor.encode(decoded), accepted)
+          assert.deepStrictEqual(decodeValidated(accepted), decoded)
+          // A float64 with an integral value (or -0) is valid DAG-CBOR that other languages write,
+          // but it comes back from JavaScript as an integer: only blocks without floats must
+          // re-encode to exactly the same bytes.
+          if (!accepted.includes(0xfb)) assertSameBytes(dagCbor.encode(decoded), accepted)
         },
       ),
       { numRuns: 3000 },

@@ -1,0 +1,178 @@
+// The replication workload (issue 4): a writer process with a 100,000-key store, readers here.
+//   node bench/src/run-sync.ts    prints one JSON line
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createDagsyncNode, type DagsyncNode, type Follower, type SyncReport } from '@dagsync/peer'
+import { openLevelStorage } from '@dagsync/store/level'
+import { median } from './run-subject.ts'
+
+export interface PathResult {
+  coldMs: number
+  coldWireBytes: number
+  coldBlocks: number
+  /** Medians over the catch-ups: sync time, commit-to-synced, bytes, round trips, blocks written. */
+  catchUpMs: number
+  commitToSyncedMs: number
+  catchUpWireBytes: number
+  catchUpRoundTrips: number
+  catchUpBlocks: number
+}
+
+export interface SyncResult {
+  fast: PathResult
+  bitswap: PathResult
+  latencyP50: number
+  latencyP99: number
+  latencySamples: number
+}
+
+const dirs: string[] = []
+const children: ChildProcess[] = []
+const nodes: DagsyncNode[] = []
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+function tempDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `dagsync-bench-${name}-`))
+  dirs.push(dir)
+  return dir
+}
+
+/** The writer process, line by line. */
+function writer(dir: string, port: number, serveSync: boolean) {
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, 'sync-writer.ts'), dir, String(port), serveSync ? 'yes' : 'no'],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  )
+  children.push(child)
+  const lines: string[] = []
+  let buffered = ''
+  child.stdout.on('data', (data: Buffer) => {
+    buffered += data.toString()
+    const parts = buffered.split('\n')
+    buffered = parts.pop() as string
+    lines.push(...parts)
+  })
+  /** The next line starting with one of `prefixes`, split into words (the prefix first). */
+  const next = async (...prefixes: string[]): Promise<string[]> => {
+    for (;;) {
+      const at = lines.findIndex((l) => prefixes.some((p) => l.startsWith(p)))
+      if (at >= 0) return lines.splice(0, at + 1)[at].split(' ')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  }
+  return {
+    next,
+    send: (line: string) => child.stdin.write(`${line}\n`),
+    quit: async () => {
+      child.stdin.write('quit\n')
+      await new Promise((resolve) => child.once('exit', resolve))
+    },
+  }
+}
+
+async function reader(address: string): Promise<DagsyncNode> {
+  const storage = await openLevelStorage(tempDir('reader'))
+  const node = await createDagsyncNode({ storage, listen: [], peers: [address] })
+  nodes.push(node)
+  return node
+}
+
+async function measurePath(serveSync: boolean, writerDir: string): Promise<PathResult> {
+  const w = writer(writerDir, await freePort(), serveSync)
+  const [, address, id, seq] = await w.next('ready')
+  const node = await reader(address)
+  const started = performance.now()
+  const replica = await node.follow(id)
+  await replica.synced(Number(seq), AbortSignal.timeout(120_000))
+  const coldMs = performance.now() - started
+  const cold = replica.status().lastSync as SyncReport
+  const reports: SyncReport[] = []
+  const endToEnd: number[] = []
+  for (let i = 0; i < 5; i++) {
+    w.send('change 100')
+    const [, head, time] = await w.next('head')
+    await replica.synced(Number(head), AbortSignal.timeout(60_000))
+    endToEnd.push(Date.now() - Number(time))
+    reports.push(replica.status().lastSync as SyncReport)
+  }
+  await w.quit()
+  const bytes = (r: SyncReport) => r.wireBytes + r.fetchedBytes
+  return {
+    coldMs,
+    coldWireBytes: bytes(cold),
+    coldBlocks: cold.blocks,
+    catchUpMs: median(reports.map((r) => r.ms)),
+    commitToSyncedMs: median(endToEnd),
+    catchUpWireBytes: median(reports.map(bytes)),
+    catchUpRoundTrips: median(reports.map((r) => r.roundTrips)),
+    catchUpBlocks: median(reports.map((r) => r.blocks)),
+  }
+}
+
+/** Commit-to-change-event latency at five readers, for single-key commits every 100 ms. */
+async function measureLatency(writerDir: string): Promise<number[]> {
+  const w = writer(writerDir, await freePort(), true)
+  const [, address, id, seq] = await w.next('ready')
+  const replicas: Follower[] = []
+  for (let i = 0; i < 5; i++) {
+    const replica = await (await reader(address)).follow(id)
+    await replica.synced(Number(seq), AbortSignal.timeout(120_000))
+    replicas.push(replica)
+  }
+  const seen = new Map<number, number[]>()
+  const watchers = replicas.map((replica) => {
+    const watch = replica.watch()
+    void (async () => {
+      for await (const event of watch) seen.set(event.commit.seq, [...(seen.get(event.commit.seq) ?? []), Date.now()])
+    })()
+    return watch
+  })
+  w.send('tick 50 100')
+  const commits = new Map<number, number>()
+  for (;;) {
+    const [kind, s, time] = await w.next('commit', 'done')
+    if (kind === 'done') break
+    commits.set(Number(s), Number(time))
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  for (const watch of watchers) watch.close()
+  await w.quit()
+  const latencies: number[] = []
+  for (const [s, time] of commits) for (const at of seen.get(s) ?? []) latencies.push(at - time)
+  if (latencies.length < commits.size * 5 * 0.9)
+    throw new Error(`only ${latencies.length} change events for ${commits.size * 5}`)
+  return latencies.sort((a, b) => a - b)
+}
+
+async function run(): Promise<SyncResult> {
+  const writerDir = tempDir('writer')
+  const fast = await measurePath(true, writerDir)
+  const bitswap = await measurePath(false, writerDir)
+  const latencies = await measureLatency(writerDir)
+  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
+  return { fast, bitswap, latencyP50: pick(0.5), latencyP99: pick(0.99), latencySamples: latencies.length }
+}
+
+if (import.meta.main) {
+  try {
+    process.stdout.write(`${JSON.stringify(await run())}\n`)
+  } finally {
+    for (const node of nodes) await node.stop().catch(() => {})
+    for (const child of children) child.kill('SIGKILL')
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  }
+  process.exit(0)
+}

@@ -17,6 +17,25 @@ const files = [
   ...(await readdir(join(root, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
 ]
 
+/**
+ * `console.log(...) // output` promises what the line prints: every such comment must match a
+ * printed line, in order. Quotes and spaces are ignored (node prints `[ 'a' ]` for `['a']`), and
+ * so is anything after a `:` that follows the closing of the value, e.g. `// 1 2: because`.
+ */
+function assertPrinted(code: string, stdout: string): void {
+  const normalize = (s: string) => s.replace(/['"\s]/g, '')
+  const expected = [...code.matchAll(/console\.log\(.*\) \/\/ (.*)$/gm)].map((m) =>
+    normalize(m[1].replace(/: [^:'"]*$/, '')),
+  )
+  const printed = stdout.split('\n').map(normalize)
+  let at = 0
+  for (const want of expected) {
+    const found = printed.indexOf(want, at)
+    assert.notEqual(found, -1, `expected a line printing ${want}; printed:\n${stdout}`)
+    at = found + 1
+  }
+}
+
 for (const file of files) {
   const text = await readFile(join(root, file), 'utf8')
   const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1])
@@ -26,8 +45,9 @@ for (const file of files) {
       it(`example ${i + 1} runs`, async () => {
         const path = join(scratch, `${file.replace(/[/.]/g, '-')}-${i + 1}.ts`)
         await writeFile(path, code)
-        const { stderr } = await run(process.execPath, [path], { cwd: root, timeout: 60_000 })
+        const { stdout, stderr } = await run(process.execPath, [path], { cwd: root, timeout: 60_000 })
         assert.doesNotMatch(stderr, /Error/)
+        assertPrinted(code, stdout)
       })
     })
   })

@@ -138,6 +138,7 @@ export class DagsyncNode {
   readonly #redialer: Redialer
   readonly #timers: ReturnType<typeof setInterval>[] = []
   readonly #ipnsPending = new Map<string, { commit: CID; timer: ReturnType<typeof setTimeout> }>()
+  readonly #stopping = new AbortController()
   #ipns: IPNS | undefined
   #ipnsRouter: IPNSRouting | undefined
 
@@ -388,12 +389,13 @@ export class DagsyncNode {
    */
   async #coldStart(follower: Follower): Promise<void> {
     const name = storePublicKey(follower.id) as never
+    const stopped = this.#stopping.signal
     for (const delay of [0, 500, 1500, 3000, 6000]) {
-      await new Promise((resolve) => setTimeout(resolve, delay))
-      if (this.#followed.get(follower.id) !== follower) return
+      await sleep(delay, stopped)
+      if (stopped.aborted || this.#followed.get(follower.id) !== follower) return
       try {
         for await (const result of this.#ipns!.resolve(name, {
-          signal: AbortSignal.timeout(this.#init.syncTimeoutMs ?? 10_000),
+          signal: AbortSignal.any([AbortSignal.timeout(this.#init.syncTimeoutMs ?? 10_000), stopped]),
         })) {
           const match = /^\/ipfs\/([^/]+)$/.exec(result.value)
           if (match === null) continue
@@ -491,6 +493,7 @@ export class DagsyncNode {
 
   /** Stops following and serving, closes the stores, and stops libp2p (not the storage). */
   async stop(): Promise<void> {
+    this.#stopping.abort()
     this.#redialer.stop()
     for (const timer of this.#timers) clearInterval(timer)
     for (const { timer } of this.#ipnsPending.values()) clearTimeout(timer)
@@ -501,4 +504,18 @@ export class DagsyncNode {
     ;(this.#ipnsRouter as unknown as { stop?(): void } | undefined)?.stop?.()
     await this.helia.stop()
   }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+      { once: true },
+    )
+  })
 }

@@ -84,6 +84,11 @@ describe('replication', () => {
       'subscriptions',
     )
     const pubsub = attacker.libp2p.services.pubsub
+    // The attacker must know the first reader is subscribed, or it would publish to no one.
+    await waitFor(
+      () => pubsub.getSubscribers(first.replica.topic).some((p) => p.equals(first.node.peerId)),
+      'the attacker seeing the first reader subscribed',
+    )
     const forged = await createAnnouncement(await createStoreKey(), cidOf(new Uint8Array(8)), 99)
     // A real announcement, signed by the store key, of an older commit: a replay.
     const stale = await createAnnouncement(

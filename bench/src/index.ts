@@ -226,13 +226,43 @@ if (suites.includes('sync')) {
         `Medians of ${runs} run(s); ${machine}.\n\n`,
     )
     const rows: string[][] = [
-      ['catch-up: bytes on the wire', kib(path('fast', (p) => p.catchUpWireBytes)), kib(path('bitswap', (p) => p.catchUpWireBytes)), '<= 40 KiB'],
-      ['catch-up: round trips', String(path('fast', (p) => p.catchUpRoundTrips)), String(path('bitswap', (p) => p.catchUpRoundTrips)), '1'],
-      ['catch-up: sync time', ms(path('fast', (p) => p.catchUpMs)), ms(path('bitswap', (p) => p.catchUpMs)), '<= 50 ms'],
-      ['catch-up: commit to synced', ms(path('fast', (p) => p.commitToSyncedMs)), ms(path('bitswap', (p) => p.commitToSyncedMs)), ''],
-      ['catch-up: blocks written', String(path('fast', (p) => p.catchUpBlocks)), String(path('bitswap', (p) => p.catchUpBlocks)), ''],
+      [
+        'catch-up: bytes on the wire',
+        kib(path('fast', (p) => p.catchUpWireBytes)),
+        kib(path('bitswap', (p) => p.catchUpWireBytes)),
+        '<= 40 KiB',
+      ],
+      [
+        'catch-up: round trips',
+        String(path('fast', (p) => p.catchUpRoundTrips)),
+        String(path('bitswap', (p) => p.catchUpRoundTrips)),
+        '1',
+      ],
+      [
+        'catch-up: sync time',
+        ms(path('fast', (p) => p.catchUpMs)),
+        ms(path('bitswap', (p) => p.catchUpMs)),
+        '<= 50 ms',
+      ],
+      [
+        'catch-up: commit to synced',
+        ms(path('fast', (p) => p.commitToSyncedMs)),
+        ms(path('bitswap', (p) => p.commitToSyncedMs)),
+        '',
+      ],
+      [
+        'catch-up: blocks written',
+        String(path('fast', (p) => p.catchUpBlocks)),
+        String(path('bitswap', (p) => p.catchUpBlocks)),
+        '',
+      ],
       ['cold sync of 100,000 keys', ms(path('fast', (p) => p.coldMs)), ms(path('bitswap', (p) => p.coldMs)), '<= 2 s'],
-      ['cold sync: bytes on the wire', kib(path('fast', (p) => p.coldWireBytes)), kib(path('bitswap', (p) => p.coldWireBytes)), ''],
+      [
+        'cold sync: bytes on the wire',
+        kib(path('fast', (p) => p.coldWireBytes)),
+        kib(path('bitswap', (p) => p.coldWireBytes)),
+        '',
+      ],
     ]
     process.stdout.write(`${table(['', 'fast path', 'bitswap (payload)', 'target'], rows)}\n`)
     process.stdout.write(

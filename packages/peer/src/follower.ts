@@ -46,6 +46,8 @@ export interface FollowerContext {
   peersFor(topic: string, preferred: readonly PeerId[]): PeerId[]
   readonly syncTimeoutMs: number
   readonly fetchTimeoutMs: number
+  /** Told of every completed sync. */
+  onSync?(report: SyncReport): void
 }
 
 export interface FollowerStatus {
@@ -60,6 +62,8 @@ export interface FollowerStatus {
   /** Connected peers subscribed to the store's topic. */
   readonly peers: number
   readonly syncing: boolean
+  /** While syncing: what has arrived so far (blocks and bytes, fast path and bitswap together). */
+  readonly progress?: { readonly blocks: number; readonly bytes: number }
   /** How the last sync went: its path, time, wire bytes and blocks written. */
   readonly lastSync?: SyncReport
   readonly lastError?: string
@@ -103,6 +107,7 @@ export class Follower implements ReadApi {
   #lastSync: SyncReport | undefined
   #lastError: string | undefined
   #stopped = false
+  #progress: (() => { blocks: number; bytes: number }) | undefined
 
   constructor(ctx: FollowerContext, id: string, key: PublicKey, topic: string, store: Store, sparse: boolean) {
     this.#ctx = ctx
@@ -170,6 +175,7 @@ export class Follower implements ReadApi {
       lag: Math.max(0, (newest?.seq ?? 0) - (synced?.seq ?? 0)),
       peers: this.#subscribers(),
       syncing: this.#syncing !== null,
+      ...(this.#progress === undefined ? {} : { progress: this.#progress() }),
       ...(this.#lastSync === undefined ? {} : { lastSync: this.#lastSync }),
       ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
     }
@@ -245,6 +251,7 @@ export class Follower implements ReadApi {
     clearTimeout(this.#retry)
     this.#syncing = this.#syncLoop().finally(() => {
       this.#syncing = null
+      this.#progress = undefined
     })
   }
 
@@ -275,6 +282,9 @@ export class Follower implements ReadApi {
     const started = performance.now()
     const have = this.store.head
     const got = emptyFetch()
+    let fetched = 0
+    let fetchedBytes = 0
+    this.#progress = () => ({ blocks: got.messages + fetched, bytes: got.wireBytes + fetchedBytes })
     const request = { store: this.id, have: have?.tree ?? null, want: target.commit }
     let roundTrips = 0
     for (const peer of this.#ctx.peersFor(this.topic, this.#from)) {
@@ -304,8 +314,6 @@ export class Follower implements ReadApi {
 
     // Everything the new tree reaches that storage lacks: what the fast path sent, else bitswap.
     const blocks: Block[] = [{ cid: commit.cid, bytes: commitBytes }]
-    let fetched = 0
-    let fetchedBytes = 0
     let used = 0
     const storage = this.store.storage.blockstore
     // A replica that holds nothing of the store yet need not ask storage about each block.
@@ -353,6 +361,7 @@ export class Follower implements ReadApi {
       roundTrips,
     }
     this.#ctx.log('synced %s to %d: %o', this.id, commit.seq, this.#lastSync)
+    this.#ctx.onSync?.(this.#lastSync)
   }
 
   /** A sparse replica only takes the commit; reads fetch the nodes they touch. */

@@ -17,14 +17,14 @@ import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { MemoryDatastore } from 'datastore-core'
 import { createHeliaLight } from 'helia'
-import { Key } from 'interface-datastore'
 import { multihashToIPNSRoutingKey } from 'ipns'
 import { CID } from 'multiformats/cid'
 import { type Announcement, readAnnouncement } from './announcement.ts'
 import { InvalidAnnouncementError, PeerError } from './errors.ts'
-import { Follower, sparseFetcher } from './follower.ts'
+import { Follower, type SyncReport, sparseFetcher } from './follower.ts'
 import { createStoreKey, loadStoreKey, saveStoreKey, storeKeyIds, storePublicKey } from './identity.ts'
 import { Redialer } from './reconnect.ts'
+import { followedStores, forgetFollow, recordFollow } from './registry.ts'
 import { WRITE_PROTOCOL, writeHandler } from './remote-write.ts'
 import { serve } from './rpc.ts'
 import { ServedStore } from './served.ts'
@@ -74,10 +74,18 @@ export interface NodeStats {
   announcementsStale: number
   /** Heads of followed stores that IPNS resolution found (cold starts). */
   headsFromIpns: number
+  /** Syncs completed by followed stores, and what they received: on the fast path (wire bytes) and over bitswap. */
+  syncs: number
+  syncWireBytes: number
+  blocksFetched: number
+  bytesFetched: number
+  /** Fast-path requests this node answered, and the messages and bytes it sent. */
+  syncRequestsServed: number
+  syncMessagesServed: number
+  syncBytesServed: number
 }
 
 const TOPIC_PREFIX = '/dagsync/1/'
-const FOLLOWING = '/dagsync/following'
 
 function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
   return withBitswap(
@@ -128,6 +136,13 @@ export class DagsyncNode {
     announcementsRejected: 0,
     announcementsStale: 0,
     headsFromIpns: 0,
+    syncs: 0,
+    syncWireBytes: 0,
+    blocksFetched: 0,
+    bytesFetched: 0,
+    syncRequestsServed: 0,
+    syncMessagesServed: 0,
+    syncBytesServed: 0,
   }
   readonly #init: DagsyncNodeInit
   readonly #staging: StagingBlockstore
@@ -139,6 +154,7 @@ export class DagsyncNode {
   readonly #timers: ReturnType<typeof setInterval>[] = []
   readonly #ipnsPending = new Map<string, { commit: CID; timer: ReturnType<typeof setTimeout> }>()
   readonly #stopping = new AbortController()
+  readonly #syncListeners = new Set<(store: string, report: SyncReport) => void>()
   #ipns: IPNS | undefined
   #ipnsRouter: IPNSRouting | undefined
 
@@ -170,7 +186,15 @@ export class DagsyncNode {
 
   async start(): Promise<void> {
     const storeFor = (id: string) => this.#served.get(id)?.store ?? this.#fullReplica(id)
-    if (this.#init.serveSync !== false) await serve(this.helia.libp2p, SYNC_PROTOCOL, syncHandler(storeFor))
+    if (this.#init.serveSync !== false) {
+      await serve(this.helia.libp2p, SYNC_PROTOCOL, syncHandler(storeFor), {
+        onServed: (messages, bytes) => {
+          this.stats.syncRequestsServed++
+          this.stats.syncMessagesServed += messages
+          this.stats.syncBytesServed += bytes
+        },
+      })
+    }
     await serve(
       this.helia.libp2p,
       WRITE_PROTOCOL,
@@ -196,11 +220,8 @@ export class DagsyncNode {
     )
     for (const peer of this.#init.peers ?? []) this.#redialer.add(peer)
     if (this.#init.resume !== false) {
-      for await (const key of this.storage.datastore.queryKeys({ prefix: FOLLOWING })) {
-        const [, , , id, mode] = key.toString().split('/')
-        await this.follow(id, { sparse: mode === 'sparse' }).catch((err) =>
-          this.#log('could not resume following %s: %s', id, err),
-        )
+      for await (const { id, sparse } of followedStores(this.storage.datastore)) {
+        await this.follow(id, { sparse }).catch((err) => this.#log('could not resume following %s: %s', id, err))
       }
     }
   }
@@ -341,6 +362,13 @@ export class DagsyncNode {
         peersFor: (t, preferred) => this.#peersFor(t, preferred),
         syncTimeoutMs: this.#init.syncTimeoutMs ?? 10_000,
         fetchTimeoutMs,
+        onSync: (report) => {
+          this.stats.syncs++
+          this.stats.syncWireBytes += report.wireBytes
+          this.stats.blocksFetched += report.fetched
+          this.stats.bytesFetched += report.fetchedBytes
+          for (const listener of this.#syncListeners) listener(id, report)
+        },
       },
       id,
       key,
@@ -349,12 +377,16 @@ export class DagsyncNode {
       sparse,
     )
     this.#followed.set(id, follower)
-    await this.storage.datastore.put(new Key(`${FOLLOWING}/${id}/${sparse ? 'sparse' : 'full'}`), new Uint8Array(0))
+    await recordFollow(this.storage.datastore, { id, sparse })
     this.#listen(topic, key, () => follower.knownSeq)
     void this.#coldStart(follower)
     return follower
   }
 
+  /**
+   * Stops following a store and forgets its head here, so that the next gc frees its blocks
+   * (those no other store or pin keeps).
+   */
   async unfollow(id: string): Promise<void> {
     const follower = this.#followed.get(id)
     if (follower === undefined) return
@@ -362,8 +394,15 @@ export class DagsyncNode {
     this.#followed.delete(id)
     this.#pubsub.unsubscribe(follower.topic)
     this.#pubsub.topicValidators.delete(follower.topic)
-    for (const mode of ['sparse', 'full']) await this.storage.datastore.delete(new Key(`${FOLLOWING}/${id}/${mode}`))
+    await forgetFollow(this.storage.datastore, id)
     await follower.store.close()
+    await this.storage.deleteHead(id)
+  }
+
+  /** Calls `listener` after each completed sync of a followed store; returns a function that stops it. */
+  onSync(listener: (store: string, report: SyncReport) => void): () => void {
+    this.#syncListeners.add(listener)
+    return () => this.#syncListeners.delete(listener)
   }
 
   get followers(): Follower[] {
@@ -463,6 +502,48 @@ export class DagsyncNode {
       const result = await this.#pubsub.publish(topic, bytes).catch(() => undefined)
       if (result?.recipients.some((r) => r.equals(peer))) return
     }
+  }
+
+  // --- blocks and names --------------------------------------------------------------------
+
+  /**
+   * A block from storage or, failing that, from peers over bitswap (hash-checked). A fetched
+   * block is held in memory, not written to storage: write it, then `forgetFetched` it.
+   */
+  async getBlock(cid: CID, options: { timeoutMs?: number } = {}): Promise<Uint8Array> {
+    return this.#fetch(cid, options.timeoutMs ?? this.#init.fetchTimeoutMs ?? 10_000)
+  }
+
+  /** Drops fetched blocks from memory (once written to storage, or no longer wanted). */
+  forgetFetched(cids: Iterable<CID>): void {
+    this.#staging.forget(cids)
+  }
+
+  /** Publishes a served store's head through IPNS now (not waiting for the debounce), and re-announces it. */
+  async publishName(id: string): Promise<{ commit: CID; seq: number }> {
+    const served = this.#served.get(id)
+    if (served === undefined) throw new PeerError(`store ${id} is not written here`)
+    const head = served.store.head
+    if (head === null) throw new PeerError(`store ${id} has no commit to publish yet`)
+    await served.announcementOfHead()
+    await served.reannounce()
+    const pending = this.#ipnsPending.get(id)
+    if (pending !== undefined) {
+      clearTimeout(pending.timer)
+      this.#ipnsPending.delete(id)
+    }
+    await this.#ipns!.publish(`dagsync-${id}`, head.cid, { lifetime: 48 * 60 * 60 * 1000 })
+    return { commit: head.cid, seq: head.seq }
+  }
+
+  /** Resolves a store id through IPNS (the local record store, then peers over pubsub) to a commit CID. */
+  async resolveName(id: string, options: { signal?: AbortSignal } = {}): Promise<CID> {
+    const signal = options.signal ?? AbortSignal.timeout(this.#init.syncTimeoutMs ?? 10_000)
+    for await (const result of this.#ipns!.resolve(storePublicKey(id) as never, { signal })) {
+      const match = /^\/ipfs\/([^/]+)$/.exec(result.value)
+      if (match !== null) return CID.parse(match[1])
+    }
+    throw new PeerError(`the IPNS record of ${id} does not name a commit`)
   }
 
   /** Peers to ask for a store's blocks: `preferred` first, then its topic's subscribers, then other connected peers. */

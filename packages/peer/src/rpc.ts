@@ -85,7 +85,11 @@ export async function serve(
   libp2p: Libp2p,
   protocol: string,
   handler: (request: Message, connection: Connection) => AsyncIterable<Message>,
-  options: { maxInboundStreams?: number } = {},
+  options: {
+    maxInboundStreams?: number
+    /** Called after each reply is sent in full, with its messages and bytes (end marker included). */
+    onServed?: (messages: number, bytes: number) => void
+  } = {},
 ): Promise<void> {
   await libp2p.handle(
     protocol,
@@ -94,6 +98,7 @@ export async function serve(
       let pending: Uint8Array[] = []
       let size = 0
       let count = 0
+      let sent = 0
       const flush = async (): Promise<void> => {
         if (pending.length === 0) return
         const batch = pending
@@ -107,12 +112,15 @@ export async function serve(
           const bytes = dagCbor.encode(reply)
           pending.push(bytes)
           size += bytes.length
+          sent += bytes.length
           count++
           if (pending.length >= BATCH_MESSAGES || size >= BATCH_BYTES) await flush()
         }
-        pending.push(dagCbor.encode({ n: count }))
+        const end = dagCbor.encode({ n: count })
+        pending.push(end)
         await flush()
         await stream.close()
+        options.onServed?.(count + 1, sent + end.length)
       } catch (err) {
         const code = err instanceof ServeError ? err.code : err instanceof ProtocolError ? 'bad-request' : 'internal'
         try {

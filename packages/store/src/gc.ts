@@ -1,7 +1,7 @@
 // Garbage collection by mark and sweep over a whole storage. Written here rather than taken
 // from helia, whose pin reference counts can drop blocks shared between roots: marking from
 // every root on each run cannot.
-import { blockLinks, verifyBlock } from '@dagsync/tree'
+import { type Block, blockLinks, verifyBlock } from '@dagsync/tree'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import { type Commit, commitRoots, decodeCommit } from './commit.ts'
@@ -28,7 +28,8 @@ export interface GcResult {
 
 const IDENTITY = 0x00
 
-async function read(blockstore: Blockstore, cid: CID): Promise<Uint8Array | undefined> {
+/** A block's bytes from a blockstore, or undefined if it is not there. */
+export async function readBlock(blockstore: Blockstore, cid: CID): Promise<Uint8Array | undefined> {
   try {
     const chunks: Uint8Array[] = []
     for await (const chunk of blockstore.get(cid)) chunks.push(chunk)
@@ -56,18 +57,19 @@ function isCommit(cid: CID, bytes: Uint8Array): Commit | undefined {
 }
 
 /**
- * Visits every block `roots` reach, each once, calling `visit` with its bytes (or undefined
- * when it is missing); the walk follows a block's links only where `visit` returns true. A
- * root that is a commit is followed into its tree and metadata but not to `prev`: keeping a
- * commit does not keep the history before it. Below the roots every link is followed, so a
- * value that merely looks like a commit keeps all it links to.
+ * Walks every block `roots` reach, each once, calling `visit` with its bytes (or undefined
+ * when `read` has none): where `visit` returns true the block is yielded and its links are
+ * followed (by default: wherever the block is present). A root that is a commit is followed
+ * into its tree and metadata but not to `prev`: keeping a commit does not keep the history
+ * before it. Below the roots every link is followed, so a value that merely looks like a commit
+ * keeps all it links to. Blocks are read 64 at a time, one level of the DAG after another.
  */
-async function walk(
-  blockstore: Blockstore,
+export async function* walkDag(
+  read: (cid: CID) => Promise<Uint8Array | undefined>,
   roots: readonly CID[],
-  seen: Set<string>,
-  visit: (cid: CID, bytes: Uint8Array | undefined) => boolean,
-): Promise<void> {
+  visit: (cid: CID, bytes: Uint8Array | undefined) => boolean = (_, bytes) => bytes !== undefined,
+  seen: Set<string> = new Set(),
+): AsyncGenerator<Block> {
   const rootKeys = new Set(roots.map(blockKey))
   let wave = [...roots]
   while (wave.length > 0) {
@@ -81,38 +83,61 @@ async function walk(
     })
     for (let i = 0; i < fresh.length; i += 64) {
       const batch = fresh.slice(i, i + 64)
-      const blocks = await Promise.all(batch.map((cid) => read(blockstore, cid)))
-      batch.forEach((cid, j) => {
+      const blocks = await Promise.all(batch.map(read))
+      for (let j = 0; j < batch.length; j++) {
+        const cid = batch[j]
         const bytes = blocks[j]
-        if (!visit(cid, bytes) || bytes === undefined) return
+        if (!visit(cid, bytes) || bytes === undefined) continue
         const commit = rootKeys.has(blockKey(cid)) ? isCommit(cid, bytes) : undefined
         next.push(...(commit === undefined ? blockLinks(cid, bytes) : commitRoots(commit)))
-      })
+        yield { cid, bytes }
+      }
     }
     wave = next
   }
 }
 
-/** Walks the DAGs under `roots`, re-hashing every block; reports what is missing or corrupt. */
+export interface DagCheck {
+  /** Blocks present and re-hashed, and their bytes. */
+  blocks: number
+  bytes: number
+  missing: CID[]
+  corrupt: CID[]
+}
+
+/**
+ * Walks the DAGs under `roots`, re-hashing every block; reports what is missing or corrupt.
+ * `onBlock` is called after each block checked, with the counts so far.
+ */
 export async function checkDag(
   blockstore: Blockstore,
   roots: readonly CID[],
-): Promise<{ blocks: number; missing: CID[]; corrupt: CID[] }> {
-  const result = { blocks: 0, missing: [] as CID[], corrupt: [] as CID[] }
-  await walk(blockstore, roots, new Set(), (cid, bytes) => {
-    if (bytes === undefined) {
-      result.missing.push(cid)
-      return false
-    }
-    result.blocks++
-    try {
-      verifyBlock(cid, bytes)
-      return true
-    } catch {
-      result.corrupt.push(cid)
-      return false // its links cannot be trusted
-    }
-  })
+  onBlock?: (progress: DagCheck) => void,
+): Promise<DagCheck> {
+  const result: DagCheck = { blocks: 0, bytes: 0, missing: [], corrupt: [] }
+  const blocks = walkDag(
+    (cid) => readBlock(blockstore, cid),
+    roots,
+    (cid, bytes) => {
+      if (bytes === undefined) {
+        result.missing.push(cid)
+        return false
+      }
+      result.blocks++
+      result.bytes += bytes.length
+      onBlock?.(result)
+      try {
+        verifyBlock(cid, bytes)
+        return true
+      } catch {
+        result.corrupt.push(cid)
+        return false // its links cannot be trusted
+      }
+    },
+  )
+  for await (const _ of blocks) {
+    // the checks are all
+  }
   return result
 }
 
@@ -124,7 +149,7 @@ async function retainedCommits(blockstore: Blockstore, head: CID, keep: GcOption
   const out: CID[] = []
   let cid: CID | null = head
   while (cid !== null) {
-    const bytes = await read(blockstore, cid)
+    const bytes = await readBlock(blockstore, cid)
     const commit: Commit | undefined = bytes === undefined ? undefined : isCommit(cid, bytes)
     if (commit === undefined) break // history before this was collected already
     const kept =
@@ -154,7 +179,14 @@ export async function collectGarbage(storage: Storage, options: GcOptions = {}):
 
     // A block that cannot be read or decoded stops the run before anything is deleted.
     const marked = new Set<string>()
-    await walk(storage.blockstore, roots, marked, () => true)
+    for await (const _ of walkDag(
+      (cid) => readBlock(storage.blockstore, cid),
+      roots,
+      () => true,
+      marked,
+    )) {
+      // marking is all
+    }
 
     const doomed: CID[] = []
     let deletedBytes = 0

@@ -32,7 +32,7 @@
 
 export { type Commit, decodeCommit, encodeCommit } from './commit.ts'
 export * from './errors.ts'
-export type { GcOptions, GcResult } from './gc.ts'
+export { checkDag, collectGarbage, type DagCheck, type GcOptions, type GcResult, readBlock, walkDag } from './gc.ts'
 export type { Segment } from './path.ts'
 export {
   BaseStorage,

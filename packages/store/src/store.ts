@@ -19,7 +19,7 @@ import {
   StoreClosedError,
   StoreError,
 } from './errors.ts'
-import { checkDag, collectGarbage, type GcOptions, type GcResult } from './gc.ts'
+import { checkDag, collectGarbage, type DagCheck, type GcOptions, type GcResult } from './gc.ts'
 import type { Segment } from './path.ts'
 import { blockKey, type Storage } from './storage.ts'
 import { Transaction, type WriteApi } from './transaction.ts'
@@ -464,9 +464,9 @@ export class Store implements ReadApi, WriteApi {
    * Checks that every block the head reaches is present and hashes to its CID, and reports
    * what is missing or corrupt. Reads everything: for after a crash or a disk problem.
    */
-  async verify(): Promise<{ blocks: number; missing: CID[]; corrupt: CID[] }> {
+  async verify(): Promise<DagCheck> {
     this.#checkOpen()
-    if (this.#head === null) return { blocks: 0, missing: [], corrupt: [] }
+    if (this.#head === null) return { blocks: 0, bytes: 0, missing: [], corrupt: [] }
     return checkDag(this.#storage.blockstore, [this.#head.cid])
   }
 

@@ -6,6 +6,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { promisify } from 'node:util'
+import { cli, DaemonProcess, Scratch } from './cli-helpers.ts'
 
 const run = promisify(execFile)
 const root = new URL('..', import.meta.url).pathname
@@ -36,8 +37,38 @@ function assertPrinted(code: string, stdout: string): void {
   }
 }
 
+/** A shell line's words: single and double quotes group, as in sh (no escapes or variables). */
+function words(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? (m[3] as string))
+}
+
 for (const file of files) {
   const text = await readFile(join(root, file), 'utf8')
+  // ```console blocks are CLI sessions: each `$ dagsync ...` line runs, in order, against a fresh
+  // daemon on a fresh repo, and must succeed.
+  const sessions = [...text.matchAll(/```console\n([\s\S]*?)```/g)].map((m) =>
+    m[1]
+      .split('\n')
+      .filter((line) => line.startsWith('$ dagsync '))
+      .map((line) => words(line.slice('$ dagsync '.length))),
+  )
+  sessions.forEach((commands, i) => {
+    it(`CLI session ${i + 1} in ${file} runs`, async () => {
+      const scratch = new Scratch()
+      try {
+        const repo = await scratch.dir()
+        const cwd = await scratch.dir()
+        await DaemonProcess.start(scratch, repo)
+        for (const args of commands) {
+          const result = await cli(scratch, repo, args, { cwd })
+          assert.equal(result.code, 0, `dagsync ${args.join(' ')} exited ${result.code}: ${result.stderr}`)
+          assert.notEqual(result.stdout, '', `dagsync ${args.join(' ')} printed something`)
+        }
+      } finally {
+        await scratch.close()
+      }
+    })
+  })
   const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1])
   if (blocks.length === 0) continue
   describe(`examples in ${file}`, () => {

@@ -39,7 +39,8 @@ function ensureInstalled(lockFile, stampFile, install) {
 }
 
 function run(command, args, env) {
-  const result = spawnSync(command, args, { cwd: root, env, stdio: 'inherit' })
+  // Install output goes to stderr, so the command's stdout (JSON, a CAR) stays clean.
+  const result = spawnSync(command, args, { cwd: root, env, stdio: ['inherit', 2, 2] })
   if (result.error) fail(`could not run ${command}: ${result.error.message}`)
   if (result.status !== 0) fail(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`)
 }

@@ -1,11 +1,19 @@
 // Imported first by network tests: records every outgoing TCP connection, DNS lookup and UDP
 // socket this process opens and refuses any that is not loopback, so a test that would reach
-// outside 127.0.0.1 fails instead of sending traffic.
+// outside 127.0.0.1 fails instead of sending traffic. Child processes load it with
+// `node --import`; they append what they refused to the file DAGSYNC_LOOPBACK_LOG names.
 import dgram from 'node:dgram'
 import dns from 'node:dns'
+import { appendFileSync } from 'node:fs'
 import net from 'node:net'
 
 export const violations: string[] = []
+const logFile = process.env.DAGSYNC_LOOPBACK_LOG
+const push = violations.push.bind(violations)
+violations.push = (...items: string[]) => {
+  if (logFile !== undefined) appendFileSync(logFile, items.map((item) => `${process.pid} ${item}\n`).join(''))
+  return push(...items)
+}
 
 const isLoopback = (host: string | undefined): boolean =>
   host === undefined || host === 'localhost' || host.startsWith('127.') || host === '::1'

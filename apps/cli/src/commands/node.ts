@@ -1,0 +1,212 @@
+// init, daemon, id, status, peers, name: the node and the repo.
+import type { Command } from 'commander'
+import { examples, optionsOf } from '../command.ts'
+import { withApi } from '../context.ts'
+import { formatBytes, print, printJson, ReportedFailure, table } from '../output.ts'
+
+export function nodeCommands(program: Command): void {
+  examples(
+    program
+      .command('init')
+      .description('Create a repo (config, API token, database) without starting the daemon')
+      .option('--no-demo', 'do not create the demo store on the first daemon start')
+      .option('--listen <multiaddr...>', 'addresses to listen on for peers')
+      .option('--api-address <host:port>', 'where the HTTP API listens (loopback only)')
+      .action(async (...args) => {
+        const options = optionsOf<{ demo: boolean; listen?: string[]; apiAddress?: string }>(args)
+        const { initRepo, repoPath } = await import('@dagsync/daemon')
+        const repo = repoPath(options.repo)
+        const created = await initRepo(repo, {
+          demo: options.demo,
+          ...(options.listen === undefined ? {} : { listen: options.listen }),
+          ...(options.apiAddress === undefined ? {} : { api: options.apiAddress }),
+        })
+        if (!created) throw new ReportedFailure(`a repo already exists at ${repo} (its config.json was left as it is)`)
+        if (options.json === true) printJson({ repo, created })
+        else print(`initialized a dagsync repo at ${repo}\nedit ${repo}/config.json, then run: dagsync daemon`)
+      }),
+    ['dagsync init', 'dagsync --repo ./node-a init --no-demo --listen /ip4/127.0.0.1/tcp/4012/ws'],
+  )
+
+  examples(
+    program
+      .command('daemon')
+      .description('Run the node: serve and follow stores, keep them pinned, answer the local HTTP API')
+      .option('--listen <multiaddr...>', "listen on these addresses instead of the config's")
+      .option('--api-address <host:port>', "serve the HTTP API here instead of the config's (port 0: any free port)")
+      .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
+      .action(async (...args) => {
+        const options = optionsOf<{ listen?: string[]; apiAddress?: string; logLevel?: string }>(args)
+        await runDaemon(options)
+      }),
+    [
+      'dagsync daemon                                   # creates ~/.dagsync on first run',
+      'dagsync --repo ./node-b daemon --listen /ip4/127.0.0.1/tcp/4012/ws --api-address 127.0.0.1:5012',
+      'dagsync daemon --json | head -1                  # one JSON line once it is ready',
+    ],
+  )
+
+  examples(
+    program
+      .command('id')
+      .description("Show this node's peer id, dialable addresses and API")
+      .action(async (...args) => {
+        const options = optionsOf(args)
+        await withApi(options, 'id', async (api) => {
+          const id = await api.id()
+          if (options.json === true) return printJson(id)
+          print(`peer id   ${id.peerId}`)
+          for (const address of id.addresses) print(`address   ${address}`)
+          if (id.api !== undefined) print(`api       ${id.api}`)
+          print(`repo      ${id.repo}`)
+        })
+      }),
+    ['dagsync id', 'dagsync id --json'],
+  )
+
+  examples(
+    program
+      .command('status')
+      .description('Show the node and every store: role, commit, lag, peers, last sync')
+      .action(async (...args) => {
+        const options = optionsOf(args)
+        await withApi(options, 'status', async (api) => {
+          const status = await api.status()
+          if (options.json === true) return printJson(status)
+          print(
+            `${status.online ? 'online' : 'offline (no daemon running)'}  peer ${status.peerId}  ${status.peers} peers  up ${status.uptimeSeconds}s`,
+          )
+          print()
+          print(
+            table(
+              ['STORE', 'ROLE', 'SEQ', 'NEWEST', 'LAG', 'KEYS', 'PEERS', 'LAST SYNC'],
+              status.stores.map((s) => [
+                s.names[0] ?? s.id,
+                s.role,
+                String(s.seq),
+                String(s.newest),
+                String(s.lag),
+                s.keys < 0 ? '-' : String(s.keys),
+                String(s.peers),
+                s.lastSync === undefined
+                  ? (s.lastError ?? '')
+                  : `#${s.lastSync.seq} ${s.lastSync.ms} ms ${formatBytes(s.lastSync.wireBytes)} via ${s.lastSync.path}`,
+              ]),
+            ),
+          )
+        })
+      }),
+    ['dagsync status', 'dagsync status --json | jq ".stores[] | {id, lag}"'],
+  )
+
+  const peers = program.command('peers').description('List connected peers, or connect to one')
+  examples(
+    peers
+      .command('ls', { isDefault: true })
+      .description('List connected peers and their addresses')
+      .action(async (...args) => {
+        const options = optionsOf(args)
+        await withApi(options, 'peers', async (api) => {
+          const list = await api.peers()
+          if (options.json === true) return printJson(list)
+          for (const peer of list) print(`${peer.id}  ${peer.addresses.join(' ')}`)
+        })
+      }),
+    ['dagsync peers', 'dagsync peers ls --json'],
+  )
+  examples(
+    peers
+      .command('connect <multiaddr>')
+      .description('Dial a peer and keep redialling it (with backoff) while the daemon runs')
+      .action(async (address: string, ...args) => {
+        const options = optionsOf(args)
+        await withApi(options, 'peers connect', async (api) => {
+          const peer = await api.connect({ address })
+          if (options.json === true) return printJson(peer)
+          print(`connected to ${peer.id}`)
+        })
+      }),
+    ['dagsync peers connect /ip4/127.0.0.1/tcp/4011/ws/p2p/12D3KooW...'],
+  )
+
+  const name = program.command('name').description("Publish or resolve a store's IPNS name (its id)")
+  examples(
+    name
+      .command('publish <store>')
+      .description("Publish the store's head as a signed IPNS record now (the daemon also does so after each commit)")
+      .action(async (store: string, ...args) => {
+        const options = optionsOf(args)
+        await withApi(options, 'name publish', async (api) => {
+          const record = await api.namePublish({ store })
+          if (options.json === true) return printJson(record)
+          print(`published ${record.name} -> ${record.value} (commit ${record.seq})`)
+        })
+      }),
+    ['dagsync name publish demo'],
+  )
+  examples(
+    name
+      .command('resolve <name>')
+      .description('Resolve a store id to its latest commit through IPNS (from peers, verified)')
+      .action(async (ref: string, ...args) => {
+        const options = optionsOf(args)
+        await withApi(options, 'name resolve', async (api) => {
+          const record = await api.nameResolve({ name: ref })
+          if (options.json === true) return printJson(record)
+          print(`${record.value} (commit ${record.seq})`)
+        })
+      }),
+    ['dagsync name resolve k51qzi5uqu5d...'],
+  )
+}
+
+async function runDaemon(options: {
+  repo?: string
+  json?: boolean
+  listen?: string[]
+  apiAddress?: string
+  logLevel?: string
+}): Promise<void> {
+  const { repoPath, startDaemon } = await import('@dagsync/daemon')
+  const daemon = await startDaemon({
+    repo: repoPath(options.repo),
+    ...(options.listen === undefined ? {} : { listen: options.listen }),
+    ...(options.apiAddress === undefined ? {} : { api: options.apiAddress }),
+    ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
+  })
+  const id = await daemon.api.id()
+  const stores = await daemon.api.storeList()
+  if (options.json === true) {
+    printJson({ event: 'ready', ...id, stores })
+  } else {
+    print(`dagsync daemon ${id.version} is running`)
+    print(`  repo     ${id.repo}${daemon.createdDemo ? ' (created, with a demo store)' : ''}`)
+    print(`  peer id  ${id.peerId}`)
+    for (const address of id.addresses) print(`  dial     ${address}`)
+    print(`  api      ${daemon.url}  (token in ${id.repo}/api-token; /health, /metrics)`)
+    for (const store of stores)
+      print(`  store    ${store.names[0] ?? '-'}  ${store.id}  ${store.role}, commit ${store.seq}`)
+    print()
+    const example = stores[0]?.names[0] ?? stores[0]?.id
+    if (example !== undefined) print(`Try, in another terminal:  dagsync keys ${example}`)
+    print('Stop with Ctrl+C.')
+  }
+
+  await new Promise<void>((resolve) => {
+    let signals = 0
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (++signals > 1) {
+        daemon.log.warn({ signal }, 'second signal: exiting without a clean shutdown')
+        process.exit(130)
+      }
+      daemon.log.info({ signal }, 'shutting down (in-flight commits finish first)')
+      daemon.stop().then(resolve, (err) => {
+        daemon.log.error({ err }, 'shutdown failed')
+        process.exitCode = 1
+        resolve()
+      })
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+}

@@ -1,0 +1,243 @@
+/**
+ * @packageDocumentation
+ *
+ * A client of a running dagsync daemon's HTTP API, with the same `Api` as the daemon's own.
+ * It loads no networking code, so scripts and the CLI start fast.
+ *
+ * @example
+ * ```ts
+ * import { HttpClient } from '@dagsync/daemon/client'
+ *
+ * const api = new HttpClient({ url: 'http://127.0.0.1:5011', token: process.env.DAGSYNC_API_TOKEN })
+ * await api.put({ store: 'demo', key: 'greeting', value: 'hello' })
+ * console.log((await api.get({ store: 'demo', key: 'greeting' })).value)
+ * ```
+ */
+import type { CID } from 'multiformats/cid'
+import type {
+  Api,
+  CarImportResult,
+  ChangeData,
+  CommitInfo,
+  GcReport,
+  GcRequest,
+  GetResult,
+  IdInfo,
+  KeyInfoData,
+  KeysQuery,
+  NameRecord,
+  OnProgress,
+  PeerInfo,
+  PinAddResult,
+  PinInfo,
+  PutRequest,
+  RemotePin,
+  RemoteService,
+  Segment,
+  StatusInfo,
+  StoreInfo,
+  StoreStatus,
+  VerifyResult,
+  WriteResult,
+} from './api.ts'
+import { ApiError } from './api.ts'
+import { API_PREFIX, decodeWire, encodeWire, errorFrom, type MethodName, streamOf } from './wire.ts'
+
+export * from './api.ts'
+export { decodeWire, encodeWire } from './wire.ts'
+
+export interface HttpClientInit {
+  /** The daemon's API URL, e.g. http://127.0.0.1:5011. */
+  readonly url: string
+  /** The repo's API token, needed for calls that change state. */
+  readonly token?: string
+}
+
+async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  const decoder = new TextDecoder()
+  let buffered = ''
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true })
+    let end = buffered.indexOf('\n')
+    while (end >= 0) {
+      const line = buffered.slice(0, end)
+      buffered = buffered.slice(end + 1)
+      if (line !== '') yield decodeWire(line)
+      end = buffered.indexOf('\n')
+    }
+  }
+  if (buffered.trim() !== '') yield decodeWire(buffered)
+}
+
+function isError(item: unknown): boolean {
+  return item !== null && typeof item === 'object' && 'error' in item
+}
+
+export class HttpClient implements Api {
+  readonly url: string
+  readonly #token: string | undefined
+
+  constructor(init: HttpClientInit) {
+    this.url = init.url.replace(/\/$/, '')
+    this.#token = init.token
+  }
+
+  async #post(method: MethodName, args: unknown, init: { body?: AsyncIterable<Uint8Array> } = {}): Promise<Response> {
+    const headers: Record<string, string> = {}
+    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`
+    let url = `${this.url}${API_PREFIX}${method}`
+    let body: BodyInit
+    if (init.body === undefined) {
+      headers['content-type'] = 'application/json'
+      body = encodeWire(args ?? {})
+    } else {
+      url += `?args=${encodeURIComponent(encodeWire(args ?? {}))}`
+      headers['content-type'] = 'application/octet-stream'
+      body = streamOf(init.body) as unknown as BodyInit
+    }
+    let response: Response
+    try {
+      response = await fetch(url, { method: 'POST', headers, body, duplex: 'half' } as RequestInit)
+    } catch (err) {
+      throw new ApiError(
+        'unavailable',
+        `cannot reach the daemon at ${this.url}: ${(err as Error).cause ?? (err as Error).message}`,
+      )
+    }
+    if (!response.ok) {
+      const text = await response.text()
+      let parsed: unknown
+      try {
+        parsed = decodeWire(text)
+      } catch {
+        parsed = undefined
+      }
+      throw errorFrom(parsed, `${response.status} ${response.statusText}`)
+    }
+    return response
+  }
+
+  async #json<T>(method: MethodName, args?: unknown): Promise<T> {
+    const response = await this.#post(method, args)
+    return decodeWire(await response.text()) as T
+  }
+
+  async *#stream<T>(method: MethodName, args: unknown): AsyncGenerator<T> {
+    const response = await this.#post(method, args)
+    for await (const item of lines(response.body!)) {
+      if (isError(item)) throw errorFrom(item, 'the stream failed')
+      yield item as T
+    }
+  }
+
+  async #progress<T>(method: MethodName, args: unknown, onProgress?: OnProgress): Promise<T> {
+    const response = await this.#post(method, args)
+    for await (const item of lines(response.body!)) {
+      const message = item as { progress?: Parameters<OnProgress>[0]; result?: T }
+      if (isError(item)) throw errorFrom(item, 'the call failed')
+      if (message.progress !== undefined) onProgress?.(message.progress)
+      else if ('result' in message) return message.result as T
+    }
+    throw new ApiError('internal', `the daemon ended ${method} without a result`)
+  }
+
+  id(): Promise<IdInfo> {
+    return this.#json('id')
+  }
+  status(): Promise<StatusInfo> {
+    return this.#json('status')
+  }
+  peers(): Promise<PeerInfo[]> {
+    return this.#json('peers')
+  }
+  connect(request: { address: string }): Promise<PeerInfo> {
+    return this.#json('connect', request)
+  }
+  storeCreate(request: { name?: string }): Promise<StoreInfo> {
+    return this.#json('storeCreate', request)
+  }
+  storeList(): Promise<StoreInfo[]> {
+    return this.#json('storeList')
+  }
+  storeFollow(request: { id: string; name?: string; sparse?: boolean }): Promise<StoreInfo> {
+    return this.#json('storeFollow', request)
+  }
+  async storeUnfollow(request: { store: string }): Promise<void> {
+    await this.#json('storeUnfollow', request)
+  }
+  storeStatus(request: { store: string }): Promise<StoreStatus> {
+    return this.#json('storeStatus', request)
+  }
+  storeAllow(request: { store: string; peers: readonly string[] }): Promise<{ writers: readonly string[] }> {
+    return this.#json('storeAllow', request)
+  }
+  storeName(request: { store: string; name: string }): Promise<StoreInfo> {
+    return this.#json('storeName', request)
+  }
+  get(request: { store: string; key: string; path?: readonly Segment[]; at?: number | CID }): Promise<GetResult> {
+    return this.#json('get', request)
+  }
+  async getBytes(request: { store: string; key: string; at?: number | CID }): Promise<AsyncIterable<Uint8Array>> {
+    return (await this.#post('getBytes', request)).body as unknown as AsyncIterable<Uint8Array>
+  }
+  put(request: PutRequest): Promise<WriteResult> {
+    return this.#json('put', request)
+  }
+  async putBytes(request: { store: string; key: string }, bytes: AsyncIterable<Uint8Array>): Promise<WriteResult> {
+    return decodeWire(await (await this.#post('putBytes', request, { body: bytes })).text()) as WriteResult
+  }
+  del(request: { store: string; key: string }): Promise<WriteResult> {
+    return this.#json('del', request)
+  }
+  keys(request: KeysQuery): AsyncIterable<KeyInfoData> {
+    return this.#stream('keys', request)
+  }
+  log(request: { store: string; limit?: number }): AsyncIterable<CommitInfo> {
+    return this.#stream('log', request)
+  }
+  diff(request: { store: string; from: number | CID; to?: number | CID }): AsyncIterable<ChangeData> {
+    return this.#stream('diff', request)
+  }
+  pinAdd(request: { target: string; name?: string }, onProgress?: OnProgress): Promise<PinAddResult> {
+    return this.#progress('pinAdd', request, onProgress)
+  }
+  pinList(): Promise<PinInfo[]> {
+    return this.#json('pinList')
+  }
+  pinRemove(request: { target: string }): Promise<PinInfo> {
+    return this.#json('pinRemove', request)
+  }
+  pinVerify(onProgress?: OnProgress): Promise<VerifyResult> {
+    return this.#progress('pinVerify', {}, onProgress)
+  }
+  gc(request: GcRequest, onProgress?: OnProgress): Promise<GcReport> {
+    return this.#progress('gc', request, onProgress)
+  }
+  async carExport(request: { root: string; since?: string }): Promise<AsyncIterable<Uint8Array>> {
+    return (await this.#post('carExport', request)).body as unknown as AsyncIterable<Uint8Array>
+  }
+  async carImport(request: { pin?: boolean }, car: AsyncIterable<Uint8Array>): Promise<CarImportResult> {
+    return decodeWire(await (await this.#post('carImport', request, { body: car })).text()) as CarImportResult
+  }
+  namePublish(request: { store: string }): Promise<NameRecord> {
+    return this.#json('namePublish', request)
+  }
+  nameResolve(request: { name: string }): Promise<NameRecord> {
+    return this.#json('nameResolve', request)
+  }
+  remotePinAdd(
+    request: RemoteService & { target: string; name?: string; background?: boolean; timeoutMs?: number },
+    onProgress?: OnProgress,
+  ): Promise<RemotePin> {
+    return this.#progress('remotePinAdd', request, onProgress)
+  }
+  remotePinList(
+    request: RemoteService & { status?: readonly string[]; cid?: string; name?: string },
+  ): Promise<RemotePin[]> {
+    return this.#json('remotePinList', request)
+  }
+  remotePinRemove(request: RemoteService & { target: string }): Promise<{ removed: readonly string[] }> {
+    return this.#json('remotePinRemove', request)
+  }
+  async close(): Promise<void> {}
+}

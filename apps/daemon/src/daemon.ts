@@ -1,0 +1,154 @@
+// The daemon: opens the repo, starts a node that serves the repo's stores and follows the ones
+// it follows, and serves the HTTP API. `stop` shuts down in order: no new requests, in-flight
+// commits finish, the node stops, the repo is closed and its lock released.
+import { createDagsyncNode, type DagsyncNode } from '@dagsync/peer'
+import { type Logger, pino } from 'pino'
+import pretty from 'pino-pretty'
+import { parseApiAddress } from './config.ts'
+import { startHttpServer } from './http.ts'
+import { LocalApi, VERSION } from './local-api.ts'
+import { Metrics } from './metrics.ts'
+import { Repo } from './repo.ts'
+
+export interface DaemonInit {
+  /** The repo directory; created with a default config if it does not exist. */
+  readonly repo: string
+  /** For this run, instead of the config's `listen`. */
+  readonly listen?: string[]
+  /** For this run, instead of the config's `api` (host:port; port 0 picks a free one). */
+  readonly api?: string
+  /** For this run, instead of the config's `logLevel`. */
+  readonly logLevel?: string
+  /** Where logs go. @default pino to stderr (pretty-printed when stderr is a terminal) */
+  readonly log?: Logger
+}
+
+export interface Daemon {
+  readonly repo: Repo
+  readonly node: DagsyncNode
+  readonly api: LocalApi
+  /** The HTTP API's URL. */
+  readonly url: string
+  readonly log: Logger
+  /** Whether this start created the demo store. */
+  readonly createdDemo: boolean
+  stop(): Promise<void>
+}
+
+export function createLogger(level: string): Logger {
+  if (process.stderr.isTTY) return pino({ level }, pretty({ destination: 2, ignore: 'pid,hostname' }))
+  return pino({ level, base: undefined }, pino.destination(2))
+}
+
+/** A few keys to look at on a fresh install. */
+const DEMO: [string, unknown][] = [
+  ['welcome', 'This is the demo store of a fresh dagsync daemon. Try: dagsync keys demo'],
+  ['todo/1', { title: 'Read the README', done: true }],
+  ['todo/2', { title: 'Follow this store from a second daemon', done: false }],
+  ['todo/3', { title: 'Open the web app and watch a write arrive', done: false }],
+  ['settings/theme', { mode: 'dark', accent: '#3b82f6' }],
+  ['counter', 0],
+]
+
+export async function startDaemon(init: DaemonInit): Promise<Daemon> {
+  const repo = await Repo.open(init.repo, { command: 'daemon', create: true })
+  const config = repo.config
+  const log = init.log ?? createLogger(init.logLevel ?? config.logLevel)
+  let node: DagsyncNode | undefined
+  try {
+    const api = parseApiAddress(init.api ?? config.api)
+    node = await createDagsyncNode({
+      storage: repo.storage,
+      listen: init.listen ?? config.listen,
+      peers: config.peers,
+      announceIntervalMs: config.announceIntervalMs,
+    })
+    await repo.setPeerId(node.peerId.toString())
+    const metrics = new Metrics(node)
+    const local = new LocalApi({ repo, node, onCommit: (ms) => metrics.observeCommit(ms) })
+    for await (const id of node.writableStores()) await node.serve(id)
+    let createdDemo = false
+    if (config.demo && !(await repo.names()).has('demo')) {
+      const demo = await node.createStore()
+      await repo.setName('demo', demo.id)
+      await demo.store.transact(
+        async (tx) => {
+          for (const [key, value] of DEMO) await tx.assoc(key, value)
+        },
+        { meta: { message: 'demo data' } },
+      )
+      createdDemo = true
+    }
+    for (const follow of config.follow) {
+      await node.follow(follow.id, { sparse: follow.sparse === true })
+      if (follow.name !== undefined) await repo.setName(follow.name, follow.id)
+    }
+    for (const served of node.servedStores) served.allowWriters(await local.writersOf(served.id))
+
+    const started = Date.now()
+    const http = await startHttpServer({
+      api: local,
+      token: repo.token,
+      host: api.host,
+      port: api.port,
+      log,
+      metrics,
+      health: async () => ({
+        version: VERSION,
+        peerId: node!.peerId.toString(),
+        uptimeSeconds: Math.round((Date.now() - started) / 1000),
+        peers: node!.libp2p.getPeers().length,
+        stores: node!.servedStores.length + node!.followers.length,
+      }),
+    })
+    local.apiUrl = http.url
+    await repo.setApi(http.url)
+
+    // Report what happens, for operators.
+    node.libp2p.addEventListener('peer:connect', (e) => log.info({ peer: e.detail.toString() }, 'peer connected'))
+    node.libp2p.addEventListener('peer:disconnect', (e) => log.info({ peer: e.detail.toString() }, 'peer disconnected'))
+    node.onSync((store, r) =>
+      log.info(
+        { store, seq: r.seq, path: r.path, ms: Math.round(r.ms), wireBytes: r.wireBytes, blocks: r.blocks },
+        'synced',
+      ),
+    )
+    const timers: ReturnType<typeof setInterval>[] = []
+    if (config.gc.intervalMinutes > 0) {
+      timers.push(
+        setInterval(() => {
+          local
+            .gc(config.gc.keepLast === null ? {} : { keepLast: config.gc.keepLast })
+            .then((r) => log.info(r, 'gc done'))
+            .catch((err) => log.error({ err }, 'gc failed'))
+        }, config.gc.intervalMinutes * 60_000),
+      )
+    }
+
+    let stopping: Promise<void> | undefined
+    const running = node
+    return {
+      repo,
+      node,
+      api: local,
+      url: http.url,
+      log,
+      createdDemo,
+      stop: () => {
+        stopping ??= (async () => {
+          for (const timer of timers) clearInterval(timer)
+          await http.close()
+          await local.close()
+          await running.stop() // closes the stores: queued transactions commit first
+          await repo.close()
+          log.info('stopped')
+        })()
+        return stopping
+      },
+    }
+  } catch (err) {
+    await node?.stop().catch(() => {})
+    await repo.close()
+    throw err
+  }
+}

@@ -1,0 +1,229 @@
+// The daemon's HTTP server (hono): the RPC API (see wire.ts), /health and /metrics, on loopback.
+import { timingSafeEqual } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { Hono } from 'hono'
+import { stream } from 'hono/streaming'
+import type { Logger } from 'pino'
+import { type Api, ApiError, HTTP_STATUS, type Progress } from './api.ts'
+import { toApiError } from './convert.ts'
+import type { Metrics } from './metrics.ts'
+import { API_PREFIX, decodeWire, encodeWire, errorBody, METHODS, type MethodName, streamOf } from './wire.ts'
+
+export interface HttpServerInit {
+  readonly api: Api
+  readonly token: string
+  readonly host: string
+  readonly port: number
+  readonly log: Logger
+  readonly metrics?: Metrics
+  /** What /health reports besides `status`. */
+  readonly health: () => Promise<Record<string, unknown>>
+}
+
+type Args = Record<string, unknown>
+type Call = (api: Api, args: Args, onProgress: (p: Progress) => void) => unknown
+
+/** How each method is called with the arguments it was sent. */
+const CALLS: Record<MethodName, Call> = {
+  id: (api) => api.id(),
+  status: (api) => api.status(),
+  peers: (api) => api.peers(),
+  connect: (api, a) => api.connect(a as never),
+  storeCreate: (api, a) => api.storeCreate(a as never),
+  storeList: (api) => api.storeList(),
+  storeFollow: (api, a) => api.storeFollow(a as never),
+  storeUnfollow: (api, a) => api.storeUnfollow(a as never),
+  storeStatus: (api, a) => api.storeStatus(a as never),
+  storeAllow: (api, a) => api.storeAllow(a as never),
+  storeName: (api, a) => api.storeName(a as never),
+  get: (api, a) => api.get(a as never),
+  getBytes: (api, a) => api.getBytes(a as never),
+  put: (api, a) => api.put(a as never),
+  putBytes: () => undefined, // an upload: see below
+  del: (api, a) => api.del(a as never),
+  keys: (api, a) => api.keys(a as never),
+  log: (api, a) => api.log(a as never),
+  diff: (api, a) => api.diff(a as never),
+  pinAdd: (api, a, p) => api.pinAdd(a as never, p),
+  pinList: (api) => api.pinList(),
+  pinRemove: (api, a) => api.pinRemove(a as never),
+  pinVerify: (api, _, p) => api.pinVerify(p),
+  gc: (api, a, p) => api.gc(a as never, p),
+  carExport: (api, a) => api.carExport(a as never),
+  carImport: () => undefined, // an upload: see below
+  namePublish: (api, a) => api.namePublish(a as never),
+  nameResolve: (api, a) => api.nameResolve(a as never),
+  remotePinAdd: (api, a, p) => api.remotePinAdd(a as never, p),
+  remotePinList: (api, a) => api.remotePinList(a as never),
+  remotePinRemove: (api, a) => api.remotePinRemove(a as never),
+}
+
+const LOOPBACK_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/
+
+function sameToken(given: string | undefined, token: string): boolean {
+  const a = Buffer.from(given ?? '')
+  const b = Buffer.from(token)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+function json(body: unknown, status = 200): Response {
+  return new Response(encodeWire(body), { status, headers: { 'content-type': 'application/json' } })
+}
+
+function failure(err: unknown): Response {
+  const error = toApiError(err)
+  return json(errorBody(error), HTTP_STATUS[error.code])
+}
+
+export function createApp(init: HttpServerInit): Hono {
+  const app = new Hono()
+  const { api, log } = init
+
+  // The API is for this machine: refuse other Host names (DNS rebinding) and other web origins.
+  app.use('*', async (c, next) => {
+    const host = c.req.header('host') ?? ''
+    if (!LOOPBACK_HOST.test(host))
+      return failure(new ApiError('unauthorized', `requests for host "${host}" are refused`))
+    const origin = c.req.header('origin')
+    if (origin !== undefined && URL.parse(origin)?.host !== host)
+      return failure(new ApiError('unauthorized', `requests from ${origin} are refused`))
+    await next()
+    return undefined
+  })
+
+  app.get('/health', async (c) => c.json({ status: 'ok', ...(await init.health()) }))
+
+  app.get('/metrics', async (c) => {
+    if (init.metrics === undefined) return c.text('no metrics\n', 404)
+    return c.text(await init.metrics.registry.metrics(), 200, { 'content-type': init.metrics.registry.contentType })
+  })
+
+  app.post(`${API_PREFIX}:method`, async (c) => {
+    const name = c.req.param('method')
+    if (!Object.hasOwn(METHODS, name)) return failure(new ApiError('not-found', `no API method "${name}"`))
+    const method = name as MethodName
+    const { kind, mutates } = METHODS[method]
+    if (mutates) {
+      const auth = c.req.header('authorization')
+      const given = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined
+      if (!sameToken(given, init.token))
+        return failure(
+          new ApiError(
+            'unauthorized',
+            given === undefined
+              ? `${method} changes state and needs the API token (the repo's api-token file)`
+              : 'wrong API token',
+          ),
+        )
+    }
+    let args: Args
+    try {
+      const text = kind === 'upload' ? (c.req.query('args') ?? '{}') : await c.req.text()
+      const decoded = text === '' ? {} : decodeWire(text)
+      if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded))
+        throw new ApiError('bad-request', 'the arguments must be an object')
+      args = decoded as Args
+    } catch (err) {
+      return failure(err)
+    }
+    log.debug({ method }, 'api call')
+    try {
+      switch (kind) {
+        case 'json':
+          return json((await CALLS[method](api, args, () => {})) ?? null)
+        case 'download': {
+          const body = (await CALLS[method](api, args, () => {})) as AsyncIterable<Uint8Array>
+          const type = method === 'carExport' ? 'application/vnd.ipld.car; version=1' : 'application/octet-stream'
+          return new Response(streamOf(body), { headers: { 'content-type': type } })
+        }
+        case 'upload': {
+          const body = (c.req.raw.body ?? streamOf((async function* () {})())) as unknown as AsyncIterable<Uint8Array>
+          const result =
+            method === 'carImport' ? await api.carImport(args as never, body) : await api.putBytes(args as never, body)
+          return json(result)
+        }
+        case 'stream': {
+          const items = CALLS[method](api, args, () => {}) as AsyncIterable<unknown>
+          const iterator = items[Symbol.asyncIterator]()
+          // The first item (or failure) decides the status.
+          let first: IteratorResult<unknown>
+          try {
+            first = await iterator.next()
+          } catch (err) {
+            return failure(err)
+          }
+          c.header('content-type', 'application/x-ndjson')
+          return stream(c, async (s) => {
+            try {
+              for (let next = first; next.done !== true; next = await iterator.next())
+                await s.write(`${encodeWire(next.value)}\n`)
+            } catch (err) {
+              await s.write(`${encodeWire(errorBody(toApiError(err)))}\n`)
+            }
+          })
+        }
+        case 'progress': {
+          c.header('content-type', 'application/x-ndjson')
+          return stream(c, async (s) => {
+            let last = 0
+            const onProgress = (progress: Progress) => {
+              const now = Date.now()
+              if (now - last < 100) return
+              last = now
+              void s.write(`${encodeWire({ progress })}\n`)
+            }
+            try {
+              const result = await CALLS[method](api, args, onProgress)
+              await s.write(`${encodeWire({ result: result ?? null })}\n`)
+            } catch (err) {
+              await s.write(`${encodeWire(errorBody(toApiError(err)))}\n`)
+            }
+          })
+        }
+      }
+      throw new ApiError('internal', `method ${method} has no handler`)
+    } catch (err) {
+      const error = toApiError(err)
+      if (error.code === 'internal') log.error({ err, method }, 'api call failed')
+      return failure(error)
+    }
+  })
+
+  app.notFound(() => failure(new ApiError('not-found', 'no such endpoint (the API is POST /api/v1/<method>)')))
+  return app
+}
+
+/** Starts the server; resolves with its URL once it listens. */
+export async function startHttpServer(init: HttpServerInit): Promise<{ url: string; close(): Promise<void> }> {
+  const app = createApp(init)
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: init.host, port: init.port }, (info: AddressInfo) => {
+      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
+      resolve({
+        url: `http://${host}:${info.port}`,
+        // Requests in flight get 5 s to finish; idle keep-alive connections close at once.
+        close: () =>
+          new Promise<void>((done) => {
+            const http = server as unknown as { closeIdleConnections(): void; closeAllConnections(): void }
+            const force = setTimeout(() => http.closeAllConnections(), 5000)
+            server.close(() => {
+              clearTimeout(force)
+              done()
+            })
+            http.closeIdleConnections()
+          }),
+      })
+    })
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new ApiError(
+              'unavailable',
+              `the API port ${init.host}:${init.port} is in use (another daemon?): set "api" in the config or pass --api`,
+            )
+          : err,
+      )
+    })
+  })
+}

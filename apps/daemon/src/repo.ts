@@ -1,0 +1,236 @@
+// A repo: the directory a daemon (or the CLI, when no daemon runs) works in.
+//
+//   <repo>/config.json   settings (see config.ts), written with every default on init
+//   <repo>/api-token     the token the HTTP API requires for every call that changes state (0600)
+//   <repo>/repo.lock     while a process has the repo open: its pid, command and API address
+//   <repo>/data/         LevelDB: blocks, store heads, pins, the peer key and store keys
+//
+// One process at a time: the lock names the process that holds it, and a lock left by a
+// process that died (kill -9) is taken over. LevelDB's own lock backs this up.
+import { randomBytes } from 'node:crypto'
+import { existsSync, rmSync } from 'node:fs'
+import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { StorageLockedError } from '@dagsync/store'
+import { type LevelStorage, openLevelStorage } from '@dagsync/store/level'
+import { Key } from 'interface-datastore'
+import { ApiError } from './api.ts'
+import { type DaemonConfig, DEFAULT_CONFIG, readConfig } from './config.ts'
+
+/** The repo path: `--repo`, else `DAGSYNC_PATH`, else `~/.dagsync`. */
+export function repoPath(option?: string): string {
+  return resolve(option ?? process.env.DAGSYNC_PATH ?? join(homedir(), '.dagsync'))
+}
+
+export interface LockInfo {
+  readonly pid: number
+  /** What holds it: `daemon`, or the CLI command working on the repo directly. */
+  readonly command: string
+  /** Milliseconds since the Unix epoch. */
+  readonly since: number
+  /** The daemon's API URL, once it listens. */
+  readonly api?: string
+}
+
+export class RepoLockedError extends ApiError {
+  override name = 'RepoLockedError'
+  readonly holder: LockInfo
+
+  constructor(path: string, holder: LockInfo) {
+    const what = holder.command === 'daemon' ? 'a dagsync daemon' : `dagsync ${holder.command}`
+    super(
+      'unavailable',
+      `the repo ${path} is in use by ${what} (pid ${holder.pid}, since ${new Date(holder.since).toISOString()})`,
+    )
+    this.holder = holder
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function readLock(file: string): Promise<LockInfo | undefined> {
+  try {
+    const info = JSON.parse(await readFile(file, 'utf8')) as LockInfo
+    return typeof info.pid === 'number' ? info : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The process holding the repo, if one is alive (a lock left by a dead process does not count). */
+export async function repoHolder(path: string): Promise<LockInfo | undefined> {
+  const info = await readLock(join(path, 'repo.lock'))
+  return info !== undefined && pidAlive(info.pid) ? info : undefined
+}
+
+/** Creates the repo directory with its config and API token, if they do not exist. Returns whether it created the config. */
+export async function initRepo(path: string, config: Partial<DaemonConfig> = {}): Promise<boolean> {
+  await mkdir(path, { recursive: true })
+  const tokenFile = join(path, 'api-token')
+  if (!existsSync(tokenFile)) {
+    await writeFile(tokenFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 })
+    await chmod(tokenFile, 0o600)
+  }
+  const configFile = join(path, 'config.json')
+  if (existsSync(configFile)) return false
+  const full = readConfig({ ...DEFAULT_CONFIG, ...config }, configFile)
+  await writeFile(configFile, `${JSON.stringify(full, null, 2)}\n`)
+  return true
+}
+
+export async function loadConfig(path: string): Promise<DaemonConfig> {
+  const file = join(path, 'config.json')
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    throw new ApiError(
+      'not-found',
+      `no dagsync repo at ${path} (run \`dagsync init\` or start the daemon to create one)`,
+    )
+  }
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (err) {
+    throw new ApiError('bad-request', `${file} is not valid JSON: ${(err as Error).message}`)
+  }
+  return readConfig(data, file)
+}
+
+export async function readToken(path: string): Promise<string> {
+  return (await readFile(join(path, 'api-token'), 'utf8')).trim()
+}
+
+const NAMES = '/dagsync/names'
+const PEER_ID = new Key('/dagsync/peer-id')
+const NAME = /^[A-Za-z0-9._-]{1,64}$/
+
+/** An open repo: its config, token and storage, held by this process until `close`. */
+export class Repo {
+  readonly path: string
+  readonly config: DaemonConfig
+  readonly token: string
+  readonly storage: LevelStorage
+  readonly #lockFile: string
+  #lock: LockInfo
+  #closed = false
+  readonly #onExit: () => void
+
+  private constructor(path: string, config: DaemonConfig, token: string, storage: LevelStorage, lock: LockInfo) {
+    this.path = path
+    this.config = config
+    this.token = token
+    this.storage = storage
+    this.#lockFile = join(path, 'repo.lock')
+    this.#lock = lock
+    // A process that exits without closing (an uncaught error) still frees the repo.
+    this.#onExit = () => {
+      rmSync(this.#lockFile, { force: true })
+    }
+    process.once('exit', this.#onExit)
+  }
+
+  /**
+   * Opens the repo at `path` for `command` (creating it first if `create`), taking its lock.
+   * Fails with RepoLockedError, naming the holder, if another live process has it open.
+   */
+  static async open(path: string, options: { command: string; create?: boolean }): Promise<Repo> {
+    if (options.create === true) await initRepo(path)
+    const config = await loadConfig(path)
+    const token = await readToken(path)
+    const lock = await Repo.#acquire(path, options.command)
+    try {
+      const storage = await openLevelStorage(join(path, 'data'))
+      return new Repo(path, config, token, storage, lock)
+    } catch (err) {
+      await rm(join(path, 'repo.lock'), { force: true })
+      if (err instanceof StorageLockedError)
+        throw new ApiError('unavailable', `the repo's database at ${join(path, 'data')} is open in another process`)
+      throw err
+    }
+  }
+
+  static async #acquire(path: string, command: string): Promise<LockInfo> {
+    const file = join(path, 'repo.lock')
+    const info: LockInfo = { pid: process.pid, command, since: Date.now() }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const handle = await open(file, 'wx')
+        await handle.writeFile(JSON.stringify(info))
+        await handle.close()
+        return info
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+      const holder = await readLock(file)
+      if (holder !== undefined && pidAlive(holder.pid)) throw new RepoLockedError(path, holder)
+      // Left by a process that died: take it over.
+      await rm(file, { force: true })
+    }
+    throw new ApiError('unavailable', `could not take the lock of the repo ${path}`)
+  }
+
+  /** Records the API URL in the lock, where the CLI finds it. */
+  async setApi(url: string): Promise<void> {
+    this.#lock = { ...this.#lock, api: url }
+    await writeFile(this.#lockFile, JSON.stringify(this.#lock))
+  }
+
+  /** The peer id the daemon last ran with (the CLI shows it when no daemon runs). */
+  async peerId(): Promise<string | undefined> {
+    try {
+      return new TextDecoder().decode(await this.storage.datastore.get(PEER_ID))
+    } catch {
+      return undefined
+    }
+  }
+
+  async setPeerId(id: string): Promise<void> {
+    await this.storage.datastore.put(PEER_ID, new TextEncoder().encode(id))
+  }
+
+  // --- store names -----------------------------------------------------------------------------
+
+  /** Local names of stores, name → store id. */
+  async names(): Promise<Map<string, string>> {
+    const out = new Map<string, string>()
+    for await (const { key, value } of this.storage.datastore.query({ prefix: NAMES }))
+      out.set(key.baseNamespace(), new TextDecoder().decode(value))
+    return out
+  }
+
+  async setName(name: string, id: string): Promise<void> {
+    if (!NAME.test(name) || name.startsWith('k51'))
+      throw new ApiError(
+        'bad-request',
+        `store name "${name}": use 1-64 of letters, digits, ".", "_" and "-", not starting with k51`,
+      )
+    const existing = (await this.names()).get(name)
+    if (existing !== undefined && existing !== id)
+      throw new ApiError('conflict', `the name "${name}" is already given to store ${existing}`)
+    await this.storage.datastore.put(new Key(`${NAMES}/${name}`), new TextEncoder().encode(id))
+  }
+
+  async deleteNames(id: string): Promise<void> {
+    for (const [name, named] of await this.names())
+      if (named === id) await this.storage.datastore.delete(new Key(`${NAMES}/${name}`))
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.storage.close()
+    process.removeListener('exit', this.#onExit)
+    const holder = await readLock(this.#lockFile)
+    if (holder?.pid === process.pid) await rm(this.#lockFile, { force: true })
+  }
+}

@@ -1,0 +1,57 @@
+// The config file's validation and the API's wire encoding: the two places where the daemon
+// reads text a person or another process wrote.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { CID } from 'multiformats/cid'
+import { decodeWire, encodeWire } from '../src/client.ts'
+import { DEFAULT_CONFIG, parseApiAddress, readConfig } from '../src/config.ts'
+
+describe('config.json', () => {
+  it('fills every missing setting with its default', () => {
+    assert.deepEqual(readConfig({}), DEFAULT_CONFIG)
+    const config = readConfig({ demo: false, gc: { intervalMinutes: 60 } })
+    assert.equal(config.demo, false)
+    assert.deepEqual(config.gc, { intervalMinutes: 60, keepLast: null })
+    assert.deepEqual(config.listen, DEFAULT_CONFIG.listen)
+  })
+
+  it('refuses a typo, a wrong type, a peer without its id and a non-loopback API, naming the setting', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ lissen: [] }, /"lissen" is not a setting \(known: listen, api,/],
+      [{ demo: 'yes' }, /"demo" must be true or false/],
+      [{ peers: ['/ip4/127.0.0.1/tcp/4011/ws'] }, /"peers\[0\]" must end in \/p2p\/<peer id>/],
+      [{ listen: ['not a multiaddr'] }, /"listen\[0\]" is not a multiaddr/],
+      [{ api: '0.0.0.0:5011' }, /"api" API address "0.0.0.0:5011" must be a loopback host/],
+      [{ gc: { keepLast: 0 } }, /"gc.keepLast" must be an integer of at least 1/],
+      [{ logLevel: 'loud' }, /"logLevel" must be one of trace, debug/],
+      [{ follow: [{ id: 'k51x', sparse: 'no' }] }, /"follow\[0\].sparse" must be true or false/],
+      [[], /must be an object/],
+    ]
+    for (const [data, message] of bad) assert.throws(() => readConfig(data, 'config.json'), message)
+  })
+
+  it('accepts loopback API addresses only', () => {
+    assert.deepEqual(parseApiAddress('127.0.0.1:0'), { host: '127.0.0.1', port: 0 })
+    assert.deepEqual(parseApiAddress('[::1]:5011'), { host: '::1', port: 5011 })
+    assert.throws(() => parseApiAddress('192.168.1.2:5011'), /loopback/)
+    assert.throws(() => parseApiAddress('127.0.0.1:70000'), /loopback/)
+  })
+})
+
+describe('API wire encoding (DAG-JSON)', () => {
+  it('round-trips links and bytes, and drops undefined fields', () => {
+    const cid = CID.parse('bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy')
+    const value = { link: cid, bytes: new Uint8Array([1, 2, 3]), list: [1, 'two', null], gone: undefined }
+    const text = encodeWire(value)
+    assert.equal(text.includes('gone'), false)
+    const back = decodeWire(text) as typeof value
+    assert.ok(CID.asCID(back.link)?.equals(cid))
+    assert.deepEqual(back.bytes, new Uint8Array([1, 2, 3]))
+    assert.deepEqual(back.list, [1, 'two', null])
+  })
+
+  it('refuses text that is not DAG-JSON with a bad-request error', () => {
+    assert.throws(() => decodeWire('{"a": '), { name: 'ApiError', code: 'bad-request' })
+    assert.throws(() => decodeWire('{"/": "not a cid"}'), { name: 'ApiError', code: 'bad-request' })
+  })
+})

@@ -1,0 +1,176 @@
+// Runs the real `dagsync` CLI and daemon as child processes, each with the loopback guard loaded
+// (`node --import`), so nothing they do can leave 127.0.0.1; what a child refused is logged to a
+// file that `assertStayedOnLoopback` checks.
+import assert from 'node:assert/strict'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const BIN = join(import.meta.dirname, '..', 'apps', 'cli', 'src', 'bin.ts')
+const GUARD = join(import.meta.dirname, '..', 'packages', 'peer', 'test', 'loopback-guard.ts')
+
+export class Scratch {
+  readonly #cleanup: (() => Promise<unknown>)[] = []
+  readonly #dirs: string[] = []
+  #guardLog: string | undefined
+
+  async dir(prefix = 'dagsync-cli-'): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix))
+    this.#dirs.push(dir)
+    return dir
+  }
+
+  async guardLog(): Promise<string> {
+    this.#guardLog ??= join(await this.dir('dagsync-guard-'), 'violations.log')
+    return this.#guardLog
+  }
+
+  defer(fn: () => Promise<unknown>): void {
+    this.#cleanup.push(fn)
+  }
+
+  /** Stops what is still running, checks no child left loopback, removes the directories. */
+  async close(): Promise<void> {
+    for (const fn of this.#cleanup.reverse()) await fn().catch(() => {})
+    if (this.#guardLog !== undefined && existsSync(this.#guardLog))
+      assert.fail(`a child process tried to leave loopback:\n${readFileSync(this.#guardLog, 'utf8')}`)
+    for (const dir of this.#dirs) await rm(dir, { recursive: true, force: true })
+  }
+}
+
+export interface CliResult {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+async function nodeArgs(scratch: Scratch): Promise<{ args: string[]; env: NodeJS.ProcessEnv }> {
+  return {
+    args: ['--import', GUARD, BIN],
+    env: {
+      ...process.env,
+      DAGSYNC_LOOPBACK_LOG: await scratch.guardLog(),
+      DAGSYNC_PATH: undefined,
+      DAGSYNC_API: undefined,
+      FORCE_COLOR: '0',
+    },
+  }
+}
+
+/** Runs `dagsync --repo <repo> <args>` to completion. */
+export async function cli(
+  scratch: Scratch,
+  repo: string,
+  args: readonly string[],
+  options: { input?: Uint8Array | string; env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliResult> {
+  const { args: prefix, env } = await nodeArgs(scratch)
+  const child = spawn(process.execPath, [...prefix, '--repo', repo, ...args], {
+    env: { ...env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  })
+  const stdout: Buffer[] = []
+  const stderr: Buffer[] = []
+  child.stdout.on('data', (d: Buffer) => stdout.push(d))
+  child.stderr.on('data', (d: Buffer) => stderr.push(d))
+  child.stdin.end(options.input)
+  const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 128 : 1))))
+  return { code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() }
+}
+
+/** Runs a CLI command that must succeed and returns its --json output parsed (DAG-JSON as plain JSON). */
+export async function cliJson<T = unknown>(scratch: Scratch, repo: string, args: readonly string[]): Promise<T> {
+  const result = await cli(scratch, repo, [...args, '--json'])
+  assert.equal(result.code, 0, `dagsync ${args.join(' ')} failed (${result.code}): ${result.stderr}`)
+  return JSON.parse(result.stdout) as T
+}
+
+export interface ReadyLine {
+  readonly peerId: string
+  readonly addresses: string[]
+  readonly api: string
+  readonly stores: { id: string; names: string[]; role: string; seq: number }[]
+}
+
+/** A `dagsync daemon` process on loopback with free ports. */
+export class DaemonProcess {
+  readonly child: ChildProcess
+  readonly ready: Promise<ReadyLine>
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  stderr = ''
+
+  private constructor(child: ChildProcess) {
+    this.child = child
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderr += d.toString()
+    })
+    this.ready = new Promise((resolve, reject) => {
+      let out = ''
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString()
+        const end = out.indexOf('\n')
+        if (end >= 0) resolve(JSON.parse(out.slice(0, end)) as ReadyLine)
+      })
+      this.exited.then(({ code }) =>
+        reject(new Error(`the daemon exited (${code}) before it was ready: ${this.stderr}`)),
+      )
+    })
+  }
+
+  static async start(scratch: Scratch, repo: string, extra: readonly string[] = []): Promise<DaemonProcess> {
+    const { args, env } = await nodeArgs(scratch)
+    const child = spawn(
+      process.execPath,
+      [
+        ...args,
+        '--repo',
+        repo,
+        'daemon',
+        '--json',
+        '--listen',
+        '/ip4/127.0.0.1/tcp/0/ws',
+        '--api-address',
+        '127.0.0.1:0',
+        '--log-level',
+        'warn',
+        ...extra,
+      ],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    const daemon = new DaemonProcess(child)
+    scratch.defer(async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL')
+        await daemon.exited
+      }
+    })
+    await daemon.ready
+    return daemon
+  }
+
+  /** Stops it with a signal and waits for the exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.child.kill(signal)
+    return this.exited
+  }
+}
+
+/** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await check()
+      if (value !== undefined) return value
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${last})` : ''}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}

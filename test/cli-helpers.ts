@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -121,7 +122,12 @@ export class DaemonProcess {
     })
   }
 
-  static async start(scratch: Scratch, repo: string, extra: readonly string[] = []): Promise<DaemonProcess> {
+  /** Starts a daemon on free ports, or on the ports given (to restart one where a page expects it). */
+  static async start(
+    scratch: Scratch,
+    repo: string,
+    ports: { ws?: number; api?: number } = {},
+  ): Promise<DaemonProcess> {
     const { args, env } = await nodeArgs(scratch)
     const child = spawn(
       process.execPath,
@@ -132,12 +138,11 @@ export class DaemonProcess {
         'daemon',
         '--json',
         '--listen',
-        '/ip4/127.0.0.1/tcp/0/ws',
+        `/ip4/127.0.0.1/tcp/${ports.ws ?? 0}/ws`,
         '--api-address',
-        '127.0.0.1:0',
+        `127.0.0.1:${ports.api ?? 0}`,
         '--log-level',
         'warn',
-        ...extra,
       ],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     )
@@ -160,6 +165,14 @@ export class DaemonProcess {
 }
 
 /** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown

@@ -5,14 +5,13 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { HttpClient } from '@dagsync/daemon/client'
 import { CarReader } from '@ipld/car'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { cli, cliJson, DaemonProcess, eventually, Scratch } from './cli-helpers.ts'
+import { cli, cliJson, DaemonProcess, eventually, freePort, Scratch } from './cli-helpers.ts'
 
 const scratch = new Scratch()
 after(() => scratch.close())
@@ -25,14 +24,6 @@ interface StoreJson {
   role: string
   seq: number
   head: { '/': string } | null
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 async function readCar(bytes: Uint8Array): Promise<{ roots: string[]; blocks: Map<string, Uint8Array> }> {
@@ -92,7 +83,7 @@ describe('dagsync daemon', () => {
     const writerRepo = await scratch.dir()
     const readerRepo = await scratch.dir()
     const writer = await DaemonProcess.start(scratch, writerRepo)
-    const reader = await DaemonProcess.start(scratch, readerRepo, [])
+    const reader = await DaemonProcess.start(scratch, readerRepo)
     const w = await writer.ready
     const r = await reader.ready
     const demo = w.stores.find((s) => s.names.includes('demo'))?.id as string

@@ -1,6 +1,7 @@
 // The daemon: opens the repo, starts a node that serves the repo's stores and follows the ones
 // it follows, and serves the HTTP API. `stop` shuts down in order: no new requests, in-flight
 // commits finish, the node stops, the repo is closed and its lock released.
+import { join } from 'node:path'
 import { createDagsyncNode, type DagsyncNode } from '@dagsync/peer'
 import { type Logger, pino } from 'pino'
 import pretty from 'pino-pretty'
@@ -21,7 +22,11 @@ export interface DaemonInit {
   readonly logLevel?: string
   /** Where logs go. @default pino to stderr (pretty-printed when stderr is a terminal) */
   readonly log?: Logger
+  /** The built web app to serve at the API's address. @default apps/web/dist of this checkout */
+  readonly webRoot?: string
 }
+
+const WEB_ROOT = join(import.meta.dirname, '..', '..', 'web', 'dist')
 
 export interface Daemon {
   readonly repo: Repo
@@ -93,6 +98,19 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       port: api.port,
       log,
       metrics,
+      web: {
+        root: init.webRoot ?? WEB_ROOT,
+        config: async () => {
+          const stores = await local.storeList()
+          return {
+            peerId: node!.peerId.toString(),
+            // Browsers dial WebSockets only.
+            addresses: node!.addresses.filter((a) => a.includes('/ws/')),
+            stores: stores.map(({ id, names, role }) => ({ id, names, role })),
+            defaultStore: (stores.find((s) => s.names.includes('demo')) ?? stores[0])?.id,
+          }
+        },
+      },
       health: async () => ({
         version: VERSION,
         peerId: node!.peerId.toString(),

@@ -1,7 +1,11 @@
-// The daemon's HTTP server (hono): the RPC API (see wire.ts), /health and /metrics, on loopback.
+// The daemon's HTTP server (hono): the RPC API (see wire.ts), /health, /metrics and the web app,
+// on loopback.
 import { timingSafeEqual } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { join, relative } from 'node:path'
 import { serve } from '@hono/node-server'
+import { serveStatic } from '@hono/node-server/serve-static'
 import { Hono } from 'hono'
 import { stream } from 'hono/streaming'
 import type { Logger } from 'pino'
@@ -19,6 +23,8 @@ export interface HttpServerInit {
   readonly metrics?: Metrics
   /** What /health reports besides `status`. */
   readonly health: () => Promise<Record<string, unknown>>
+  /** The web app: its built files, and what /config.json tells it (the addresses to dial). */
+  readonly web?: { readonly root: string; readonly config: () => Promise<unknown> }
 }
 
 type Args = Record<string, unknown>
@@ -98,6 +104,8 @@ export function createApp(init: HttpServerInit): Hono {
     if (init.metrics === undefined) return c.text('no metrics\n', 404)
     return c.text(await init.metrics.registry.metrics(), 200, { 'content-type': init.metrics.registry.contentType })
   })
+
+  if (init.web !== undefined) serveWebApp(app, init.web)
 
   app.post(`${API_PREFIX}:method`, async (c) => {
     const name = c.req.param('method')
@@ -195,6 +203,21 @@ export function createApp(init: HttpServerInit): Hono {
 }
 
 /** Starts the server; resolves with its URL once it listens. */
+/** The web app's files at /, and /config.json for it; a page that explains when it is not built. */
+function serveWebApp(app: Hono, web: NonNullable<HttpServerInit['web']>): void {
+  app.get('/config.json', async (c) => c.json(await web.config(), 200, { 'cache-control': 'no-store' }))
+  if (!existsSync(join(web.root, 'index.html'))) {
+    app.get('/', (c) =>
+      c.text(
+        'The web app is not built. Run `pnpm --filter @dagsync/web build` (npm start does it), then reload.\n',
+        404,
+      ),
+    )
+    return
+  }
+  app.use('/*', serveStatic({ root: relative(process.cwd(), web.root) }))
+}
+
 export async function startHttpServer(init: HttpServerInit): Promise<{ url: string; close(): Promise<void> }> {
   const app = createApp(init)
   return new Promise((resolve, reject) => {

@@ -45,7 +45,7 @@ export interface DagsyncNodeInit {
   /** The node's identity. @default created once and kept in the storage's datastore */
   privateKey?: PrivateKey
   /** @default [webSockets()] */
-  transports?: (() => unknown)[]
+  transports?: ((components: never) => unknown)[]
   /** For browsers, whose default gater refuses ws:// and private addresses. */
   connectionGater?: ConnectionGater
   /** Served stores re-announce their head this often (gossipsub keeps no history). @default 30_000 */

@@ -183,6 +183,7 @@ async function runDaemon(options: {
     print(`  repo     ${id.repo}${daemon.createdDemo ? ' (created, with a demo store)' : ''}`)
     print(`  peer id  ${id.peerId}`)
     for (const address of id.addresses) print(`  dial     ${address}`)
+    print(`  web app  ${daemon.url}/`)
     print(`  api      ${daemon.url}  (token in ${id.repo}/api-token; /health, /metrics)`)
     for (const store of stores)
       print(`  store    ${store.names[0] ?? '-'}  ${store.id}  ${store.role}, commit ${store.seq}`)

@@ -1,0 +1,38 @@
+// Keeps the app's own files so the page opens offline: network first (a daemon that is up serves
+// the newest build), the cached copy when the network fails. Data is not cached here: the page
+// reads it from its replica in IndexedDB.
+const CACHE = 'dagsync-app-v1'
+
+// On install, keep the page and the assets it names, so that the very next load works offline.
+self.addEventListener('install', (event) =>
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE)
+      const html = await (await fetch('/', { cache: 'no-store' })).text()
+      const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1])
+      await cache.addAll(['/', ...assets])
+      await self.skipWaiting()
+    })(),
+  ),
+)
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()))
+
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url)
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin) return
+  if (url.pathname.startsWith('/api/') || url.pathname === '/metrics' || url.pathname === '/health') return
+  event.respondWith(
+    (async () => {
+      const cache = await caches.open(CACHE)
+      try {
+        const response = await fetch(event.request)
+        if (response.ok) await cache.put(event.request, response.clone())
+        return response
+      } catch (err) {
+        const cached = await cache.match(event.request, { ignoreSearch: url.pathname === '/' })
+        if (cached !== undefined) return cached
+        throw err
+      }
+    })(),
+  )
+})

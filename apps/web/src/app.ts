@@ -1,0 +1,233 @@
+// What the page shows and does: sync status, the keys in pages with a prefix filter, one key's
+// value, metadata and history, live updates (changed rows flash), and writes through the writer.
+import { type DagsyncNode, type Follower, UnauthorizedError } from '@dagsync/browser'
+import * as dagJson from '@ipld/dag-json'
+
+const PAGE_SIZE = 25
+const HISTORY_DEPTH = 20
+
+type StoreKey = string | Uint8Array
+
+function $(id: string): HTMLElement {
+  const element = document.getElementById(id)
+  if (element === null) throw new Error(`the page has no #${id}`)
+  return element
+}
+
+function showKey(key: StoreKey): string {
+  return typeof key === 'string' ? key : `0x${[...key].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+}
+
+function showValue(value: unknown): string {
+  if (value === undefined) return '(absent)'
+  return JSON.stringify(JSON.parse(new TextDecoder().decode(dagJson.encode(value))), null, 2)
+}
+
+function showSize(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`
+}
+
+function cell(text: string): HTMLTableCellElement {
+  const td = document.createElement('td')
+  td.textContent = text
+  return td
+}
+
+export interface AppInit {
+  readonly peer: DagsyncNode
+  readonly follower: Follower
+  /** The daemon's address, as shown. */
+  readonly daemon: string
+  readonly storeLabel: string
+}
+
+export class App {
+  readonly #peer: DagsyncNode
+  readonly #follower: Follower
+  readonly #init: AppInit
+  #prefix = ''
+  /** The last key of each page before the current one: "previous" pops it. */
+  readonly #pageStarts: (string | undefined)[] = [undefined]
+  #selected: string | undefined
+  #rendering = Promise.resolve()
+
+  constructor(init: AppInit) {
+    this.#init = init
+    this.#peer = init.peer
+    this.#follower = init.follower
+  }
+
+  async start(): Promise<void> {
+    $('store-name').textContent = this.#init.storeLabel
+    $('status-daemon').textContent = this.#init.daemon
+    $('status-peer').textContent = this.#peer.peerId.toString()
+    this.#wire()
+    this.#renderStatus()
+    setInterval(() => this.#renderStatus(), 500)
+    await this.#renderKeys(new Set())
+    void this.#watch()
+  }
+
+  #wire(): void {
+    const prefix = $('prefix') as HTMLInputElement
+    prefix.addEventListener('input', () => {
+      this.#prefix = prefix.value
+      this.#pageStarts.splice(0, this.#pageStarts.length, undefined)
+      this.#queueRender(new Set())
+    })
+    $('next').addEventListener('click', () => {
+      const last = $('keys').querySelector<HTMLTableRowElement>('tbody tr:last-child')?.dataset.key
+      if (last === undefined) return
+      this.#pageStarts.push(last)
+      this.#queueRender(new Set())
+    })
+    $('prev').addEventListener('click', () => {
+      if (this.#pageStarts.length > 1) this.#pageStarts.pop()
+      this.#queueRender(new Set())
+    })
+    $('write-form').addEventListener('submit', (event) => {
+      event.preventDefault()
+      void this.#write()
+    })
+  }
+
+  /** Re-renders after the changes of each new commit, flashing the rows that changed. */
+  async #watch(): Promise<void> {
+    for await (const event of this.#follower.watch()) {
+      const changed = new Set(event.changes.map((c) => showKey(c.key)))
+      this.#queueRender(changed)
+      if (this.#selected !== undefined && changed.has(this.#selected)) void this.#renderDetail(this.#selected)
+    }
+  }
+
+  #queueRender(changed: Set<string>): void {
+    this.#rendering = this.#rendering.then(() => this.#renderKeys(changed)).catch((err) => console.error(err))
+  }
+
+  #renderStatus(): void {
+    const status = this.#follower.status()
+    const peers = this.#peer.libp2p.getPeers().length
+    const badge = $('connection')
+    const state = peers === 0 ? 'offline' : status.syncing ? 'syncing' : 'online'
+    badge.dataset.state = state
+    badge.textContent = state
+    $('status-peers').textContent = String(peers)
+    $('status-synced').textContent = status.synced === null ? '–' : `#${status.synced.seq}`
+    $('status-newest').textContent = status.newest === null ? '–' : `#${status.newest.seq}`
+    $('status-lag').textContent = String(status.lag)
+    const last = status.lastSync
+    $('status-last').textContent =
+      last === undefined ? '–' : `#${last.seq} in ${Math.round(last.ms)} ms, ${showSize(last.wireBytes)} (${last.path})`
+  }
+
+  async #renderKeys(changed: Set<string>): Promise<void> {
+    const start = this.#pageStarts.at(-1)
+    const rows: HTMLTableRowElement[] = []
+    let more = false
+    const range = {
+      ...(this.#prefix === '' ? {} : { prefix: this.#prefix }),
+      ...(start === undefined ? {} : { gt: start }),
+      limit: PAGE_SIZE + 1,
+    }
+    for await (const info of this.#follower.keys(range)) {
+      if (rows.length === PAGE_SIZE) {
+        more = true
+        break
+      }
+      const key = showKey(info.key)
+      const row = document.createElement('tr')
+      row.dataset.key = key
+      row.append(cell(key), cell(info.type), cell(showSize(info.size)), cell(info.lastWrite.toLocaleString()))
+      if (changed.has(key)) row.classList.add('changed')
+      if (key === this.#selected) row.classList.add('selected')
+      row.addEventListener('click', () => void this.#renderDetail(key))
+      rows.push(row)
+    }
+    const body = $('keys').querySelector('tbody') as HTMLTableSectionElement
+    body.replaceChildren(...rows)
+    body.dataset.seq = String(this.#follower.head?.seq ?? 0)
+    const page = this.#pageStarts.length
+    $('page-info').textContent = rows.length === 0 ? 'no keys' : `page ${page}`
+    ;($('prev') as HTMLButtonElement).disabled = page === 1
+    ;($('next') as HTMLButtonElement).disabled = !more
+  }
+
+  async #renderDetail(key: string): Promise<void> {
+    this.#selected = key
+    for (const row of $('keys').querySelectorAll<HTMLTableRowElement>('tbody tr'))
+      row.classList.toggle('selected', row.dataset.key === key)
+    $('detail-key').textContent = key
+    const meta = await this.#follower.getMeta(key)
+    const metaList = $('detail-meta')
+    metaList.replaceChildren()
+    if (meta === undefined) {
+      $('detail-value').textContent = '(deleted)'
+    } else {
+      for (const [term, text] of [
+        ['type', meta.type],
+        ['size', showSize(meta.size)],
+        ['last write', meta.lastWrite.toLocaleString()],
+      ]) {
+        const dt = document.createElement('dt')
+        dt.textContent = term as string
+        const dd = document.createElement('dd')
+        dd.textContent = text as string
+        metaList.append(dt, dd)
+      }
+      $('detail-value').textContent =
+        meta.type === 'binary' ? `(${showSize(meta.size)} of binary data)` : showValue(await this.#follower.get(key))
+    }
+    await this.#renderHistory(key)
+  }
+
+  /** The key's values in the last commits, one line per change. */
+  async #renderHistory(key: string): Promise<void> {
+    const items: HTMLLIElement[] = []
+    let newer: string | undefined
+    let newerSeq = 0
+    const store = this.#follower.store
+    for await (const commit of store.log({ limit: HISTORY_DEPTH })) {
+      const view = await store.at(commit.cid).catch(() => undefined)
+      if (view === undefined) break // older versions are not kept here
+      const value = showValue(await view.get(key))
+      if (newer !== undefined && value !== newer) items.push(this.#historyItem(newerSeq, newer))
+      newer = value
+      newerSeq = commit.seq
+    }
+    if (newer !== undefined && newer !== '(absent)') items.push(this.#historyItem(newerSeq, newer))
+    $('history').replaceChildren(...items)
+  }
+
+  #historyItem(seq: number, value: string): HTMLLIElement {
+    const li = document.createElement('li')
+    li.textContent = `#${seq}: ${value.replace(/\s+/g, ' ')}`
+    return li
+  }
+
+  async #write(): Promise<void> {
+    const key = ($('write-key') as HTMLInputElement).value.trim()
+    const text = ($('write-value') as HTMLTextAreaElement).value
+    const message = $('write-message')
+    message.dataset.state = 'pending'
+    message.textContent = 'writing…'
+    let value: unknown
+    try {
+      value = dagJson.decode(new TextEncoder().encode(text))
+    } catch {
+      message.dataset.state = 'error'
+      message.textContent = 'The value is not JSON. Quote text: "like this".'
+      return
+    }
+    try {
+      const commit = await this.#follower.assoc(key, value)
+      message.dataset.state = 'ok'
+      message.textContent = commit === null ? `${key} already had this value` : `written: commit #${commit.seq}`
+    } catch (err) {
+      message.dataset.state = 'error'
+      message.textContent =
+        err instanceof UnauthorizedError
+          ? `This browser may not write to this store. On the daemon, run: dagsync store allow ${this.#init.storeLabel} ${this.#peer.peerId}`
+          : `The write failed: ${(err as Error).message}`
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// The web app: start a browser peer on IndexedDB, dial the daemon that served this page, follow
+// one of its stores, and show it live. Everything shown is read from the page's own replica, so
+// it works offline (the service worker keeps the page itself).
+import { type DagsyncNode, type Follower, startBrowserPeer } from '@dagsync/browser'
+import { App } from './app.ts'
+import './style.css'
+
+/** What the daemon tells the page at /config.json (kept in localStorage for offline starts). */
+export interface PageConfig {
+  readonly peerId: string
+  /** The daemon's WebSocket addresses, with /p2p/. */
+  readonly addresses: string[]
+  readonly stores: { id: string; names: string[]; role: string }[]
+  /** The store to show when the URL names none. */
+  readonly defaultStore?: string
+}
+
+const CONFIG_KEY = 'dagsync:config'
+
+async function loadConfig(): Promise<{ config: PageConfig; fresh: boolean }> {
+  try {
+    const response = await fetch('/config.json', { cache: 'no-store' })
+    if (!response.ok) throw new Error(`HTTP ${response.status}`)
+    const config = (await response.json()) as PageConfig
+    localStorage.setItem(CONFIG_KEY, JSON.stringify(config))
+    return { config, fresh: true }
+  } catch (err) {
+    const saved = localStorage.getItem(CONFIG_KEY)
+    if (saved === null)
+      throw new Error(`cannot reach the daemon for its address, and this browser has none saved (${err})`)
+    return { config: JSON.parse(saved) as PageConfig, fresh: false }
+  }
+}
+
+function chooseStore(config: PageConfig): string {
+  const wanted = new URLSearchParams(location.search).get('store') ?? config.defaultStore
+  const found = config.stores.find((s) => s.id === wanted || s.names.includes(wanted ?? ''))
+  return found?.id ?? wanted ?? (config.stores[0]?.id as string)
+}
+
+declare global {
+  interface Window {
+    /** For the console and for tests: the page's peer and the store it follows. */
+    dagsync?: { peer: DagsyncNode; follower: Follower; app: App }
+  }
+}
+
+async function main(): Promise<void> {
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {})
+  const { config } = await loadConfig()
+  const storeId = chooseStore(config)
+  const peer = await startBrowserPeer({ peers: config.addresses })
+  const follower = await peer.follow(storeId)
+  const names = config.stores.find((s) => s.id === storeId)?.names ?? []
+  const app = new App({ peer, follower, daemon: config.addresses[0] ?? '', storeLabel: names[0] ?? storeId })
+  window.dagsync = { peer, follower, app }
+  await app.start()
+}
+
+main().catch((err: unknown) => {
+  const badge = document.getElementById('connection')
+  if (badge !== null) {
+    badge.textContent = 'failed to start'
+    badge.dataset.state = 'error'
+  }
+  const message = document.getElementById('write-message')
+  if (message !== null) message.textContent = String(err)
+  console.error(err)
+})

@@ -1,0 +1,153 @@
+// Storage in one abstract-level database: LevelDB on disk (classic-level, see level.ts) or
+// IndexedDB in browsers (browser-level, see browser.ts). Blocks, store heads, pins and a datastore
+// for the rest of the node each live in their own sublevel. A group of commits is one atomic batch
+// (one LevelDB write with `sync: true`, or one IndexedDB transaction), so blocks and heads land
+// together before any of its transactions is acknowledged: a crash leaves every head at an
+// acknowledged commit with all of its blocks.
+import type { Block } from '@dagsync/tree'
+import { BaseBlockstore } from 'blockstore-core'
+import { LevelDatastore } from 'datastore-level'
+import { NotFoundError } from 'interface-store'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { BaseStorage, decodePin, encodePin, type Pin } from './storage.ts'
+
+type Bytes = Uint8Array
+
+/** What this module uses of an abstract-level database (classic-level, browser-level). */
+export interface Database {
+  sublevel(name: string, options: { keyEncoding: string; valueEncoding: string }): unknown
+  /** `sync` asks LevelDB to fsync; IndexedDB transactions ignore it. */
+  batch(operations: never[], options?: { sync?: boolean }): Promise<void>
+  close(): Promise<void>
+}
+
+/** What this module uses of a sublevel (abstract-level's generics are more than it needs). */
+interface Sublevel<K> {
+  get(key: K): Promise<Bytes | undefined>
+  put(key: K, value: Bytes, options?: { sync?: boolean }): Promise<void>
+  del(key: K, options?: { sync?: boolean }): Promise<void>
+  iterator(): AsyncIterable<[K, Bytes]>
+}
+
+function sublevel<K>(db: Database, name: string, keyEncoding: 'view' | 'utf8'): Sublevel<K> {
+  return db.sublevel(name, { keyEncoding, valueEncoding: 'view' }) as unknown as Sublevel<K>
+}
+
+const RAW = 0x55
+
+/** Blocks by multihash (the codec is not part of a block's identity), as blockstore-level keeps them. */
+class LevelBlockstore extends BaseBlockstore {
+  readonly #blocks: Sublevel<Bytes>
+
+  constructor(blocks: Sublevel<Bytes>) {
+    super()
+    this.#blocks = blocks
+  }
+
+  override async put(cid: CID, bytes: Bytes | Iterable<Bytes> | AsyncIterable<Bytes>): Promise<CID> {
+    await this.#blocks.put(cid.multihash.bytes, await collect(bytes))
+    return cid
+  }
+
+  override async *get(cid: CID): AsyncGenerator<Bytes> {
+    const bytes = await this.#blocks.get(cid.multihash.bytes)
+    if (bytes === undefined) throw new NotFoundError(`block ${cid} not found`)
+    yield bytes
+  }
+
+  override async has(cid: CID): Promise<boolean> {
+    return (await this.#blocks.get(cid.multihash.bytes)) !== undefined
+  }
+
+  override async delete(cid: CID): Promise<void> {
+    await this.#blocks.del(cid.multihash.bytes)
+  }
+
+  override async *getAll(): AsyncGenerator<{ cid: CID; bytes: AsyncGenerator<Bytes> }> {
+    for await (const [key, value] of this.#blocks.iterator()) {
+      yield { cid: CID.createV1(RAW, Digest.decode(key)), bytes: once(value) }
+    }
+  }
+}
+
+async function* once(bytes: Bytes): AsyncGenerator<Bytes> {
+  yield bytes
+}
+
+async function collect(source: Bytes | Iterable<Bytes> | AsyncIterable<Bytes>): Promise<Bytes> {
+  if (source instanceof Uint8Array) return source
+  const parts: Bytes[] = []
+  for await (const part of source) parts.push(part)
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
+}
+
+export class LevelStorage extends BaseStorage {
+  readonly blockstore: LevelBlockstore
+  readonly datastore: LevelDatastore
+  readonly #db: Database
+  readonly #blocks: Sublevel<Bytes>
+  readonly #heads: Sublevel<string>
+  readonly #pins: Sublevel<string>
+
+  constructor(db: Database) {
+    super()
+    this.#db = db
+    this.#blocks = sublevel<Bytes>(db, 'blocks', 'view')
+    this.#heads = sublevel<string>(db, 'heads', 'utf8')
+    this.#pins = sublevel<string>(db, 'pins', 'utf8')
+    this.blockstore = new LevelBlockstore(this.#blocks)
+    this.datastore = new LevelDatastore(sublevel<string>(db, 'datastore', 'utf8') as never)
+  }
+
+  async commit(blocks: readonly Block[], heads: ReadonlyMap<string, CID>): Promise<void> {
+    this.noteWritten(blocks)
+    const ops: { type: 'put'; sublevel: unknown; key: unknown; value: Bytes }[] = []
+    for (const { cid, bytes } of blocks)
+      ops.push({ type: 'put', sublevel: this.#blocks, key: cid.multihash.bytes, value: bytes })
+    for (const [name, cid] of heads) ops.push({ type: 'put', sublevel: this.#heads, key: name, value: cid.bytes })
+    await this.#db.batch(ops as never, { sync: true })
+  }
+
+  async head(name: string): Promise<CID | undefined> {
+    const bytes = await this.#heads.get(name)
+    return bytes === undefined ? undefined : CID.decode(bytes)
+  }
+
+  async heads(): Promise<Map<string, CID>> {
+    const out = new Map<string, CID>()
+    for await (const [name, bytes] of this.#heads.iterator()) out.set(name, CID.decode(bytes))
+    return out
+  }
+
+  async deleteHead(name: string): Promise<void> {
+    await this.#heads.del(name, { sync: true })
+  }
+
+  async *pins(): AsyncGenerator<Pin> {
+    for await (const [, bytes] of this.#pins.iterator()) yield decodePin(bytes)
+  }
+
+  async pin(pin: Pin): Promise<void> {
+    await this.#pins.put(pin.cid.toString(), encodePin(pin), { sync: true })
+  }
+
+  async unpin(cid: CID): Promise<void> {
+    await this.#pins.del(cid.toString(), { sync: true })
+  }
+
+  async deleteBlocks(cids: readonly CID[]): Promise<void> {
+    const ops = cids.map((cid) => ({ type: 'del' as const, sublevel: this.#blocks, key: cid.multihash.bytes }))
+    await this.#db.batch(ops as never, { sync: true })
+  }
+
+  async close(): Promise<void> {
+    await this.#db.close()
+  }
+}

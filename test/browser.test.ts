@@ -1,0 +1,145 @@
+// The web app in real Chromium (Debian's, driven by playwright-core), against real daemon
+// processes: the page shows the store, live writes arrive, a write from the page reaches the
+// daemon and a second reader, a reload with the daemon stopped still shows the data, and a
+// restarted daemon is caught up with. Screenshots of each state go to test-results/browser/.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { HttpClient } from '@dagsync/daemon/client'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { cli, cliJson, DaemonProcess, eventually, freePort, Scratch } from './cli-helpers.ts'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const root = join(import.meta.dirname, '..')
+const shots = join(root, 'test-results', 'browser')
+const scratch = new Scratch()
+let browser: Browser
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `Chromium is not at ${CHROMIUM} (apt-get install chromium; .ci/run does)`)
+  // The page under test is built from the current sources.
+  execFileSync(join(root, 'apps', 'web', 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], {
+    cwd: join(root, 'apps', 'web'),
+    stdio: 'inherit',
+  })
+  await mkdir(shots, { recursive: true })
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+})
+after(async () => {
+  await browser?.close()
+  await scratch.close()
+})
+
+const row = (page: Page, key: string) => page.locator(`#keys tbody tr[data-key="${key}"]`)
+
+describe('the web app in Chromium', () => {
+  it('shows the store live, writes through the writer once allowed, and works offline across reloads and restarts', async () => {
+    const writerRepo = await scratch.dir()
+    const readerRepo = await scratch.dir()
+    const ports = { ws: await freePort(), api: await freePort() }
+    let writer = await DaemonProcess.start(scratch, writerRepo, ports)
+    const w = await writer.ready
+    const demo = w.stores.find((s) => s.names.includes('demo'))?.id as string
+    const reader = await DaemonProcess.start(scratch, readerRepo)
+    assert.equal((await cli(scratch, readerRepo, ['peers', 'connect', w.addresses[0] as string])).code, 0)
+    await cliJson(scratch, readerRepo, ['store', 'follow', demo, '--name', 'shared'])
+
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (err) => errors.push(err.message))
+    // Nothing the page loads may leave loopback.
+    await context.route(
+      (url) => !['127.0.0.1', 'localhost'].includes(url.hostname),
+      (route) => {
+        errors.push(`off-loopback request: ${route.request().url()}`)
+        return route.abort()
+      },
+    )
+
+    // 1. The page shows the store.
+    await page.goto(w.api)
+    await row(page, 'welcome').waitFor({ timeout: 30_000 })
+    assert.equal(await page.locator('#keys tbody tr').count(), 6)
+    await page.locator('#connection[data-state="online"]').waitFor()
+    await page.screenshot({ path: join(shots, '1-store.png'), fullPage: true })
+
+    // 2. A write on the daemon shows up in the page within a second.
+    const token = (await readFile(join(writerRepo, 'api-token'), 'utf8')).trim()
+    const client = new HttpClient({ url: w.api, token })
+    const written = Date.now()
+    await client.put({ store: 'demo', key: 'live/1', value: { hello: 'browser' } })
+    await row(page, 'live/1').waitFor({ timeout: 5_000 })
+    const latency = Date.now() - written
+    assert.ok(latency < 1000, `shown ${latency} ms after the commit`)
+    await page.screenshot({ path: join(shots, '2-live-write.png'), fullPage: true })
+
+    // Selecting a key shows its value, metadata and history.
+    await client.put({ store: 'demo', key: 'live/1', value: { hello: 'again' } })
+    await page.waitForFunction(() => document.querySelector('#keys tbody')?.getAttribute('data-seq') === '3')
+    await row(page, 'live/1').click()
+    await page.locator('#history li').nth(1).waitFor()
+    assert.match((await page.locator('#detail-value').textContent()) ?? '', /"hello": "again"/)
+    assert.deepEqual(await page.locator('#history li').allTextContents(), [
+      '#3: { "hello": "again" }',
+      '#2: { "hello": "browser" }',
+    ])
+
+    // Prefix search.
+    await page.fill('#prefix', 'todo/')
+    await page.waitForFunction(() => document.querySelectorAll('#keys tbody tr').length === 3)
+    await page.fill('#prefix', '')
+
+    // 3. A write from the page: refused until the writer allows this browser's peer id.
+    const browserPeer = (await page.locator('#status-peer').textContent()) as string
+    assert.match(browserPeer, /^12D3KooW/)
+    const writeFromPage = async (key: string, value: string) => {
+      await page.fill('#write-key', key)
+      await page.fill('#write-value', value)
+      await page.click('#write-submit')
+      await page.locator('#write-message:not([data-state="pending"])').waitFor()
+      return (await page.locator('#write-message').textContent()) ?? ''
+    }
+    assert.match(await writeFromPage('from/page', '"hi"'), /may not write.*dagsync store allow demo 12D3KooW/)
+    await page.screenshot({ path: join(shots, '3-write-refused.png'), fullPage: true })
+    assert.equal((await cli(scratch, writerRepo, ['get', 'demo', 'from/page'])).code, 3, 'nothing was written')
+
+    await cliJson(scratch, writerRepo, ['store', 'allow', 'demo', browserPeer])
+    assert.match(await writeFromPage('from/page', '{"n": 1}'), /written: commit #4/)
+    await row(page, 'from/page').waitFor()
+    assert.deepEqual((await cliJson<{ value: unknown }>(scratch, writerRepo, ['get', 'demo', 'from/page'])).value, {
+      n: 1,
+    })
+    const atReader = await eventually('the second reader has the page write', async () => {
+      const got = await cli(scratch, readerRepo, ['get', 'shared', 'from/page', '--json'])
+      return got.code === 0 ? (JSON.parse(got.stdout) as { value: unknown }).value : undefined
+    })
+    assert.deepEqual(atReader, { n: 1 })
+    await page.screenshot({ path: join(shots, '4-written-from-page.png'), fullPage: true })
+
+    // 4. The daemon stops; a reload still shows everything, from IndexedDB.
+    await writer.stop()
+    await reader.stop()
+    await page.reload()
+    await row(page, 'from/page').waitFor({ timeout: 30_000 })
+    assert.equal(await page.locator('#keys tbody tr').count(), 8)
+    await page.locator('#connection[data-state="offline"]').waitFor()
+    await page.screenshot({ path: join(shots, '5-offline-reload.png'), fullPage: true })
+
+    // 5. A write made while the page was offline; the daemon comes back where it was, and the page catches up.
+    assert.equal((await cli(scratch, writerRepo, ['put', 'demo', 'while/offline', '42'])).code, 0)
+    writer = await DaemonProcess.start(scratch, writerRepo, ports)
+    await row(page, 'while/offline').waitFor({ timeout: 30_000 })
+    await page.locator('#connection[data-state="online"]').waitFor()
+    await page.screenshot({ path: join(shots, '6-caught-up.png'), fullPage: true })
+    const status = await page.evaluate(() => window.dagsync?.follower.status().lastSync)
+    assert.ok(status !== undefined && status.blocks < 10, `only the new blocks were fetched: ${JSON.stringify(status)}`)
+
+    assert.deepEqual(errors, [])
+    await context.close()
+    await writer.stop()
+  })
+})

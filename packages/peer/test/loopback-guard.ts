@@ -9,10 +9,9 @@ import net from 'node:net'
 
 export const violations: string[] = []
 const logFile = process.env.DAGSYNC_LOOPBACK_LOG
-const push = violations.push.bind(violations)
-violations.push = (...items: string[]) => {
-  if (logFile !== undefined) appendFileSync(logFile, items.map((item) => `${process.pid} ${item}\n`).join(''))
-  return push(...items)
+function record(violation: string): void {
+  violations.push(violation)
+  if (logFile !== undefined) appendFileSync(logFile, `${process.pid} ${violation}\n`)
 }
 
 const isLoopback = (host: string | undefined): boolean =>
@@ -31,7 +30,7 @@ net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
         ? args[1]
         : undefined
   if (!isLoopback(host)) {
-    violations.push(`tcp ${host}`)
+    record(`tcp ${host}`)
     throw new Error(`loopback guard: refused a connection to ${host}`)
   }
   return (connect as (...a: unknown[]) => net.Socket).apply(this, args)
@@ -39,12 +38,12 @@ net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
 
 const lookup = dns.lookup
 ;(dns as { lookup: unknown }).lookup = function (host: string, ...rest: unknown[]) {
-  if (!isLoopback(host)) violations.push(`dns ${host}`)
+  if (!isLoopback(host)) record(`dns ${host}`)
   return (lookup as (...a: unknown[]) => unknown).call(this, host, ...rest)
 }
 
 const createSocket = dgram.createSocket
 ;(dgram as { createSocket: unknown }).createSocket = function (...args: unknown[]) {
-  violations.push(`udp ${JSON.stringify(args[0])}`)
+  record(`udp ${JSON.stringify(args[0])}`)
   return (createSocket as (...a: unknown[]) => unknown).apply(this, args)
 }

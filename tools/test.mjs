@@ -32,6 +32,19 @@ for (const project of projects) step(`typecheck ${project}`, bin('tsc'), ['-p', 
 step('lint and format (biome)', bin('biome'), ['ci', '--reporter=summary', '.'])
 if (noTests) process.exit(0)
 
+// The browser tests drive Debian's Chromium; a fresh machine gets it from apt (as root, or with sudo).
+if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) {
+  process.stdout.write('\n== installing Chromium (apt-get install chromium)\n')
+  const aptGet = process.getuid?.() === 0 ? ['apt-get'] : ['sudo', '-n', 'apt-get']
+  const apt = (args) =>
+    spawnSync(aptGet[0], [...aptGet.slice(1), ...args], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    })
+  apt(['update', '-qq'])
+  apt(['install', '-y', '-qq', 'chromium'])
+}
+
 const patterns =
   paths.length > 0
     ? paths.map((p) => `${p.replace(/\/$/, '')}/**/*.test.ts`)

@@ -194,12 +194,16 @@ async function runDaemon(options: {
   }
 
   await new Promise<void>((resolve) => {
-    let signals = 0
+    let first = 0
     const onSignal = (signal: NodeJS.Signals) => {
-      if (++signals > 1) {
+      // Wrappers (npm, tools/run.mjs) pass a Ctrl+C on that the terminal also sent to the
+      // whole process group: only a signal a second or more after the first forces the exit.
+      if (first > 0) {
+        if (Date.now() - first < 1000) return
         daemon.log.warn({ signal }, 'second signal: exiting without a clean shutdown')
         process.exit(130)
       }
+      first = Date.now()
       daemon.log.info({ signal }, 'shutting down (in-flight commits finish first)')
       daemon.stop().then(resolve, (err) => {
         daemon.log.error({ err }, 'shutdown failed')

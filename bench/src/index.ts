@@ -7,13 +7,15 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import type { BrowserResult } from './run-browser.ts'
 import { STORE_SUBJECTS, type StoreResult } from './run-store.ts'
 import { median, SUBJECT_NAMES, type TreeResult } from './run-subject.ts'
 import type { PathResult, SyncResult } from './run-sync.ts'
 
 const { values: args } = parseArgs({
   options: {
-    suite: { type: 'string', default: 'tree,store,sync' },
+    suite: { type: 'string', default: 'tree,store,sync,browser' },
+    'browser-keys': { type: 'string', default: '10000,100000' },
     keys: { type: 'string', default: '100000' },
     runs: { type: 'string', default: '3' },
     subjects: { type: 'string' },
@@ -22,10 +24,11 @@ const { values: args } = parseArgs({
   },
 })
 if (args.help) {
-  process.stdout.write(`pnpm bench [--suite tree,store,sync] [--keys N] [--runs N] [--subjects a,b,...] [--json]
+  process.stdout.write(`pnpm bench [--suite tree,store,sync,browser] [--keys N] [--runs N] [--subjects a,b,...] [--json]
   tree   the Merkle Search Tree workload (W1-W6), in memory; subjects: ${SUBJECT_NAMES.join(', ')}
   store  commits and reads on disk, and a 1,000,000-key store's memory; subjects: ${STORE_SUBJECTS.join(', ')}
   sync   replication between two processes on loopback: catch-up, cold sync, change latency
+  browser  the web app in Chromium syncing from a daemon (--browser-keys 10000,100000)
   Each subject and run is a fresh process; tables show medians of the runs.
 `)
   process.exit(0)
@@ -268,6 +271,41 @@ if (suites.includes('sync')) {
     process.stdout.write(
       `\nCommit-to-change-event latency at 5 readers: p50 ${ms(m((r) => r.latencyP50))}, p99 ${ms(m((r) => r.latencyP99))} ` +
         `(${results[0]?.latencySamples ?? 0} events per run; targets p50 <= 20 ms, p99 <= 100 ms).\n`,
+    )
+  }
+}
+
+if (suites.includes('browser')) {
+  const sizes = args['browser-keys'].split(',').map(Number)
+  const results = new Map<number, BrowserResult[]>()
+  for (let run = 1; run <= runs; run++) {
+    for (const size of sizes) {
+      const result = child<BrowserResult>(
+        './run-browser.ts',
+        [String(size)],
+        `browser run ${run}/${runs}: ${size} keys`,
+      )
+      results.set(size, [...(results.get(size) ?? []), result])
+    }
+  }
+  all.browser = Object.fromEntries(results)
+  if (!args.json) {
+    const m = (size: number, get: (r: BrowserResult) => number) => median((results.get(size) ?? []).map(get))
+    const s = (v: number) => `${(v / 1000).toFixed(1)} s`
+    process.stdout.write(
+      `\nBrowser: the web app in Chromium (IndexedDB) following a daemon process on loopback. Medians of ${runs} run(s).\n\n`,
+    )
+    const rows = sizes.map((size) => [
+      size.toLocaleString('en-US'),
+      s(m(size, (r) => r.coldMs)),
+      s(m(size, (r) => r.coldSyncMs)),
+      `${(m(size, (r) => r.coldWireBytes) / 2 ** 20 / (m(size, (r) => r.coldSyncMs) / 1000)).toFixed(2)} MiB/s`,
+      `${Math.round(m(size, (r) => r.catchUpMs))} ms, ${(m(size, (r) => r.catchUpWireBytes) / 1024).toFixed(1)} KiB`,
+      `${Math.round(m(size, (r) => r.latencyP50))} / ${Math.round(m(size, (r) => r.latencyP99))} ms`,
+    ])
+    rows.push(['target', '<= 10 s (100,000)', '', '', '<= 100 ms', 'p50 <= 50 ms'])
+    process.stdout.write(
+      `${table(['keys', 'cold: page to synced', 'cold: sync', 'rate', 'catch-up (100 keys)', 'write to screen p50/p99'], rows)}\n`,
     )
   }
 }

@@ -1,0 +1,134 @@
+// The browser workload (issue 6): a real daemon process serving a store of N keys, and the web
+// app in Debian's Chromium syncing it into IndexedDB.
+//   node bench/src/run-browser.ts <keys>    prints one JSON line
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { HttpClient } from '@dagsync/daemon/client'
+import { initRepo, Repo } from '@dagsync/daemon/repo'
+import { createStoreKey, saveStoreKey } from '@dagsync/peer/local'
+import { openStore } from '@dagsync/store'
+import { chromium } from 'playwright-core'
+import { median } from './run-subject.ts'
+import { key, value } from './subject.ts'
+
+export interface BrowserResult {
+  keys: number
+  /** From opening the page to holding the whole store (boot, dial, sync, IndexedDB writes). */
+  coldMs: number
+  /** The sync alone, as the page's follower reports it. */
+  coldSyncMs: number
+  coldWireBytes: number
+  /** 100 random keys changed in one commit while the page was away, then caught up with. */
+  catchUpMs: number
+  catchUpWireBytes: number
+  /** A write through the daemon's API until its row is on the page; medians and p99 of 20. */
+  latencyP50: number
+  latencyP99: number
+}
+
+const keys = Number(process.argv[2] ?? 10_000)
+const root = join(import.meta.dirname, '..', '..')
+const repo = mkdtempSync(join(tmpdir(), 'dagsync-bench-browser-'))
+const bin = join(root, 'apps', 'cli', 'src', 'bin.ts')
+
+/** Writes one transaction on the repo directly (no daemon running). */
+async function transact(store: string | undefined, write: (id: string) => (tx: never) => Promise<void>) {
+  const opened = await Repo.open(repo, { command: 'bench' })
+  try {
+    const id = store ?? (await saveStoreKey(opened.storage.datastore, await createStoreKey()))
+    const db = await openStore({ storage: opened.storage, name: id })
+    await db.transact(write(id) as never)
+    await db.close()
+    return id
+  } finally {
+    await opened.close()
+  }
+}
+
+function startDaemon(ports: { ws: number; api: number }): Promise<{ child: ChildProcess; api: string }> {
+  const child = spawn(
+    process.execPath,
+    [bin, '--repo', repo, 'daemon', '--json', '--log-level', 'warn', '--listen', `/ip4/127.0.0.1/tcp/${ports.ws}/ws`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  return new Promise((resolve, reject) => {
+    child.stdout?.once('data', (d: Buffer) =>
+      resolve({ child, api: (JSON.parse(d.toString()) as { api: string }).api }),
+    )
+    child.once('exit', (code) => reject(new Error(`the daemon exited with ${code}`)))
+  })
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM')
+  await new Promise((resolve) => child.once('exit', resolve))
+}
+
+execFileSync(join(root, 'apps', 'web', 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], {
+  cwd: join(root, 'apps', 'web'),
+})
+await initRepo(repo, { demo: false, api: '127.0.0.1:0' })
+const store = await transact(undefined, () => async (tx: never) => {
+  const t = tx as { assoc(k: string, v: unknown): Promise<void> }
+  for (let i = 0; i < keys; i++) await t.assoc(key(i), value(i))
+})
+
+const ws = 40_000 + Math.floor(Math.random() * 20_000)
+let daemon = await startDaemon({ ws, api: 0 })
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' })
+try {
+  const page = await browser.newPage()
+  const synced = (seq: number) =>
+    page.waitForFunction((s) => window.dagsync?.follower.status().synced?.seq === s, seq, { timeout: 300_000 })
+  const lastSync = () => page.evaluate(() => window.dagsync?.follower.status().lastSync)
+
+  const started = performance.now()
+  await page.goto(`${daemon.api}/?store=${store}`)
+  await synced(1)
+  const coldMs = performance.now() - started
+  const cold = await lastSync()
+
+  // Commit-to-screen: a key that sorts first, so its row is on the first page.
+  const token = readFileSync(join(repo, 'api-token'), 'utf8').trim()
+  const client = new HttpClient({ url: daemon.api, token })
+  const latencies: number[] = []
+  for (let i = 0; i < 20; i++) {
+    const k = `!latency/${String(i).padStart(2, '0')}`
+    const at = performance.now()
+    await client.put({ store, key: k, value: i })
+    await page.locator(`#keys tbody tr[data-key="${k}"]`).waitFor()
+    latencies.push(performance.now() - at)
+  }
+  latencies.sort((a, b) => a - b)
+
+  // Catch-up: the daemon stops, 100 random keys change in one commit, the daemon comes back.
+  await stop(daemon.child)
+  await transact(store, () => async (tx: never) => {
+    const t = tx as { assoc(k: string, v: unknown): Promise<void> }
+    for (let n = 0; n < 100; n++) {
+      const k = Math.floor(Math.random() * keys)
+      await t.assoc(key(k), { ...value(k), name: `changed${n}` })
+    }
+  })
+  daemon = await startDaemon({ ws, api: Number(new URL(daemon.api).port) })
+  await synced(22)
+  const catchUp = await lastSync()
+
+  const result: BrowserResult = {
+    keys,
+    coldMs,
+    coldSyncMs: cold?.ms ?? Number.NaN,
+    coldWireBytes: cold?.wireBytes ?? Number.NaN,
+    catchUpMs: catchUp?.ms ?? Number.NaN,
+    catchUpWireBytes: catchUp?.wireBytes ?? Number.NaN,
+    latencyP50: median(latencies),
+    latencyP99: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] as number,
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+} finally {
+  await browser.close()
+  await stop(daemon.child).catch(() => {})
+  rmSync(repo, { recursive: true, force: true })
+}

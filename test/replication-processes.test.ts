@@ -3,7 +3,6 @@ import '../packages/peer/test/loopback-guard.ts'
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -11,6 +10,7 @@ import { createDagsyncNode, type DagsyncNode } from '@dagsync/peer'
 import { memoryStorage } from '@dagsync/store'
 import { openLevelStorage } from '@dagsync/store/level'
 import { violations } from '../packages/peer/test/loopback-guard.ts'
+import { freePort } from './cli-helpers.ts'
 
 const cleanup: (() => Promise<unknown>)[] = []
 after(async () => {
@@ -22,14 +22,6 @@ async function scratch(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'dagsync-procs-'))
   cleanup.push(() => rm(dir, { recursive: true, force: true }))
   return dir
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** The writer process: send commands, read its answers line by line. */

@@ -111,14 +111,24 @@ export interface NewBlock {
   readonly base?: { readonly cid: CID; readonly bytes: Uint8Array; readonly offsets: Uint32Array }
 }
 
-/** Called for each pair of nodes the aligned walk opens (either may be the empty node). */
-type OnNodes = (a: Ref, A: TreeNode, b: Ref, B: TreeNode) => void
+/**
+ * The links a new or changed entry adds: its value block or chunk index if that changed, and
+ * the CIDs inside its inline value and metadata (none, for a decoded node that found none).
+ */
+function valueLinks(node: TreeNode, after: Entry, before: Entry | undefined, out: CID[]): void {
+  const { value } = after
+  if (value.kind !== 'inline') {
+    if (before?.value.kind !== value.kind || !before.value.cid.equals(value.cid)) out.push(value.cid)
+  }
+  if (node.valueLinks !== undefined && node.valueLinks.length === 0) return
+  if (value.kind === 'inline' && mayHaveLinks(value.bytes)) new CborReader(value.bytes).item(out)
+  if (after.meta !== null && mayHaveLinks(after.meta)) new CborReader(after.meta).item(out)
+}
 
-function collectCids(value: unknown, out: CID[]): void {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return
-  const cid = CID.asCID(value)
-  if (cid !== null) out.push(cid)
-  else for (const child of Array.isArray(value) ? value : Object.values(value)) collectCids(child, out)
+/** False when DAG-CBOR bytes cannot hold a CID (no tag 42 header anywhere): most values. */
+function mayHaveLinks(bytes: Uint8Array): boolean {
+  for (let at = bytes.indexOf(0xd8); at >= 0; at = bytes.indexOf(0xd8, at + 1)) if (bytes[at + 1] === 42) return true
+  return false
 }
 
 /** A root as the walk from it starts: its subtree and level. */
@@ -164,6 +174,7 @@ export class MerkleSearchTree {
   readonly emptyRoot: CID
   readonly #blockstore: Blockstore
   readonly #cache: CidCache<Loaded>
+  readonly #loading = new Map<string, Promise<Loaded>>()
   readonly #emptyBytes: Uint8Array
 
   constructor(blockstore: Blockstore, init: TreeInit = {}) {
@@ -292,7 +303,8 @@ export class MerkleSearchTree {
       getBlock: options.getBlock ?? this.#getBlock,
       // A node that passed validation is worth keeping decoded: a sync reads these nodes next.
       checkNode: (cid, bytes, level) => {
-        const loaded = this.#checkNode(bytes, level)
+        const base = options.baseOf?.(cid)
+        const loaded = this.#checkNode(bytes, level, base === undefined ? undefined : this.#cache.get(base))
         this.#cache.set(cid, loaded)
         return loaded
       },
@@ -328,13 +340,12 @@ export class MerkleSearchTree {
     level: number,
     lo: Uint8Array | null,
     hi: Uint8Array | null,
-    onNodes?: OnNodes,
   ): AsyncGenerator<StoredChange> {
     let A = a === null ? EMPTY_NODE : this.#resolve(a, level)
     if (A instanceof Promise) A = await A
     let B = b === null ? EMPTY_NODE : this.#resolve(b, level)
     if (B instanceof Promise) B = await B
-    onNodes?.(a, A, b, B)
+    this.#prefetchChildren(A, B, level - 1)
     // Only the entries strictly inside (lo, hi) belong to this piece; the children around them are cut to it.
     let i = lo === null ? 0 : upperBound(A.entries, lo)
     let j = lo === null ? 0 : upperBound(B.entries, lo)
@@ -349,7 +360,7 @@ export class MerkleSearchTree {
       // Most neighbouring subtrees are shared: compare links before starting a generator for them.
       const a1 = childBefore(A, i)
       const b1 = childBefore(B, j)
-      if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, key, onNodes)
+      if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, key)
       if (order === 0) {
         if (!same && !sameEntry(A.entries[i], B.entries[j])) {
           yield { key, before: storedEntry(A.entries[i]), after: storedEntry(B.entries[j]) }
@@ -367,7 +378,7 @@ export class MerkleSearchTree {
     }
     const a1 = childBefore(A, i)
     const b1 = childBefore(B, j)
-    if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, hi, onNodes)
+    if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, hi)
   }
 
   /**
@@ -385,39 +396,59 @@ export class MerkleSearchTree {
     const level = Math.max(a.level, b.level)
     const [x, y] = [lift(a.ref, a.level, level), lift(b.ref, b.level, level)]
     const sent = new Set<string>()
-    const queue: NewBlock[] = []
-    const onNodes: OnNodes = (aRef, A, bRef, B) => {
-      if (bRef === null || !isCid(bRef) || B.encoding === undefined || sent.has(cidKey(bRef))) return
-      sent.add(cidKey(bRef))
-      const base = aRef !== null && isCid(aRef) && A.encoding !== undefined ? { cid: aRef, ...A.encoding } : undefined
-      queue.push({ cid: bRef, ...B.encoding, ...(base === undefined ? {} : { base }) })
-    }
-    if (!sameRef(x, y)) {
-      for await (const change of this.#diff(x, y, level, null, null, onNodes)) {
-        yield* queue.splice(0)
-        if (change.after !== undefined) yield* this.#valueBlocks(change.after, change.before, sent)
-      }
-    }
-    yield* queue.splice(0)
+    if (!sameRef(x, y)) yield* this.#newBlocks(x, y, level, null, null, sent)
     // A root that is the empty node is written as a block too.
     if (b.ref === null && !sent.has(cidKey(to))) yield { cid: to, bytes: await this.#bytes(to) }
   }
 
-  /** The blocks a new or changed entry's value needs that its previous version did not share. */
-  async *#valueBlocks(
-    after: StoredEntry,
-    before: StoredEntry | undefined,
+  /**
+   * The aligned walk of diff, one node pair at a time rather than one entry at a time (a cold
+   * sync sends every node, and a generator step per entry and level costs more than the rest).
+   */
+  async *#newBlocks(
+    a: Ref,
+    b: Ref,
+    level: number,
+    lo: Uint8Array | null,
+    hi: Uint8Array | null,
     sent: Set<string>,
   ): AsyncGenerator<NewBlock> {
-    const links: CID[] = []
-    const { stored } = after
-    if (stored.kind === 'inline') {
-      new CborReader(stored.bytes).item(links)
-    } else if (before?.stored.kind !== stored.kind || !before.stored.cid.equals(stored.cid)) {
-      links.push(stored.cid)
+    let A = a === null ? EMPTY_NODE : this.#resolve(a, level)
+    if (A instanceof Promise) A = await A
+    let B = b === null ? EMPTY_NODE : this.#resolve(b, level)
+    if (B instanceof Promise) B = await B
+    this.#prefetchChildren(A, B, level - 1)
+    if (b !== null && isCid(b) && B.encoding !== undefined && !sent.has(cidKey(b))) {
+      sent.add(cidKey(b))
+      const base = a !== null && isCid(a) && A.encoding !== undefined ? { cid: a, ...A.encoding } : undefined
+      yield { cid: b, ...B.encoding, ...(base === undefined ? {} : { base }) }
     }
-    if (after.meta !== undefined) collectCids(after.meta, links)
-    // The value's own block, its chunks, and whatever its DAG links to, each once.
+    let i = lo === null ? 0 : upperBound(A.entries, lo)
+    let j = lo === null ? 0 : upperBound(B.entries, lo)
+    const iEnd = hi === null ? A.entries.length : lowerBound(A.entries, hi)
+    const jEnd = hi === null ? B.entries.length : lowerBound(B.entries, hi)
+    const links: CID[] = []
+    let from = lo
+    while (i < iEnd || j < jEnd) {
+      const same = i < iEnd && j < jEnd && A.entries[i] === B.entries[j]
+      const order = same ? 0 : i === iEnd ? 1 : j === jEnd ? -1 : compareBytes(A.entries[i].key, B.entries[j].key)
+      const key = order <= 0 ? A.entries[i].key : B.entries[j].key
+      const a1 = childBefore(A, i)
+      const b1 = childBefore(B, j)
+      if (!sameRef(a1, b1)) yield* this.#newBlocks(a1, b1, level - 1, from, key, sent)
+      if (order >= 0) {
+        const before = order === 0 ? A.entries[i] : undefined
+        const after = B.entries[j]
+        if (!same && (before === undefined || !sameEntry(before, after))) valueLinks(B, after, before, links)
+      }
+      if (order <= 0) i++
+      if (order >= 0) j++
+      from = key
+    }
+    const a1 = childBefore(A, i)
+    const b1 = childBefore(B, j)
+    if (!sameRef(a1, b1)) yield* this.#newBlocks(a1, b1, level - 1, from, hi, sent)
+    // The blocks new values need, their chunks, and whatever their DAGs link to, each once.
     while (links.length > 0) {
       const cid = links.pop() as CID
       const id = cidKey(cid)
@@ -735,6 +766,25 @@ export class MerkleSearchTree {
     }
   }
 
+  /**
+   * Starts loading the subtrees of `B` that `A` does not share, which an aligned walk of the two
+   * is about to open one by one: reads from storage then overlap instead of queueing.
+   */
+  #prefetchChildren(A: TreeNode, B: TreeNode, level: number): void {
+    if (level < 0) return
+    const shared = new Set<string>()
+    for (let i = 0; i <= A.entries.length; i++) {
+      const ref = childBefore(A, i)
+      if (ref !== null && isCid(ref)) shared.add(cidKey(ref))
+    }
+    for (let i = 0; i <= B.entries.length; i++) {
+      const ref = childBefore(B, i)
+      if (ref === null || !isCid(ref) || shared.has(cidKey(ref)) || this.#cache.get(ref) !== undefined) continue
+      // A failure surfaces when the walk itself opens the node.
+      this.#load(ref, level).catch(() => {})
+    }
+  }
+
   /** The root's node and level; the empty tree is level 0 with no node. */
   #root(root: CID): Top | Promise<Top> {
     const cid = CID.asCID(root)
@@ -755,14 +805,26 @@ export class MerkleSearchTree {
   async #load(cid: CID, level: number | undefined): Promise<Loaded> {
     let loaded = this.#cache.get(cid)
     if (loaded === undefined) {
-      try {
-        loaded = this.#checkNode(await this.#bytes(cid), level)
-      } catch (err) {
-        if (err instanceof InvalidBlockError) err.cid = cid
-        throw err
+      // One read per node, however many walks (and prefetches) want it at once.
+      const key = cidKey(cid)
+      let pending = this.#loading.get(key)
+      if (pending === undefined) {
+        pending = this.#bytes(cid)
+          .then((bytes) => {
+            const checked = this.#checkNode(bytes, level)
+            this.#cache.set(cid, checked)
+            return checked
+          })
+          .catch((err) => {
+            if (err instanceof InvalidBlockError) err.cid = cid
+            throw err
+          })
+          .finally(() => this.#loading.delete(key))
+        this.#loading.set(key, pending)
       }
-      this.#cache.set(cid, loaded)
-    } else if (level !== undefined && loaded.level !== level) {
+      loaded = await pending
+    }
+    if (level !== undefined && loaded.level !== level) {
       const err = new WrongLevelError(`node ${cid} is at level ${loaded.level} but is linked at level ${level}`)
       err.cid = cid
       throw err
@@ -770,8 +832,11 @@ export class MerkleSearchTree {
     return loaded
   }
 
-  /** Decodes a node and checks it against the level it is linked at (undefined for a root). */
-  #checkNode(bytes: Uint8Array, expected: number | undefined): Loaded {
+  /**
+   * Decodes a node and checks it against the level it is linked at (undefined for a root). Keys
+   * it shares with `base`, a validated node, are at the base's level without hashing them.
+   */
+  #checkNode(bytes: Uint8Array, expected: number | undefined, base?: Loaded): Loaded {
     const node = decodeNode(bytes, this.limits)
     const { entries } = node
     let level: number
@@ -784,12 +849,20 @@ export class MerkleSearchTree {
       if (expected === undefined) throw new MalformedNodeError('a root with no entries must have no subtree')
       level = expected
     } else {
-      level = keyLevel(entries[0].key, this.limits.bitsPerLevel)
+      const known = base?.node.entries ?? []
+      let j = 0
+      const levelOf = (key: Uint8Array): number => {
+        // Both nodes' keys are sorted: advance through the base's alongside.
+        while (j < known.length && compareBytes(known[j].key, key) < 0) j++
+        if (j < known.length && compareBytes(known[j].key, key) === 0) return (base as Loaded).level
+        return keyLevel(key, this.limits.bitsPerLevel)
+      }
+      level = levelOf(entries[0].key)
       if (expected !== undefined && level !== expected) {
         throw new WrongLevelError(`a key at level ${level} is in a node linked at level ${expected}`)
       }
       for (let i = 1; i < entries.length; i++) {
-        const other = keyLevel(entries[i].key, this.limits.bitsPerLevel)
+        const other = levelOf(entries[i].key)
         if (other !== level) throw new WrongLevelError(`a node mixes keys of levels ${level} and ${other}`)
       }
     }

@@ -152,6 +152,35 @@ describe('tree-level validation', () => {
     )
   })
 
+  it('checks the keys a rebuilt node adds to its base, in a walk told the base', async () => {
+    const [low1, low2] = keysAt(0, 1, 2)
+    const [high] = keysAt(1, 1)
+    const { tree, blockstore } = newTree({ bitsPerLevel: 1 })
+    const base = node([{ k: low1 }])
+    await blockstore.put(cidOf(base), base)
+    assert.equal(await tree.get(cidOf(base), low1), 1, 'the base is loaded, so validated and cached')
+    const walk = (block: Uint8Array) =>
+      collect(tree.walk(cidOf(block), { getBlock: async () => block, baseOf: () => cidOf(base) }))
+    const shared = (a: string, b: string) => {
+      const at = [...a].findIndex((c, i) => b[i] !== c)
+      return at < 0 ? a.length : at
+    }
+    const prefixed = (keys: string[]) =>
+      node(
+        keys.sort().map((k, i, all) => {
+          const p = i === 0 ? 0 : shared(all[i - 1], k)
+          return { k: k.slice(p), p }
+        }),
+      )
+    // Same level as the base's key: accepted.
+    assert.equal((await walk(prefixed([low1, low2]))).length, 1)
+    // A key from another level next to one the base vouches for: still refused.
+    await assert.rejects(
+      walk(prefixed([low1, high])),
+      (err: Error) => err instanceof WrongLevelError && /mixes keys/.test(err.message),
+    )
+  })
+
   it('refuses a subtree whose keys are at the wrong level', async () => {
     const [a, b] = keysAt(1, 1, 2)
     const { tree, blockstore } = newTree({ bitsPerLevel: 1 })

@@ -356,7 +356,10 @@ export class LocalApi implements Api {
       ...info,
       newest: status?.newest?.seq ?? info.seq,
       lag: status?.lag ?? 0,
-      peers: status?.peers ?? pubsub?.getSubscribers(`/dagsync/1/${handle.id}`).length ?? 0,
+      peers:
+        status?.peers ??
+        (handle.served === undefined ? undefined : pubsub?.getSubscribers(handle.served.topic).length) ??
+        0,
       syncing: status?.syncing ?? false,
       keys: handle.role === 'sparse' ? -1 : await handle.store.count(),
       writers,

@@ -79,6 +79,11 @@ export class Metrics {
       () => stats.syncMessagesServed,
     )
     counter('dagsync_sync_bytes_served_total', 'Bytes this node sent on the fast path', () => stats.syncBytesServed)
+    counter(
+      'dagsync_pushes_refused_total',
+      'Blocks pushed with an announcement that did not check out (the sync asked a peer instead)',
+      () => stats.pushesRefused,
+    )
     new Counter({
       name: 'dagsync_announcements_total',
       help: 'Announcements received, by result: accepted, stale or rejected (forged or malformed)',

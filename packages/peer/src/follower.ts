@@ -20,7 +20,7 @@ import { type Block, BlockNotFoundError, cidKey, type KeyInput } from '@dagsync/
 import type { Libp2p, PeerId, PublicKey } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
-import type { Announcement } from './announcement.ts'
+import type { Announcement, Push } from './announcement.ts'
 import { readAnnouncement } from './announcement.ts'
 import {
   NotAvailableOfflineError,
@@ -33,7 +33,7 @@ import type { RemoteOp } from './remote-write.ts'
 import { WRITE_PROTOCOL } from './remote-write.ts'
 import { call } from './rpc.ts'
 import type { StagingBlockstore } from './staging.ts'
-import { emptyFetch, fetchNewBlocks } from './sync.ts'
+import { emptyFetch, type FetchResult, fetchNewBlocks, receiveMessage } from './sync.ts'
 
 /** What a follower needs from its node. */
 export interface FollowerContext {
@@ -48,6 +48,8 @@ export interface FollowerContext {
   readonly fetchTimeoutMs: number
   /** Told of every completed sync. */
   onSync?(report: SyncReport): void
+  /** Told of every push that did not check out. */
+  onPushRefused?(): void
 }
 
 export interface FollowerStatus {
@@ -72,14 +74,22 @@ export interface FollowerStatus {
 export interface SyncReport {
   readonly seq: number
   readonly ms: number
-  /** 'fast' when the fast path sent everything, 'bitswap' when nothing it sent was used, 'mixed' between. */
-  readonly path: 'fast' | 'bitswap' | 'mixed'
+  /**
+   * Where the time went: receiving the push or fast-path reply, then checking every new block
+   * (and fetching over bitswap what was still missing), then writing to storage.
+   */
+  readonly phases: { readonly receive: number; readonly check: number; readonly write: number }
+  /**
+   * 'push' when the announcement carried everything, 'fast' when a fast-path request did,
+   * 'bitswap' when neither sent anything used, 'mixed' between.
+   */
+  readonly path: 'push' | 'fast' | 'bitswap' | 'mixed'
   readonly wireBytes: number
   readonly blocks: number
   /** Blocks that had to come over bitswap, and their bytes (payload, without bitswap's framing). */
   readonly fetched: number
   readonly fetchedBytes: number
-  /** Request-reply rounds: one per fast-path request, one per tree level fetched over bitswap. */
+  /** Request-reply rounds: one per fast-path request, one per tree level fetched over bitswap (0 for a push). */
   readonly roundTrips: number
 }
 
@@ -99,6 +109,8 @@ export class Follower implements ReadApi {
   readonly #ctx: FollowerContext
   readonly #key: PublicKey
   #newest: Announcement | null = null
+  /** The blocks that came with the newest announcement, if any. */
+  #push: Push | undefined
   #from: PeerId[] = []
   #writer: PeerId | undefined
   #syncing: Promise<void> | null = null
@@ -222,14 +234,18 @@ export class Follower implements ReadApi {
     this.offer({ commit, seq, expires: Number.POSITIVE_INFINITY, bytes: new Uint8Array(0) }, from)
   }
 
-  /** Takes a verified announcement (from gossip, or a remote write's answer); syncs if it is newer. */
-  offer(announcement: Announcement, from?: PeerId): void {
+  /**
+   * Takes a verified announcement (from gossip, or a remote write's answer); syncs if it is
+   * newer, using the blocks pushed with it if they apply to what this replica holds.
+   */
+  offer(announcement: Announcement, from?: PeerId, push?: Push): void {
     if (this.#stopped) return
     if (announcement.seq <= this.knownSeq) {
       if (from !== undefined && announcement.seq === this.#newest?.seq) this.#from.push(from)
       return
     }
     this.#newest = announcement
+    this.#push = push
     this.#from = from === undefined ? [] : [from]
     this.#kick()
   }
@@ -287,7 +303,12 @@ export class Follower implements ReadApi {
     this.#progress = () => ({ blocks: got.messages + fetched, bytes: got.wireBytes + fetchedBytes })
     const request = { store: this.id, have: have?.tree ?? null, want: target.commit }
     let roundTrips = 0
-    for (const peer of this.#ctx.peersFor(this.topic, this.#from)) {
+    const pushed = target === this.#newest ? this.#push : undefined
+    if (pushed !== undefined && have !== null && pushed.have.equals(have.tree)) {
+      await this.#takePush(pushed, target, got)
+    }
+    const fastPeers = got.blocks.has(cidKey(target.commit)) ? [] : this.#ctx.peersFor(this.topic, this.#from)
+    for (const peer of fastPeers) {
       roundTrips++
       try {
         await fetchNewBlocks(
@@ -304,6 +325,7 @@ export class Follower implements ReadApi {
         this.#ctx.log('fast path from %p for %s failed: %s', peer, this.id, (err as Error).message)
       }
     }
+    const received = performance.now()
     const commitBytes =
       got.blocks.get(cidKey(target.commit))?.bytes ?? (await this.#ctx.fetch(target.commit, this.#ctx.fetchTimeoutMs))
     const commit = decodeCommit(target.commit, commitBytes, true)
@@ -316,11 +338,15 @@ export class Follower implements ReadApi {
     const blocks: Block[] = [{ cid: commit.cid, bytes: commitBytes }]
     let used = 0
     const storage = this.store.storage.blockstore
-    // A replica that holds nothing of the store yet need not ask storage about each block.
-    const held =
-      have === null
-        ? async (cid: CID) => got.present.has(cidKey(cid))
-        : async (cid: CID) => got.present.has(cidKey(cid)) || (await storage.has(cid))
+    // Links that deltas' bases hold are held; a block just received is new (the sender walked
+    // the diff), so storage is asked only about the rest. A replica that holds nothing of the
+    // store yet need not ask storage at all.
+    const held = (cid: CID): boolean | Promise<boolean> => {
+      const key = cidKey(cid)
+      if (got.present.has(key)) return true
+      if (have === null || got.blocks.has(key)) return false
+      return storage.has(cid)
+    }
     try {
       for await (const block of this.store.tree.walk(commit.tree, {
         has: held,
@@ -336,6 +362,7 @@ export class Follower implements ReadApi {
           fetchedBytes += bytes.length
           return bytes
         },
+        baseOf: (cid) => got.bases.get(cidKey(cid)),
         onWave: (wave) => {
           if (wave.some((cid) => !got.blocks.has(cidKey(cid)))) roundTrips++
         },
@@ -348,12 +375,18 @@ export class Follower implements ReadApi {
         cause: err,
       })
     }
+    const checked = performance.now()
     await this.store.adopt(commit, blocks)
     this.#ctx.staging.forget(blocks.map((b) => b.cid))
     this.#lastSync = {
       seq: commit.seq,
       ms: performance.now() - started,
-      path: fetched === 0 ? 'fast' : used === 0 ? 'bitswap' : 'mixed',
+      phases: {
+        receive: received - started,
+        check: checked - received,
+        write: performance.now() - checked,
+      },
+      path: fetched > 0 ? (used === 0 ? 'bitswap' : 'mixed') : roundTrips === 0 ? 'push' : 'fast',
       wireBytes: got.wireBytes,
       blocks: blocks.length,
       fetched,
@@ -362,6 +395,22 @@ export class Follower implements ReadApi {
     }
     this.#ctx.log('synced %s to %d: %o', this.id, commit.seq, this.#lastSync)
     this.#ctx.onSync?.(this.#lastSync)
+  }
+
+  /** Takes the blocks pushed with an announcement; a push that does not check out is dropped whole. */
+  async #takePush(push: Push, target: Announcement, into: FetchResult): Promise<void> {
+    try {
+      for (let i = 0; i < push.messages.length; i++) {
+        await receiveMessage(push.messages[i], this.store.tree, into, i === 0 ? target.commit : undefined)
+      }
+      ;(into as { wireBytes: number }).wireBytes += push.bytes
+    } catch (err) {
+      this.#ctx.log('push for %s at %d refused: %s', this.id, target.seq, (err as Error).message)
+      this.#ctx.onPushRefused?.()
+      into.blocks.clear()
+      into.present.clear()
+      into.bases.clear()
+    }
   }
 
   /** A sparse replica only takes the commit; reads fetch the nodes they touch. */

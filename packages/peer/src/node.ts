@@ -19,7 +19,13 @@ import { MemoryDatastore } from 'datastore-core'
 import { createHeliaLight } from 'helia'
 import { multihashToIPNSRoutingKey } from 'ipns'
 import { CID } from 'multiformats/cid'
-import { type Announcement, readAnnouncement } from './announcement.ts'
+import {
+  type Announcement,
+  decodeTopicMessage,
+  encodeTopicMessage,
+  type Push,
+  readAnnouncement,
+} from './announcement.ts'
 import { InvalidAnnouncementError, PeerError } from './errors.ts'
 import { Follower, type SyncReport, sparseFetcher } from './follower.ts'
 import { createStoreKey, loadStoreKey, saveStoreKey, storeKeyIds, storePublicKey } from './identity.ts'
@@ -65,6 +71,12 @@ export interface DagsyncNodeInit {
    * bitswap only (slower, but the same blocks). @default true
    */
   serveSync?: boolean
+  /**
+   * A served store's announcement carries the commit's new blocks (as fast-path deltas against
+   * the version announced before) when they fit in this many bytes, so live readers sync with no
+   * request at all. 0 turns it off. @default 131072
+   */
+  pushMaxBytes?: number
 }
 
 /** Counters of what the node refused and did, for status and metrics. */
@@ -83,9 +95,11 @@ export interface NodeStats {
   syncRequestsServed: number
   syncMessagesServed: number
   syncBytesServed: number
+  /** Pushes (blocks sent with an announcement) that did not check out and were dropped. */
+  pushesRefused: number
 }
 
-const TOPIC_PREFIX = '/dagsync/1/'
+const TOPIC_PREFIX = '/dagsync/2/'
 
 function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
   return withBitswap(
@@ -143,13 +157,14 @@ export class DagsyncNode {
     syncRequestsServed: 0,
     syncMessagesServed: 0,
     syncBytesServed: 0,
+    pushesRefused: 0,
   }
   readonly #init: DagsyncNodeInit
   readonly #staging: StagingBlockstore
   readonly #log: Logger
   readonly #served = new Map<string, ServedStore>()
   readonly #followed = new Map<string, Follower>()
-  readonly #validated = new WeakMap<Message, Announcement>()
+  readonly #validated = new WeakMap<Message, { announcement: Announcement; push?: Push }>()
   readonly #redialer: Redialer
   readonly #timers: ReturnType<typeof setInterval>[] = []
   readonly #ipnsPending = new Map<string, { commit: CID; timer: ReturnType<typeof setTimeout> }>()
@@ -290,6 +305,8 @@ export class DagsyncNode {
         publish: async (t, bytes) => {
           await this.#pubsub.publish(t, bytes)
         },
+        hasReaders: (t) => this.#pubsub.getSubscribers(t).length > 0,
+        pushMaxBytes: this.#init.pushMaxBytes ?? 128 * 1024,
         publishIpns: (storeId, commit) => this.#publishIpns(storeId, commit),
       },
       id,
@@ -362,6 +379,7 @@ export class DagsyncNode {
         peersFor: (t, preferred) => this.#peersFor(t, preferred),
         syncTimeoutMs: this.#init.syncTimeoutMs ?? 10_000,
         fetchTimeoutMs,
+        onPushRefused: () => this.stats.pushesRefused++,
         onSync: (report) => {
           this.stats.syncs++
           this.stats.syncWireBytes += report.wireBytes
@@ -460,8 +478,9 @@ export class DagsyncNode {
   #listen(topic: string, key: ReturnType<typeof storePublicKey>, held: () => number): void {
     this.#pubsub.topicValidators.set(topic, async (source, message) => {
       try {
-        const announcement = await readAnnouncement(key, message.data)
-        this.#validated.set(message, announcement)
+        const { announcement: bytes, push } = decodeTopicMessage(message.data)
+        const announcement = await readAnnouncement(key, bytes)
+        this.#validated.set(message, push === undefined ? { announcement } : { announcement, push })
         if (announcement.seq <= held()) {
           this.stats.announcementsStale++
           return TopicValidatorResult.Ignore
@@ -482,9 +501,9 @@ export class DagsyncNode {
   async #onMessage(message: Message): Promise<void> {
     if (!message.topic.startsWith(TOPIC_PREFIX)) return
     const follower = this.#followed.get(message.topic.slice(TOPIC_PREFIX.length))
-    const announcement = this.#validated.get(message)
-    if (follower === undefined || announcement === undefined) return
-    follower.offer(announcement, message.type === 'signed' ? message.from : undefined)
+    const validated = this.#validated.get(message)
+    if (follower === undefined || validated === undefined) return
+    follower.offer(validated.announcement, message.type === 'signed' ? message.from : undefined, validated.push)
   }
 
   /**
@@ -499,7 +518,7 @@ export class DagsyncNode {
       await new Promise((resolve) => setTimeout(resolve, attempt * 50))
       const bytes = this.#served.get(id)?.announcement?.bytes ?? this.#followed.get(id)?.announcement?.bytes
       if (bytes === undefined) return
-      const result = await this.#pubsub.publish(topic, bytes).catch(() => undefined)
+      const result = await this.#pubsub.publish(topic, encodeTopicMessage(bytes)).catch(() => undefined)
       if (result?.recipients.some((r) => r.equals(peer))) return
     }
   }

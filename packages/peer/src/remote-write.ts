@@ -1,4 +1,4 @@
-// Remote writes: `/dagsync/write/1.0.0`. A reader on the writer's allow-list for a store sends
+// Remote writes: `/dagsync/write/2.0.0`. A reader on the writer's allow-list for a store sends
 // a batch of writes; the writer applies them as one transaction and answers with the commit.
 //
 //   request  {s: store id, ops: [op...], m?: commit metadata}
@@ -11,7 +11,7 @@ import type { Announcement } from './announcement.ts'
 import { ProtocolError } from './errors.ts'
 import { type Message, ServeError } from './rpc.ts'
 
-export const WRITE_PROTOCOL = '/dagsync/write/1.0.0'
+export const WRITE_PROTOCOL = '/dagsync/write/2.0.0'
 
 /** The most ops one remote write may carry (its message is also held to 2 MiB). */
 export const MAX_REMOTE_OPS = 10_000

@@ -1,22 +1,22 @@
 // Request / streamed-reply over a libp2p stream, the shape of dagsync's protocols: the client
-// writes one DAG-CBOR request; the server answers with any number of DAG-CBOR messages and then
-// `{n: count}`, or `{e: code, m: message}` if it fails. Messages are length-prefixed and at most
-// MAX_MESSAGE_BYTES. An explicit end marker means a stream that stops early is an error, never
-// a short answer taken for a whole one.
+// writes one DAG-CBOR request (a map); the server answers with any number of DAG-CBOR messages
+// and then `{n: count}`, or `{e: code, m: message}` if it fails. Replies travel in frames, each
+// a DAG-CBOR array of messages, length-prefixed and at most MAX_FRAME_BYTES: a frame costs the
+// reader far more than its bytes, and a sync sends thousands of small blocks. An explicit end
+// marker means a stream that stops early is an error, never a short answer taken for a whole one.
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { ProtocolError, RemoteError } from './errors.ts'
 
-/** A block (up to 1 MiB) and its framing fit in one message. */
-export const MAX_MESSAGE_BYTES = 2 * 1024 * 1024
+/** A block (up to 1 MiB) and its framing fit in one frame. */
+export const MAX_FRAME_BYTES = 2 * 1024 * 1024
 
 /** How long a server waits for a request once a stream is open. */
 const REQUEST_TIMEOUT_MS = 10_000
 
-/** Replies are written in batches of this many messages or bytes (one write each). */
-const BATCH_MESSAGES = 64
-const BATCH_BYTES = 256 * 1024
+/** Reply messages are gathered into frames of about this many bytes. */
+const FRAME_BYTES = 256 * 1024
 
 export type Message = Record<string, unknown>
 
@@ -30,16 +30,49 @@ export class ServeError extends Error {
   }
 }
 
-function decode(bytes: Uint8Array): Message {
-  let message: unknown
+function decodeCbor(bytes: Uint8Array): unknown {
   try {
-    message = dagCbor.decode(bytes)
+    return dagCbor.decode(bytes)
   } catch (err) {
     throw new ProtocolError(`message is not valid DAG-CBOR: ${(err as Error).message}`)
   }
-  if (message === null || typeof message !== 'object' || Array.isArray(message))
-    throw new ProtocolError('message is not a map')
-  return message as Message
+}
+
+function isMessage(value: unknown): value is Message {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array)
+}
+
+function decodeRequest(bytes: Uint8Array): Message {
+  const message = decodeCbor(bytes)
+  if (!isMessage(message)) throw new ProtocolError('a request is a map')
+  return message
+}
+
+function decodeFrame(bytes: Uint8Array): Message[] {
+  const frame = decodeCbor(bytes)
+  if (!Array.isArray(frame) || !frame.every(isMessage)) throw new ProtocolError('a reply frame is a list of maps')
+  return frame
+}
+
+/** A DAG-CBOR array of already-encoded items: its header, then the items as they are. */
+function encodeFrame(items: readonly Uint8Array[], size: number): Uint8Array {
+  const n = items.length
+  const header =
+    n < 24
+      ? [0x80 | n]
+      : n < 256
+        ? [0x98, n]
+        : n < 65536
+          ? [0x99, n >> 8, n & 0xff]
+          : [0x9a, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]
+  const out = new Uint8Array(header.length + size)
+  out.set(header)
+  let at = header.length
+  for (const item of items) {
+    out.set(item, at)
+    at += item.length
+  }
+  return out
 }
 
 /** Sends `request` to `peer` and yields its reply messages, up to (not including) the end marker. */
@@ -51,7 +84,7 @@ export async function* call(
   options: { signal?: AbortSignal; onBytes?: (n: number) => void } = {},
 ): AsyncGenerator<Message> {
   const stream = await libp2p.dialProtocol(peer, protocol, options)
-  const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: 2 * MAX_MESSAGE_BYTES })
+  const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES, maxBufferSize: 2 * MAX_FRAME_BYTES })
   let ended = false
   try {
     await lp.write(dagCbor.encode(request), options)
@@ -64,15 +97,15 @@ export async function* call(
           throw new ProtocolError(`${peer} ended the ${protocol} stream before its end marker`)
         throw err
       }
-      // What this message took on the wire: its bytes and the varint length before them.
+      // What this frame took on the wire: its bytes and the varint length before them.
       options.onBytes?.(bytes.length + Math.ceil(Math.max(1, Math.log2(bytes.length + 1)) / 7))
-      const message = decode(bytes)
-      if (typeof message.e === 'string') throw new RemoteError(message.e, String(message.m ?? ''))
-      if (message.n !== undefined) {
-        ended = true
-        return
+      for (const message of decodeFrame(bytes)) {
+        if (ended) throw new ProtocolError(`${peer} sent messages after the end marker`)
+        if (typeof message.e === 'string') throw new RemoteError(message.e, String(message.m ?? ''))
+        if (message.n !== undefined) ended = true
+        else yield message
       }
-      yield message
+      if (ended) return
     }
   } finally {
     if (ended) await stream.close().catch(() => stream.abort(new Error('close failed')))
@@ -94,37 +127,39 @@ export async function serve(
   await libp2p.handle(
     protocol,
     async (stream: Stream, connection: Connection) => {
-      const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, maxBufferSize: 2 * MAX_MESSAGE_BYTES })
+      const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES, maxBufferSize: 2 * MAX_FRAME_BYTES })
       let pending: Uint8Array[] = []
       let size = 0
       let count = 0
       let sent = 0
       const flush = async (): Promise<void> => {
         if (pending.length === 0) return
-        const batch = pending
+        const frame = encodeFrame(pending, size)
         pending = []
         size = 0
-        await lp.writeV(batch)
+        sent += frame.length
+        await lp.write(frame)
+      }
+      const add = async (bytes: Uint8Array): Promise<void> => {
+        if (size + bytes.length > FRAME_BYTES) await flush()
+        pending.push(bytes)
+        size += bytes.length
       }
       try {
-        const request = decode((await lp.read({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).subarray())
+        const request = decodeRequest((await lp.read({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).subarray())
         for await (const reply of handler(request, connection)) {
-          const bytes = dagCbor.encode(reply)
-          pending.push(bytes)
-          size += bytes.length
-          sent += bytes.length
+          await add(dagCbor.encode(reply))
           count++
-          if (pending.length >= BATCH_MESSAGES || size >= BATCH_BYTES) await flush()
         }
-        const end = dagCbor.encode({ n: count })
-        pending.push(end)
+        await add(dagCbor.encode({ n: count }))
         await flush()
         await stream.close()
-        options.onServed?.(count + 1, sent + end.length)
+        options.onServed?.(count + 1, sent)
       } catch (err) {
         const code = err instanceof ServeError ? err.code : err instanceof ProtocolError ? 'bad-request' : 'internal'
         try {
-          pending = [dagCbor.encode({ e: code, m: (err as Error).message ?? String(err) })]
+          // What was gathered goes out first: the client keeps what verifies.
+          await add(dagCbor.encode({ e: code, m: (err as Error).message ?? String(err) }))
           await flush()
           await stream.close()
         } catch {

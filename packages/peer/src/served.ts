@@ -4,13 +4,21 @@
 import type { Store } from '@dagsync/store'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
-import { type Announcement, createAnnouncement } from './announcement.ts'
+import type { CID } from 'multiformats/cid'
+import { type Announcement, createAnnouncement, encodeTopicMessage, type Push } from './announcement.ts'
+import { deltaSize } from './delta.ts'
+import type { Message } from './rpc.ts'
+import { newBlockMessages } from './sync.ts'
 
 /** What a served store needs from its node. */
 export interface ServedContext {
   readonly log: Logger
-  /** Sends an announcement on the store's gossip topic. */
+  /** Sends a topic message (an announcement, and maybe its push) on the store's gossip topic. */
   publish(topic: string, bytes: Uint8Array): Promise<void>
+  /** Whether any peer is subscribed to the topic (else a push is not worth making). */
+  hasReaders(topic: string): boolean
+  /** A commit's new blocks ride along with its announcement up to this size (0: never). */
+  readonly pushMaxBytes: number
   /** Publishes the head through IPNS (debounced by the node: the latest head wins). */
   publishIpns(id: string, commit: Announcement['commit']): void
 }
@@ -25,6 +33,8 @@ export class ServedStore {
   readonly #writers = new Set<string>()
   readonly #stopHead: () => void
   #latest: Announcement | null = null
+  /** The tree of the commit announced last: what a live reader holds, and so what a push is against. */
+  #latestTree: CID | null = null
   #announcing: Promise<void> | null = null
   #dirty = false
 
@@ -88,21 +98,42 @@ export class ServedStore {
 
   /** Sends the latest announcement again (to peers that just subscribed, and periodically). */
   async reannounce(): Promise<void> {
-    if (this.#latest !== null) await this.#ctx.publish(this.topic, this.#latest.bytes)
+    if (this.#latest !== null) await this.#ctx.publish(this.topic, encodeTopicMessage(this.#latest.bytes))
   }
 
   stop(): void {
     this.#stopHead()
   }
 
+  /**
+   * What `commit` adds to tree `have`, as the fast path would send it, if it fits in
+   * pushMaxBytes: readers that hold `have` then sync without asking anyone.
+   */
+  async #push(have: CID, commit: CID): Promise<Push | undefined> {
+    const messages: Message[] = []
+    let bytes = 0
+    for await (const message of newBlockMessages(this.store, have, commit)) {
+      bytes += message.b instanceof Uint8Array ? message.b.length + 8 : deltaSize(message.o as never) + 40
+      if (bytes > this.#ctx.pushMaxBytes) return undefined
+      messages.push(message)
+    }
+    return { have, messages, bytes }
+  }
+
   async #announceHead(): Promise<void> {
     const head = this.store.head
     if (head === null || (this.#latest !== null && this.#latest.seq >= head.seq)) return
     const announcement = await createAnnouncement(this.#key, head.cid, head.seq)
+    const previousTree = this.#latestTree
     this.#latest = announcement
+    this.#latestTree = head.tree
     this.#ctx.publishIpns(this.id, head.cid)
     try {
-      await this.#ctx.publish(this.topic, announcement.bytes)
+      const push =
+        previousTree !== null && this.#ctx.pushMaxBytes > 0 && this.#ctx.hasReaders(this.topic)
+          ? await this.#push(previousTree, head.cid)
+          : undefined
+      await this.#ctx.publish(this.topic, encodeTopicMessage(announcement.bytes, push))
     } catch (err) {
       this.#ctx.log('announcing %s at %d failed: %s', this.id, head.seq, (err as Error).message)
     }

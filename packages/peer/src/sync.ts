@@ -1,4 +1,4 @@
-// The fast path: `/dagsync/sync/1.0.0`. In one round trip a reader that holds one version of a
+// The fast path: `/dagsync/sync/2.0.0`. In one round trip a reader that holds one version of a
 // store gets exactly what a newer version adds, from any peer that holds the newer one.
 //
 //   request  {s: store id, h: the reader's tree root or null, w: the commit it wants}
@@ -22,7 +22,7 @@ import { applyDelta, encodeDelta } from './delta.ts'
 import { ProtocolError } from './errors.ts'
 import { call, type Message, ServeError } from './rpc.ts'
 
-export const SYNC_PROTOCOL = '/dagsync/sync/1.0.0'
+export const SYNC_PROTOCOL = '/dagsync/sync/2.0.0'
 
 const DAG_CBOR = 0x71
 const SHA2_256 = 0x12
@@ -51,30 +51,37 @@ export function syncHandler(storeFor: (id: string) => Store | undefined) {
     const request = parseRequest(message)
     const store = storeFor(request.store)
     if (store === undefined) throw new ServeError('unknown-store', `this peer does not hold store ${request.store}`)
-    let target: Awaited<ReturnType<Store['at']>>
-    try {
-      target = await store.at(request.want)
-    } catch (err) {
-      if (err instanceof CommitNotFoundError)
-        throw new ServeError('not-found', `this peer does not hold commit ${request.want}`)
-      throw err
-    }
-    yield { b: await store.tree.blockBytes(request.want) }
-    try {
-      for await (const block of store.tree.newBlocks(request.have ?? store.tree.emptyRoot, target.root)) {
-        if (block.base !== undefined && block.offsets !== undefined) {
-          const ops = encodeDelta(block.base.bytes, block.base.offsets, block.bytes, block.offsets)
-          yield { d: block.base.cid.multihash.digest, o: ops }
-        } else {
-          yield block.cid.code === DAG_CBOR ? { b: block.bytes } : { b: block.bytes, k: block.cid.code }
-        }
+    yield* newBlockMessages(store, request.have, request.want)
+  }
+}
+
+/**
+ * What commit `want` adds to a holder of tree `have`, as sync reply messages: the commit block,
+ * then each new block, as a delta against the block it replaces where there is one.
+ */
+export async function* newBlockMessages(store: Store, have: CID | null, want: CID): AsyncGenerator<Message> {
+  let target: Awaited<ReturnType<Store['at']>>
+  try {
+    target = await store.at(want)
+  } catch (err) {
+    if (err instanceof CommitNotFoundError) throw new ServeError('not-found', `this peer does not hold commit ${want}`)
+    throw err
+  }
+  yield { b: await store.tree.blockBytes(want) }
+  try {
+    for await (const block of store.tree.newBlocks(have ?? store.tree.emptyRoot, target.root)) {
+      if (block.base !== undefined && block.offsets !== undefined) {
+        const ops = encodeDelta(block.base.bytes, block.base.offsets, block.bytes, block.offsets)
+        yield { d: block.base.cid.multihash.digest, o: ops }
+      } else {
+        yield block.cid.code === DAG_CBOR ? { b: block.bytes } : { b: block.bytes, k: block.cid.code }
       }
-    } catch (err) {
-      // This peer lacks the reader's old tree (or part of the new one): the reader takes what it
-      // was sent and fetches the rest elsewhere.
-      if (err instanceof BlockNotFoundError) throw new ServeError('incomplete', `this peer lacks block ${err.cid}`)
-      throw err
     }
+  } catch (err) {
+    // This peer lacks the reader's old tree (or part of the new one): the reader takes what it
+    // was sent and fetches the rest elsewhere.
+    if (err instanceof BlockNotFoundError) throw new ServeError('incomplete', `this peer lacks block ${err.cid}`)
+    throw err
   }
 }
 
@@ -84,12 +91,14 @@ export interface FetchResult {
   readonly blocks: Map<string, { cid: CID; bytes: Uint8Array }>
   /** Blocks known to be held locally (by `cidKey`): the links of the nodes deltas were built on. */
   readonly present: Set<string>
+  /** For each block rebuilt from a delta (by `cidKey`), the local node it was rebuilt from. */
+  readonly bases: Map<string, CID>
   readonly wireBytes: number
   readonly messages: number
 }
 
 export function emptyFetch(): FetchResult {
-  return { blocks: new Map(), present: new Set(), wireBytes: 0, messages: 0 }
+  return { blocks: new Map(), present: new Set(), bases: new Map(), wireBytes: 0, messages: 0 }
 }
 
 /**
@@ -106,7 +115,7 @@ export async function fetchNewBlocks(
   into: FetchResult,
   signal?: AbortSignal,
 ): Promise<void> {
-  const stats = into as { -readonly [K in keyof FetchResult]: FetchResult[K] }
+  const stats = into as { wireBytes: number }
   const replies = call(
     libp2p,
     peer,
@@ -116,29 +125,44 @@ export async function fetchNewBlocks(
   )
   let first = true
   for await (const message of replies) {
-    stats.messages++
-    let bytes: Uint8Array
-    let codec = DAG_CBOR
-    if (message.b instanceof Uint8Array) {
-      bytes = message.b
-      if (message.k !== undefined) {
-        if (typeof message.k !== 'number') throw new ProtocolError('a block codec is a number')
-        codec = message.k
-      }
-    } else if (message.d instanceof Uint8Array && message.d.length === 32 && Array.isArray(message.o)) {
-      const base = CID.createV1(DAG_CBOR, Digest.create(SHA2_256, message.d))
-      bytes = applyDelta(await local.blockBytes(base), message.o)
-      // The base is held, and so (storage holds only whole subtrees) is everything it links to.
-      for (const link of await local.nodeLinks(base)) into.present.add(cidKey(link))
-    } else {
-      throw new ProtocolError('a sync reply is a block {b, k?} or a delta {d, o}')
-    }
-    if (first) {
-      // The commit asked for comes first; a peer that sends anything else is caught at once.
-      verifyBlock(request.want, bytes)
-      first = false
-    }
-    const cid = cidOf(bytes, codec)
-    into.blocks.set(cidKey(cid), { cid, bytes })
+    // The commit asked for comes first; a peer that sends anything else is caught at once.
+    await receiveMessage(message, local, into, first ? request.want : undefined)
+    first = false
   }
+}
+
+/**
+ * Takes one reply message (from a fetch, or pushed with an announcement) into `into`: a whole
+ * block, or a delta rebuilt against the local tree. With `expect`, the block must be that one
+ * (else HashMismatchError).
+ */
+export async function receiveMessage(
+  message: Message,
+  local: MerkleSearchTree,
+  into: FetchResult,
+  expect?: CID,
+): Promise<void> {
+  ;(into as { messages: number }).messages++
+  let bytes: Uint8Array
+  let codec = DAG_CBOR
+  let base: CID | undefined
+  if (message.b instanceof Uint8Array) {
+    bytes = message.b
+    if (message.k !== undefined) {
+      if (typeof message.k !== 'number') throw new ProtocolError('a block codec is a number')
+      codec = message.k
+    }
+  } else if (message.d instanceof Uint8Array && message.d.length === 32 && Array.isArray(message.o)) {
+    base = CID.createV1(DAG_CBOR, Digest.create(SHA2_256, message.d))
+    bytes = applyDelta(await local.blockBytes(base), message.o)
+    // The base is held, and so (storage holds only whole subtrees) is everything it links to.
+    for (const link of await local.nodeLinks(base)) into.present.add(cidKey(link))
+  } else {
+    throw new ProtocolError('a sync reply is a block {b, k?} or a delta {d, o}')
+  }
+  if (expect !== undefined) verifyBlock(expect, bytes)
+  const cid = cidOf(bytes, codec)
+  const key = cidKey(cid)
+  into.blocks.set(key, { cid, bytes })
+  if (base !== undefined) into.bases.set(key, base)
 }

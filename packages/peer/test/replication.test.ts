@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { cidOf } from '@dagsync/tree'
-import { MAX_ANNOUNCEMENT_BYTES } from '../src/announcement.ts'
+import { encodeTopicMessage, MAX_ANNOUNCEMENT_BYTES } from '../src/announcement.ts'
 import { loadStoreKey } from '../src/identity.ts'
 import {
   createAnnouncement,
@@ -47,7 +47,7 @@ describe('replication', () => {
   })
 
   it('fetches everything over bitswap when no peer serves the fast path', async () => {
-    const writer = await startNode({ serveSync: false })
+    const writer = await startNode({ serveSync: false, pushMaxBytes: 0 })
     const served = await writer.createStore()
     await served.store.transact(async (tx) => {
       for (let i = 0; i < 500; i++) await tx.assoc(`k${i}`, { i })
@@ -62,6 +62,7 @@ describe('replication', () => {
     await served.store.assoc('k7', 'changed')
     await replica.synced(2, AbortSignal.timeout(30_000))
     assert.equal(await replica.get('k7'), 'changed')
+    assert.equal(replica.status().lastSync?.path, 'bitswap')
     assert.ok((replica.status().lastSync?.fetched ?? 0) < 10)
   })
 
@@ -97,10 +98,10 @@ describe('replication', () => {
       1,
     )
     const rejected = first.node.stats.announcementsRejected
-    await pubsub.publish(first.replica.topic, forged.bytes)
-    await pubsub.publish(first.replica.topic, new Uint8Array(MAX_ANNOUNCEMENT_BYTES + 1))
-    await pubsub.publish(first.replica.topic, new TextEncoder().encode('not a record'))
-    await pubsub.publish(first.replica.topic, stale.bytes)
+    await pubsub.publish(first.replica.topic, encodeTopicMessage(forged.bytes))
+    await pubsub.publish(first.replica.topic, encodeTopicMessage(new Uint8Array(MAX_ANNOUNCEMENT_BYTES + 1)))
+    await pubsub.publish(first.replica.topic, new TextEncoder().encode('not a topic message'))
+    await pubsub.publish(first.replica.topic, encodeTopicMessage(stale.bytes))
     await waitFor(
       () => first.node.stats.announcementsRejected >= rejected + 3,
       'the first reader refusing three announcements',
@@ -113,7 +114,8 @@ describe('replication', () => {
   })
 
   it('detects a peer that serves wrong bytes on the fast path and gets the blocks another way', async () => {
-    const writer = await startNode()
+    // No pushes: the reader must ask the liar.
+    const writer = await startNode({ pushMaxBytes: 0 })
     const served = await writer.createStore()
     await served.store.assoc('a', 'first')
     const liar = await readerThatSees(writer, served.id, 1)
@@ -159,7 +161,7 @@ describe('replication', () => {
     await served.announce()
     const announcement = served.announcement!
     await stopNode(writer)
-    await liar.node.libp2p.services.pubsub.publish(liar.replica.topic, announcement.bytes)
+    await liar.node.libp2p.services.pubsub.publish(liar.replica.topic, encodeTopicMessage(announcement.bytes))
     await waitFor(() => replica.status().lastError !== undefined, 'the sync failing')
     assert.match(
       replica.status().lastError ?? '',
@@ -168,6 +170,43 @@ describe('replication', () => {
     assert.equal(replica.head?.seq, 1, 'the head did not move')
     assert.equal(await replica.get('a'), 1)
     assert.equal(replica.status().newest?.seq, 2)
+  })
+
+  it('syncs from the blocks pushed with an announcement, and drops a push that does not check out', async () => {
+    const writer = await startNode()
+    const served = await writer.createStore()
+    await served.store.assoc('a', 1)
+    const reader = await startReader(writer)
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(10_000))
+    await waitFor(
+      () => writer.libp2p.services.pubsub.getSubscribers(replica.topic).length > 0,
+      'the writer seeing the reader subscribed',
+    )
+    const requests = writer.stats.syncRequestsServed
+    await served.store.transact(async (tx) => {
+      for (let i = 0; i < 50; i++) await tx.assoc(`k${i}`, { i })
+    })
+    await replica.synced(2, AbortSignal.timeout(10_000))
+    const pushed = replica.status().lastSync!
+    assert.equal(pushed.path, 'push')
+    assert.equal(pushed.roundTrips, 0)
+    assert.equal(writer.stats.syncRequestsServed, requests, 'the writer was not asked')
+    assert.deepEqual(await entries(replica), await entries(served.store))
+
+    // A push whose blocks are wrong (anyone may attach one to a real announcement): dropped
+    // whole, and the reader asks a peer instead. The writer stops announcing, so this is the only one.
+    served.stop()
+    await served.store.assoc('b', 2)
+    const head = served.store.head!
+    const key = (await loadStoreKey(writer.storage.datastore, served.id))!
+    const announcement = await createAnnouncement(key, head.cid, head.seq)
+    const bad = { have: replica.head!.tree, messages: [{ b: new Uint8Array([1, 2, 3]) }], bytes: 5 }
+    replica.offer(announcement, undefined, bad)
+    await replica.synced(3, AbortSignal.timeout(10_000))
+    assert.equal(reader.stats.pushesRefused, 1)
+    assert.equal(replica.status().lastSync?.path, 'fast')
+    assert.equal(await replica.get('b'), 2)
   })
 
   it('takes writes from readers on the allow-list only', async () => {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import type { BrowserResult } from './run-browser.ts'
 import { STORE_SUBJECTS, type StoreResult } from './run-store.ts'
 import { median, SUBJECT_NAMES, type TreeResult } from './run-subject.ts'
-import type { PathResult, SyncResult } from './run-sync.ts'
+import type { PathResult, SyncPath, SyncResult } from './run-sync.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -219,55 +219,37 @@ if (suites.includes('sync')) {
   all.sync = results
   if (!args.json) {
     const m = (get: (r: SyncResult) => number) => median(results.map(get))
-    const path = (p: 'fast' | 'bitswap', get: (r: PathResult) => number) => m((r) => get(r[p]))
+    const paths: SyncPath[] = ['push', 'fast', 'bitswap']
+    const each = (get: (p: PathResult) => number, show: (v: number) => string) =>
+      paths.map((p) => show(m((r) => get(r[p]))))
     const kib = (v: number) => `${(v / 1024).toFixed(1)} KiB`
     const ms = (v: number) => `${Math.round(v)} ms`
     process.stdout.write(
       `\nReplication: a writer process with a 100,000-key store, readers in another, on loopback (WebSocket,\n` +
         `noise, yamux), every block verified, every reader on LevelDB. Catch-up: one commit of 100 random keys\n` +
         `(median of 5 per run). Latency: single-key commits every 100 ms, to the change event at 5 readers.\n` +
+        `push: the announcement carries the new blocks; fast path: the reader asks for them; bitswap: neither.\n` +
         `Medians of ${runs} run(s); ${machine}.\n\n`,
     )
     const rows: string[][] = [
+      ['catch-up: bytes on the wire', ...each((p) => p.catchUpWireBytes, kib), '<= 40 KiB'],
+      ['catch-up: round trips', ...each((p) => p.catchUpRoundTrips, String), '1'],
+      ['catch-up: sync time', ...each((p) => p.catchUpMs, ms), '<= 50 ms'],
+      ['catch-up: commit to synced', ...each((p) => p.commitToSyncedMs, ms), ''],
+      ['catch-up: blocks written', ...each((p) => p.catchUpBlocks, String), ''],
+      ['cold sync of 100,000 keys', ...each((p) => p.coldMs, ms), '<= 2 s'],
       [
-        'catch-up: bytes on the wire',
-        kib(path('fast', (p) => p.catchUpWireBytes)),
-        kib(path('bitswap', (p) => p.catchUpWireBytes)),
-        '<= 40 KiB',
-      ],
-      [
-        'catch-up: round trips',
-        String(path('fast', (p) => p.catchUpRoundTrips)),
-        String(path('bitswap', (p) => p.catchUpRoundTrips)),
-        '1',
-      ],
-      [
-        'catch-up: sync time',
-        ms(path('fast', (p) => p.catchUpMs)),
-        ms(path('bitswap', (p) => p.catchUpMs)),
-        '<= 50 ms',
-      ],
-      [
-        'catch-up: commit to synced',
-        ms(path('fast', (p) => p.commitToSyncedMs)),
-        ms(path('bitswap', (p) => p.commitToSyncedMs)),
+        'cold: receive / check / write',
+        ...paths.map((p) =>
+          [m((r) => r[p].coldPhases.receive), m((r) => r[p].coldPhases.check), m((r) => r[p].coldPhases.write)]
+            .map((v) => String(Math.round(v)))
+            .join(' / '),
+        ),
         '',
       ],
-      [
-        'catch-up: blocks written',
-        String(path('fast', (p) => p.catchUpBlocks)),
-        String(path('bitswap', (p) => p.catchUpBlocks)),
-        '',
-      ],
-      ['cold sync of 100,000 keys', ms(path('fast', (p) => p.coldMs)), ms(path('bitswap', (p) => p.coldMs)), '<= 2 s'],
-      [
-        'cold sync: bytes on the wire',
-        kib(path('fast', (p) => p.coldWireBytes)),
-        kib(path('bitswap', (p) => p.coldWireBytes)),
-        '',
-      ],
+      ['cold sync: bytes on the wire', ...each((p) => p.coldWireBytes, kib), ''],
     ]
-    process.stdout.write(`${table(['', 'fast path', 'bitswap (payload)', 'target'], rows)}\n`)
+    process.stdout.write(`${table(['', 'push', 'fast path', 'bitswap (payload)', 'target'], rows)}\n`)
     process.stdout.write(
       `\nCommit-to-change-event latency at 5 readers: p50 ${ms(m((r) => r.latencyP50))}, p99 ${ms(m((r) => r.latencyP99))} ` +
         `(${results[0]?.latencySamples ?? 0} events per run; targets p50 <= 20 ms, p99 <= 100 ms).\n`,

@@ -13,6 +13,8 @@ export interface PathResult {
   coldMs: number
   coldWireBytes: number
   coldBlocks: number
+  /** Where the cold sync's time went (see SyncReport.phases). */
+  coldPhases: SyncReport['phases']
   /** Medians over the catch-ups: sync time, commit-to-synced, bytes, round trips, blocks written. */
   catchUpMs: number
   commitToSyncedMs: number
@@ -21,7 +23,10 @@ export interface PathResult {
   catchUpBlocks: number
 }
 
+export type SyncPath = 'push' | 'fast' | 'bitswap'
+
 export interface SyncResult {
+  push: PathResult
   fast: PathResult
   bitswap: PathResult
   latencyP50: number
@@ -48,14 +53,10 @@ function tempDir(name: string): string {
 }
 
 /** The writer process, line by line. */
-function writer(dir: string, port: number, serveSync: boolean) {
-  const child = spawn(
-    process.execPath,
-    [join(import.meta.dirname, 'sync-writer.ts'), dir, String(port), serveSync ? 'yes' : 'no'],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  )
+function writer(dir: string, port: number, path: SyncPath) {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'sync-writer.ts'), dir, String(port), path], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
   children.push(child)
   const lines: string[] = []
   let buffered = ''
@@ -90,8 +91,8 @@ async function reader(address: string): Promise<DagsyncNode> {
   return node
 }
 
-async function measurePath(serveSync: boolean, writerDir: string): Promise<PathResult> {
-  const w = writer(writerDir, await freePort(), serveSync)
+async function measurePath(path: SyncPath, writerDir: string): Promise<PathResult> {
+  const w = writer(writerDir, await freePort(), path)
   const [, address, id, seq] = await w.next('ready')
   const node = await reader(address)
   const started = performance.now()
@@ -114,6 +115,7 @@ async function measurePath(serveSync: boolean, writerDir: string): Promise<PathR
     coldMs,
     coldWireBytes: bytes(cold),
     coldBlocks: cold.blocks,
+    coldPhases: cold.phases,
     catchUpMs: median(reports.map((r) => r.ms)),
     commitToSyncedMs: median(endToEnd),
     catchUpWireBytes: median(reports.map(bytes)),
@@ -124,7 +126,7 @@ async function measurePath(serveSync: boolean, writerDir: string): Promise<PathR
 
 /** Commit-to-change-event latency at five readers, for single-key commits every 100 ms. */
 async function measureLatency(writerDir: string): Promise<number[]> {
-  const w = writer(writerDir, await freePort(), true)
+  const w = writer(writerDir, await freePort(), 'push')
   const [, address, id, seq] = await w.next('ready')
   const replicas: Follower[] = []
   for (let i = 0; i < 5; i++) {
@@ -159,11 +161,12 @@ async function measureLatency(writerDir: string): Promise<number[]> {
 
 async function run(): Promise<SyncResult> {
   const writerDir = tempDir('writer')
-  const fast = await measurePath(true, writerDir)
-  const bitswap = await measurePath(false, writerDir)
+  const push = await measurePath('push', writerDir)
+  const fast = await measurePath('fast', writerDir)
+  const bitswap = await measurePath('bitswap', writerDir)
   const latencies = await measureLatency(writerDir)
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
-  return { fast, bitswap, latencyP50: pick(0.5), latencyP99: pick(0.99), latencySamples: latencies.length }
+  return { push, fast, bitswap, latencyP50: pick(0.5), latencyP99: pick(0.99), latencySamples: latencies.length }
 }
 
 if (import.meta.main) {

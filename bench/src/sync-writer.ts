@@ -1,6 +1,7 @@
 // The writer of the sync benchmark, in its own process: a 100,000-key store on LevelDB,
 // driven over stdin.
-//   node sync-writer.ts <dir> <port> <serveSync: yes|no>
+//   node sync-writer.ts <dir> <port> <path: push|fast|bitswap>
+// (push: announcements carry the new blocks; fast: readers ask over the fast path; bitswap: neither)
 // prints `ready <address> <store id> <seq>`, then per stdin line:
 //   change <n>              one commit of n random keys                  -> `head <seq> <time>`
 //   tick <n> <interval ms>  n single-key commits, one every interval      -> `commit <seq> <time>` each, then `done`
@@ -10,13 +11,14 @@ import { createDagsyncNode } from '@dagsync/peer'
 import { openLevelStorage } from '@dagsync/store/level'
 import { key, value } from './subject.ts'
 
-const [dir, port, serveSync] = process.argv.slice(2)
+const [dir, port, path] = process.argv.slice(2)
 const KEYS = 100_000
 const storage = await openLevelStorage(dir)
 const node = await createDagsyncNode({
   storage,
   listen: [`/ip4/127.0.0.1/tcp/${port}/ws`],
-  serveSync: serveSync !== 'no',
+  serveSync: path !== 'bitswap',
+  pushMaxBytes: path === 'push' ? 128 * 1024 : 0,
 })
 let id: string | undefined
 for await (const existing of node.writableStores()) id ??= existing

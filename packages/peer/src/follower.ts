@@ -363,6 +363,7 @@ export class Follower implements ReadApi {
           return bytes
         },
         baseOf: (cid) => got.bases.get(cidKey(cid)),
+        checked: (cid) => got.checked.get(cidKey(cid)),
         onWave: (wave) => {
           if (wave.some((cid) => !got.blocks.has(cidKey(cid)))) roundTrips++
         },
@@ -410,6 +411,7 @@ export class Follower implements ReadApi {
       into.blocks.clear()
       into.present.clear()
       into.bases.clear()
+      into.checked.clear()
     }
   }
 

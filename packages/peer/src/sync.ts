@@ -14,7 +14,7 @@
 // elsewhere). Per changed node, that leaves little more than the bytes that changed.
 
 import { CommitNotFoundError, type Store } from '@dagsync/store'
-import { BlockNotFoundError, cidKey, cidOf, type MerkleSearchTree, verifyBlock } from '@dagsync/tree'
+import { BlockNotFoundError, type CheckedNode, cidKey, cidOf, type MerkleSearchTree, verifyBlock } from '@dagsync/tree'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
@@ -93,12 +93,14 @@ export interface FetchResult {
   readonly present: Set<string>
   /** For each block rebuilt from a delta (by `cidKey`), the local node it was rebuilt from. */
   readonly bases: Map<string, CID>
+  /** Blocks that decoded and checked as tree nodes on arrival (by `cidKey`), for the walk to place. */
+  readonly checked: Map<string, CheckedNode>
   readonly wireBytes: number
   readonly messages: number
 }
 
 export function emptyFetch(): FetchResult {
-  return { blocks: new Map(), present: new Set(), bases: new Map(), wireBytes: 0, messages: 0 }
+  return { blocks: new Map(), present: new Set(), bases: new Map(), checked: new Map(), wireBytes: 0, messages: 0 }
 }
 
 /**
@@ -165,4 +167,9 @@ export async function receiveMessage(
   const key = cidKey(cid)
   into.blocks.set(key, { cid, bytes })
   if (base !== undefined) into.bases.set(key, base)
+  // Checking nodes while the rest is still on the wire takes that work off the end of the sync.
+  if (codec === DAG_CBOR) {
+    const checked = local.precheck(bytes, base)
+    if (checked !== undefined) into.checked.set(key, checked)
+  }
 }

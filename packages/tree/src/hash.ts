@@ -1,11 +1,14 @@
 // sha2-256, synchronous in Node and browsers: hash-wasm's WebAssembly hasher once it has
 // compiled (a few milliseconds after import), @noble/hashes until then or where WebAssembly is
 // unavailable. Both give the same digests; WebAssembly is about twice as fast on small inputs,
-// which matters because every key's level and every node's CID is a hash.
+// which matters because every key's level and every node's CID is a hash. In Node, blocks
+// (inputs past NATIVE_FROM bytes) go to OpenSSL, twice as fast again there; the browser build
+// never imports it (see `imports` in package.json).
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { createSHA256, type IHasher } from 'hash-wasm'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
+import { nativeSha256 } from '#native-sha256'
 import { HashMismatchError } from './errors.ts'
 
 export const DAG_CBOR = 0x71
@@ -22,7 +25,11 @@ export const hasherReady: Promise<void> = createSHA256().then(
   () => {},
 )
 
+/** Where native hashing starts to beat WebAssembly's cheaper call (measured: 12 B 2x slower, 1.7 KB 1.7x faster). */
+const NATIVE_FROM = 256
+
 export function sha256(bytes: Uint8Array): Uint8Array {
+  if (nativeSha256 !== undefined && bytes.length >= NATIVE_FROM) return nativeSha256(bytes)
   if (wasm === undefined) return nobleSha256(bytes)
   wasm.init()
   wasm.update(bytes)

@@ -43,6 +43,7 @@ export {
 } from './limits.ts'
 export {
   type Change,
+  type CheckedNode,
   type EntryInput,
   MerkleSearchTree,
   type Meta,

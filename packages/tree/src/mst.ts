@@ -101,6 +101,12 @@ interface Loaded {
   readonly level: number
 }
 
+/** A node decoded and checked by `precheck`; its level is unknown when it has no entries. */
+export interface CheckedNode {
+  readonly node: TreeNode
+  readonly level: number | undefined
+}
+
 /** A block one root reaches and another does not; for a node, the node it replaces, if any. */
 export interface NewBlock {
   readonly cid: CID
@@ -303,8 +309,12 @@ export class MerkleSearchTree {
       getBlock: options.getBlock ?? this.#getBlock,
       // A node that passed validation is worth keeping decoded: a sync reads these nodes next.
       checkNode: (cid, bytes, level) => {
-        const base = options.baseOf?.(cid)
-        const loaded = this.#checkNode(bytes, level, base === undefined ? undefined : this.#cache.get(base))
+        const checked = options.checked?.(cid)
+        const base = checked === undefined ? options.baseOf?.(cid) : undefined
+        const loaded =
+          checked !== undefined
+            ? this.#place(checked, level)
+            : this.#checkNode(bytes, level, base === undefined ? undefined : this.#cache.get(base))
         this.#cache.set(cid, loaded)
         return loaded
       },
@@ -837,42 +847,70 @@ export class MerkleSearchTree {
    * it shares with `base`, a validated node, are at the base's level without hashing them.
    */
   #checkNode(bytes: Uint8Array, expected: number | undefined, base?: Loaded): Loaded {
+    return this.#place(this.#decodeChecked(bytes, base), expected)
+  }
+
+  /**
+   * Decodes and checks a block that is likely a node, as far as that can be done without knowing
+   * where it is linked: a sync does this as blocks arrive, and its walk then only places them.
+   * Undefined if the block is not a valid node (the walk, which knows what it expects, says why).
+   */
+  precheck(bytes: Uint8Array, base?: CID): CheckedNode | undefined {
+    try {
+      return this.#decodeChecked(bytes, base === undefined ? undefined : this.#cache.get(base))
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Decoding, and the level checks that need no parent: one level for all keys, in range. */
+  #decodeChecked(bytes: Uint8Array, base?: Loaded): CheckedNode {
     const node = decodeNode(bytes, this.limits)
     const { entries } = node
-    let level: number
-    if (entries.length === 0) {
-      if (node.left === null) {
-        if (expected !== undefined)
-          throw new MalformedNodeError('an empty subtree must be a null link, not an empty node')
-        return { node, level: 0 }
-      }
-      if (expected === undefined) throw new MalformedNodeError('a root with no entries must have no subtree')
-      level = expected
-    } else {
-      const known = base?.node.entries ?? []
-      let j = 0
-      const levelOf = (key: Uint8Array): number => {
-        // Both nodes' keys are sorted: advance through the base's alongside.
-        while (j < known.length && compareBytes(known[j].key, key) < 0) j++
-        if (j < known.length && compareBytes(known[j].key, key) === 0) return (base as Loaded).level
-        return keyLevel(key, this.limits.bitsPerLevel)
-      }
-      level = levelOf(entries[0].key)
+    if (entries.length === 0) return { node, level: undefined }
+    const known = base?.node.entries ?? []
+    let j = 0
+    const levelOf = (key: Uint8Array): number => {
+      // Both nodes' keys are sorted: advance through the base's alongside.
+      while (j < known.length && compareBytes(known[j].key, key) < 0) j++
+      if (j < known.length && compareBytes(known[j].key, key) === 0) return (base as Loaded).level
+      return keyLevel(key, this.limits.bitsPerLevel)
+    }
+    const level = levelOf(entries[0].key)
+    for (let i = 1; i < entries.length; i++) {
+      const other = levelOf(entries[i].key)
+      if (other !== level) throw new WrongLevelError(`a node mixes keys of levels ${level} and ${other}`)
+    }
+    this.#checkLevel(node, level)
+    return { node, level }
+  }
+
+  /** Checks a decoded node against the level it is linked at (undefined for a root). */
+  #place({ node, level }: CheckedNode, expected: number | undefined): Loaded {
+    if (level !== undefined) {
       if (expected !== undefined && level !== expected) {
         throw new WrongLevelError(`a key at level ${level} is in a node linked at level ${expected}`)
       }
-      for (let i = 1; i < entries.length; i++) {
-        const other = levelOf(entries[i].key)
-        if (other !== level) throw new WrongLevelError(`a node mixes keys of levels ${level} and ${other}`)
-      }
+      return { node, level }
     }
+    // No entries: the empty tree's root, or an inner node that only carries a subtree down.
+    if (node.left === null) {
+      if (expected !== undefined)
+        throw new MalformedNodeError('an empty subtree must be a null link, not an empty node')
+      return { node, level: 0 }
+    }
+    if (expected === undefined) throw new MalformedNodeError('a root with no entries must have no subtree')
+    this.#checkLevel(node, expected)
+    return { node, level: expected }
+  }
+
+  #checkLevel(node: TreeNode, level: number): void {
     if (level > this.limits.maxLevel) {
       throw new TreeTooDeepError(`tree has level ${level}, the limit is ${this.limits.maxLevel}`)
     }
-    if (level === 0 && (node.left !== null || entries.some((e) => e.right !== null))) {
+    if (level === 0 && (node.left !== null || node.entries.some((e) => e.right !== null))) {
       throw new WrongLevelError('a node at level 0 cannot have subtrees')
     }
-    return { node, level }
   }
 
   readonly #getBlock = (cid: CID): Promise<Uint8Array> => this.#bytes(cid)

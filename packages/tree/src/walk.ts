@@ -7,6 +7,7 @@ import { CID } from 'multiformats/cid'
 import { CborReader } from './cbor.ts'
 import { InvalidBlockError, MalformedValueError } from './errors.ts'
 import { cidKey, DAG_CBOR, RAW, verifyBlock } from './hash.ts'
+import type { CheckedNode } from './mst.ts'
 import type { TreeNode } from './node.ts'
 import { type Block, decodeChunkIndex, type GetBlock } from './value.ts'
 
@@ -26,6 +27,8 @@ export interface WalkOptions {
    * keys the two share are known to be at the base's level, which saves hashing them again.
    */
   baseOf?: (cid: CID) => CID | undefined
+  /** Nodes already decoded and checked by the tree's `precheck` (as they arrived): placed, not decoded again. */
+  checked?: (cid: CID) => CheckedNode | undefined
 }
 
 interface WalkInit extends WalkOptions {

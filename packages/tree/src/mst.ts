@@ -782,16 +782,21 @@ export class MerkleSearchTree {
    */
   #prefetchChildren(A: TreeNode, B: TreeNode, level: number): void {
     if (level < 0) return
+    let uncached: CID[] | undefined
+    for (let i = 0; i <= B.entries.length; i++) {
+      const ref = childBefore(B, i)
+      if (ref !== null && isCid(ref) && this.#cache.get(ref) === undefined) (uncached ??= []).push(ref)
+    }
+    // Usually all cached (a warm tree): then there is nothing to compare or start.
+    if (uncached === undefined) return
     const shared = new Set<string>()
     for (let i = 0; i <= A.entries.length; i++) {
       const ref = childBefore(A, i)
       if (ref !== null && isCid(ref)) shared.add(cidKey(ref))
     }
-    for (let i = 0; i <= B.entries.length; i++) {
-      const ref = childBefore(B, i)
-      if (ref === null || !isCid(ref) || shared.has(cidKey(ref)) || this.#cache.get(ref) !== undefined) continue
+    for (const ref of uncached) {
       // A failure surfaces when the walk itself opens the node.
-      this.#load(ref, level).catch(() => {})
+      if (!shared.has(cidKey(ref))) this.#load(ref, level).catch(() => {})
     }
   }
 

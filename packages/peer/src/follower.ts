@@ -362,7 +362,6 @@ export class Follower implements ReadApi {
           fetchedBytes += bytes.length
           return bytes
         },
-        baseOf: (cid) => got.bases.get(cidKey(cid)),
         checked: (cid) => got.checked.get(cidKey(cid)),
         onWave: (wave) => {
           if (wave.some((cid) => !got.blocks.has(cidKey(cid)))) roundTrips++
@@ -410,7 +409,6 @@ export class Follower implements ReadApi {
       this.#ctx.onPushRefused?.()
       into.blocks.clear()
       into.present.clear()
-      into.bases.clear()
       into.checked.clear()
     }
   }

@@ -1,6 +1,7 @@
 // A dagsync node: one helia (libp2p + bitswap) node that serves and follows any number of stores.
 
 import { BlockstoreStorage, openStore, type Storage } from '@dagsync/store'
+import { collectBytes } from '@dagsync/tree'
 import { withBitswap } from '@helia/bitswap'
 import { type IPNS, type IPNSRouting, ipns, pubSubIPNSRouting } from '@helia/ipns'
 import { withLibp2pLight } from '@helia/libp2p'
@@ -578,17 +579,7 @@ export class DagsyncNode {
 
   /** One block over bitswap, verified by helia; it lands in staging, not storage. */
   async #fetch(cid: CID, timeoutMs: number): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = []
-    for await (const chunk of this.helia.blockstore.get(cid, { signal: AbortSignal.timeout(timeoutMs) }))
-      chunks.push(chunk)
-    if (chunks.length === 1) return chunks[0]
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
-    let offset = 0
-    for (const chunk of chunks) {
-      out.set(chunk, offset)
-      offset += chunk.length
-    }
-    return out
+    return collectBytes(this.helia.blockstore.get(cid, { signal: AbortSignal.timeout(timeoutMs) }))
   }
 
   /** Stops following and serving, closes the stores, and stops libp2p (not the storage). */

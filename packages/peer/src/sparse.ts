@@ -1,7 +1,7 @@
-import { blockKey } from '@dagsync/store'
 import { BaseBlockstore } from 'blockstore-core'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
+import { MemoryBlocks } from './memory-blocks.ts'
 
 /**
  * A sparse replica's blocks: those its reads fetched, in memory (bounded, oldest dropped first),
@@ -11,24 +11,22 @@ import type { CID } from 'multiformats/cid'
 export class SparseBlockstore extends BaseBlockstore {
   readonly #storage: Blockstore
   readonly #fetch: (cid: CID) => Promise<Uint8Array>
-  readonly #cache = new Map<string, Uint8Array>()
-  readonly #maxBytes: number
-  #bytes = 0
+  readonly #cache: MemoryBlocks
 
   constructor(storage: Blockstore, fetch: (cid: CID) => Promise<Uint8Array>, maxBytes = 32 * 1024 * 1024) {
     super()
     this.#storage = storage
     this.#fetch = fetch
-    this.#maxBytes = maxBytes
+    this.#cache = new MemoryBlocks(maxBytes)
   }
 
   override put(cid: CID, bytes: Uint8Array): CID {
-    this.#remember(cid, bytes)
+    this.#cache.add(cid, bytes)
     return cid
   }
 
   override async *get(cid: CID): AsyncGenerator<Uint8Array> {
-    const cached = this.#cache.get(blockKey(cid))
+    const cached = this.#cache.get(cid)
     if (cached !== undefined) {
       yield cached
       return
@@ -38,23 +36,11 @@ export class SparseBlockstore extends BaseBlockstore {
       return
     }
     const bytes = await this.#fetch(cid)
-    this.#remember(cid, bytes)
+    this.#cache.add(cid, bytes)
     yield bytes
   }
 
   override async has(cid: CID): Promise<boolean> {
-    return this.#cache.has(blockKey(cid)) || (await this.#storage.has(cid))
-  }
-
-  #remember(cid: CID, bytes: Uint8Array): void {
-    const key = blockKey(cid)
-    if (this.#cache.has(key)) return
-    this.#cache.set(key, bytes)
-    this.#bytes += bytes.length
-    for (const [oldest, old] of this.#cache) {
-      if (this.#bytes <= this.#maxBytes) break
-      this.#cache.delete(oldest)
-      this.#bytes -= old.length
-    }
+    return this.#cache.has(cid) || (await this.#storage.has(cid))
   }
 }

@@ -1,7 +1,8 @@
-import { blockKey } from '@dagsync/store'
+import { collectBytes } from '@dagsync/tree'
 import { BaseBlockstore } from 'blockstore-core'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
+import { MemoryBlocks } from './memory-blocks.ts'
 
 /**
  * The blockstore helia (and so bitswap) works on. Reads come from the node's storage, so peers
@@ -12,39 +13,27 @@ import type { CID } from 'multiformats/cid'
  */
 export class StagingBlockstore extends BaseBlockstore {
   readonly #storage: Blockstore
-  readonly #staged = new Map<string, Uint8Array>()
-  readonly #maxBytes: number
-  #bytes = 0
+  readonly #staged: MemoryBlocks
 
   constructor(storage: Blockstore, maxBytes = 64 * 1024 * 1024) {
     super()
     this.#storage = storage
-    this.#maxBytes = maxBytes
+    this.#staged = new MemoryBlocks(maxBytes)
   }
 
   override async put(cid: CID, bytes: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<CID> {
-    const block = bytes instanceof Uint8Array ? bytes : await collect(bytes)
-    const key = blockKey(cid)
-    if (!this.#staged.has(key)) {
-      this.#staged.set(key, block)
-      this.#bytes += block.length
-      for (const [oldest, old] of this.#staged) {
-        if (this.#bytes <= this.#maxBytes) break
-        this.#staged.delete(oldest)
-        this.#bytes -= old.length
-      }
-    }
+    this.#staged.add(cid, await collectBytes(bytes))
     return cid
   }
 
   override async *get(cid: CID): AsyncGenerator<Uint8Array> {
-    const staged = this.#staged.get(blockKey(cid))
+    const staged = this.#staged.get(cid)
     if (staged !== undefined) yield staged
     else yield* this.#storage.get(cid)
   }
 
   override async has(cid: CID): Promise<boolean> {
-    return this.#staged.has(blockKey(cid)) || (await this.#storage.has(cid))
+    return this.#staged.has(cid) || (await this.#storage.has(cid))
   }
 
   /** Forgets a staged block (storage is untouched: garbage collection owns that). */
@@ -58,25 +47,6 @@ export class StagingBlockstore extends BaseBlockstore {
 
   /** Drops staged blocks, e.g. once a sync has written them to storage. */
   forget(cids: Iterable<CID>): void {
-    for (const cid of cids) {
-      const key = blockKey(cid)
-      const staged = this.#staged.get(key)
-      if (staged !== undefined) {
-        this.#staged.delete(key)
-        this.#bytes -= staged.length
-      }
-    }
+    for (const cid of cids) this.#staged.delete(cid)
   }
-}
-
-async function collect(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  for await (const part of source) parts.push(part)
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }

@@ -91,8 +91,6 @@ export interface FetchResult {
   readonly blocks: Map<string, { cid: CID; bytes: Uint8Array }>
   /** Blocks known to be held locally (by `cidKey`): the links of the nodes deltas were built on. */
   readonly present: Set<string>
-  /** For each block rebuilt from a delta (by `cidKey`), the local node it was rebuilt from. */
-  readonly bases: Map<string, CID>
   /** Blocks that decoded and checked as tree nodes on arrival (by `cidKey`), for the walk to place. */
   readonly checked: Map<string, CheckedNode>
   readonly wireBytes: number
@@ -100,7 +98,7 @@ export interface FetchResult {
 }
 
 export function emptyFetch(): FetchResult {
-  return { blocks: new Map(), present: new Set(), bases: new Map(), checked: new Map(), wireBytes: 0, messages: 0 }
+  return { blocks: new Map(), present: new Set(), checked: new Map(), wireBytes: 0, messages: 0 }
 }
 
 /**
@@ -166,7 +164,6 @@ export async function receiveMessage(
   const cid = cidOf(bytes, codec)
   const key = cidKey(cid)
   into.blocks.set(key, { cid, bytes })
-  if (base !== undefined) into.bases.set(key, base)
   // Checking nodes while the rest is still on the wire takes that work off the end of the sync.
   if (codec === DAG_CBOR) {
     const checked = local.precheck(bytes, base)

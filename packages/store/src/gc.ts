@@ -1,7 +1,7 @@
 // Garbage collection by mark and sweep over a whole storage. Written here rather than taken
 // from helia, whose pin reference counts can drop blocks shared between roots: marking from
 // every root on each run cannot.
-import { type Block, blockLinks, verifyBlock } from '@dagsync/tree'
+import { type Block, blockLinks, collectBytes, verifyBlock } from '@dagsync/tree'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import { type Commit, commitRoots, decodeCommit } from './commit.ts'
@@ -31,16 +31,7 @@ const IDENTITY = 0x00
 /** A block's bytes from a blockstore, or undefined if it is not there. */
 export async function readBlock(blockstore: Blockstore, cid: CID): Promise<Uint8Array | undefined> {
   try {
-    const chunks: Uint8Array[] = []
-    for await (const chunk of blockstore.get(cid)) chunks.push(chunk)
-    if (chunks.length === 1) return chunks[0]
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
-    let offset = 0
-    for (const c of chunks) {
-      out.set(c, offset)
-      offset += c.length
-    }
-    return out
+    return await collectBytes(blockstore.get(cid))
   } catch (err) {
     if ((err as Error).name === 'NotFoundError') return undefined
     throw err

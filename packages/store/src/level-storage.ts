@@ -4,7 +4,7 @@
 // (one LevelDB write with `sync: true`, or one IndexedDB transaction), so blocks and heads land
 // together before any of its transactions is acknowledged: a crash leaves every head at an
 // acknowledged commit with all of its blocks.
-import type { Block } from '@dagsync/tree'
+import { type Block, collectBytes } from '@dagsync/tree'
 import { BaseBlockstore } from 'blockstore-core'
 import { LevelDatastore } from 'datastore-level'
 import { NotFoundError } from 'interface-store'
@@ -46,7 +46,7 @@ class LevelBlockstore extends BaseBlockstore {
   }
 
   override async put(cid: CID, bytes: Bytes | Iterable<Bytes> | AsyncIterable<Bytes>): Promise<CID> {
-    await this.#blocks.put(cid.multihash.bytes, await collect(bytes))
+    await this.#blocks.put(cid.multihash.bytes, await collectBytes(bytes))
     return cid
   }
 
@@ -73,19 +73,6 @@ class LevelBlockstore extends BaseBlockstore {
 
 async function* once(bytes: Bytes): AsyncGenerator<Bytes> {
   yield bytes
-}
-
-async function collect(source: Bytes | Iterable<Bytes> | AsyncIterable<Bytes>): Promise<Bytes> {
-  if (source instanceof Uint8Array) return source
-  const parts: Bytes[] = []
-  for await (const part of source) parts.push(part)
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }
 
 export class LevelStorage extends BaseStorage {

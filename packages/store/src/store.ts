@@ -19,7 +19,7 @@ import {
   StoreClosedError,
   StoreError,
 } from './errors.ts'
-import { checkDag, collectGarbage, type DagCheck, type GcOptions, type GcResult } from './gc.ts'
+import { checkDag, collectGarbage, type DagCheck, type GcOptions, type GcResult, readBlock } from './gc.ts'
 import type { Segment } from './path.ts'
 import { blockKey, type Storage } from './storage.ts'
 import { Transaction, type WriteApi } from './transaction.ts'
@@ -485,14 +485,8 @@ export class Store implements ReadApi, WriteApi {
   }
 
   async #loadCommit(cid: CID, verify: boolean): Promise<Commit | undefined> {
-    try {
-      const chunks: Uint8Array[] = []
-      for await (const chunk of this.#overlay.get(cid)) chunks.push(chunk)
-      return decodeCommit(cid, chunks.length === 1 ? chunks[0] : concat(chunks), verify)
-    } catch (err) {
-      if ((err as Error).name === 'NotFoundError') return undefined
-      throw err
-    }
+    const bytes = await readBlock(this.#overlay, cid)
+    return bytes === undefined ? undefined : decodeCommit(cid, bytes, verify)
   }
 }
 
@@ -505,7 +499,7 @@ export async function openStore(init: StoreInit): Promise<Store> {
   let head: Commit | null = null
   let bits = init.bitsPerLevel ?? DEFAULT_BITS
   if (headCid !== undefined) {
-    const bytes = await getBytes(init.storage.blockstore, headCid)
+    const bytes = await readBlock(init.storage.blockstore, headCid)
     if (bytes === undefined) {
       throw new MissingBlocksError(`store ${name}: its head commit ${headCid} is missing from storage`, [headCid])
     }
@@ -541,27 +535,6 @@ export async function openStore(init: StoreInit): Promise<Store> {
 
 function treeInit(bits: number, cacheSize: number | undefined): TreeInit {
   return cacheSize === undefined ? { bitsPerLevel: bits } : { bitsPerLevel: bits, cacheSize }
-}
-
-async function getBytes(blockstore: Blockstore, cid: CID): Promise<Uint8Array | undefined> {
-  try {
-    const chunks: Uint8Array[] = []
-    for await (const chunk of blockstore.get(cid)) chunks.push(chunk)
-    return chunks.length === 1 ? chunks[0] : concat(chunks)
-  } catch (err) {
-    if ((err as Error).name === 'NotFoundError') return undefined
-    throw err
-  }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }
 
 /**

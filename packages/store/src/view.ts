@@ -1,5 +1,13 @@
 // The read API over one commit: what the live store, a snapshot and a past version all offer.
-import type { KeyInput, MerkleSearchTree, Meta, Range, StoredEntry, StoredValue } from '@dagsync/tree'
+import {
+  collectBytes,
+  type KeyInput,
+  type MerkleSearchTree,
+  type Meta,
+  type Range,
+  type StoredEntry,
+  type StoredValue,
+} from '@dagsync/tree'
 import type { CID } from 'multiformats/cid'
 import type { Commit } from './commit.ts'
 import { InvalidPathError } from './errors.ts'
@@ -150,18 +158,7 @@ export function binaryValue(tree: MerkleSearchTree, stored: StoredValue, size: n
   return {
     size,
     stream: () => tree.readBytes(stored),
-    async bytes() {
-      const parts: Uint8Array[] = []
-      for await (const chunk of tree.readBytes(stored)) parts.push(chunk)
-      if (parts.length === 1) return parts[0]
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-      let offset = 0
-      for (const part of parts) {
-        out.set(part, offset)
-        offset += part.length
-      }
-      return out
-    },
+    bytes: () => collectBytes(tree.readBytes(stored)),
   }
 }
 

@@ -1,6 +1,7 @@
 // Property test: random transactions against a Map model, with snapshots and history.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { memoryStorage, openStore, type StoreView } from '../src/index.ts'
 
@@ -133,12 +134,3 @@ describe('store against a Map model', () => {
     )
   })
 })
-
-function isDeepStrictEqual(a: unknown, b: unknown): boolean {
-  try {
-    assert.deepStrictEqual(a, b)
-    return true
-  } catch {
-    return false
-  }
-}

@@ -1,5 +1,6 @@
 import type { Blockstore } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
+import { collectBytes } from './bytes.ts'
 import { CidCache } from './cache.ts'
 import { CborReader } from './cbor.ts'
 import { decodeValidated } from './dag-cbor.ts'
@@ -310,11 +311,7 @@ export class MerkleSearchTree {
       // A node that passed validation is worth keeping decoded: a sync reads these nodes next.
       checkNode: (cid, bytes, level) => {
         const checked = options.checked?.(cid)
-        const base = checked === undefined ? options.baseOf?.(cid) : undefined
-        const loaded =
-          checked !== undefined
-            ? this.#place(checked, level)
-            : this.#checkNode(bytes, level, base === undefined ? undefined : this.#cache.get(base))
+        const loaded = checked !== undefined ? this.#place(checked, level) : this.#checkNode(bytes, level)
         this.#cache.set(cid, loaded)
         return loaded
       },
@@ -351,44 +348,28 @@ export class MerkleSearchTree {
     lo: Uint8Array | null,
     hi: Uint8Array | null,
   ): AsyncGenerator<StoredChange> {
+    const [A, B] = await this.#openPair(a, b, level)
+    for (const step of alignEntries(A, B, lo, hi)) {
+      if (step.kind === 'subtrees') yield* this.#diff(step.a, step.b, level - 1, step.lo, step.hi)
+      else {
+        const { key, before, after } = step
+        yield {
+          key,
+          ...(before === undefined ? {} : { before: storedEntry(before) }),
+          ...(after === undefined ? {} : { after: storedEntry(after) }),
+        }
+      }
+    }
+  }
+
+  /** Opens the two nodes an aligned walk compares (a missing one is the empty node), and prefetches below them. */
+  async #openPair(a: Ref, b: Ref, level: number): Promise<[TreeNode, TreeNode]> {
     let A = a === null ? EMPTY_NODE : this.#resolve(a, level)
     if (A instanceof Promise) A = await A
     let B = b === null ? EMPTY_NODE : this.#resolve(b, level)
     if (B instanceof Promise) B = await B
     this.#prefetchChildren(A, B, level - 1)
-    // Only the entries strictly inside (lo, hi) belong to this piece; the children around them are cut to it.
-    let i = lo === null ? 0 : upperBound(A.entries, lo)
-    let j = lo === null ? 0 : upperBound(B.entries, lo)
-    const iEnd = hi === null ? A.entries.length : lowerBound(A.entries, hi)
-    const jEnd = hi === null ? B.entries.length : lowerBound(B.entries, hi)
-    let from = lo
-    while (i < iEnd || j < jEnd) {
-      // Unchanged entries are shared objects between a node and the node made from it.
-      const same = i < iEnd && j < jEnd && A.entries[i] === B.entries[j]
-      const order = same ? 0 : i === iEnd ? 1 : j === jEnd ? -1 : compareBytes(A.entries[i].key, B.entries[j].key)
-      const key = order <= 0 ? A.entries[i].key : B.entries[j].key
-      // Most neighbouring subtrees are shared: compare links before starting a generator for them.
-      const a1 = childBefore(A, i)
-      const b1 = childBefore(B, j)
-      if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, key)
-      if (order === 0) {
-        if (!same && !sameEntry(A.entries[i], B.entries[j])) {
-          yield { key, before: storedEntry(A.entries[i]), after: storedEntry(B.entries[j]) }
-        }
-        i++
-        j++
-      } else if (order < 0) {
-        yield { key, before: storedEntry(A.entries[i]) }
-        i++
-      } else {
-        yield { key, after: storedEntry(B.entries[j]) }
-        j++
-      }
-      from = key
-    }
-    const a1 = childBefore(A, i)
-    const b1 = childBefore(B, j)
-    if (!sameRef(a1, b1)) yield* this.#diff(a1, b1, level - 1, from, hi)
+    return [A, B]
   }
 
   /**
@@ -412,8 +393,8 @@ export class MerkleSearchTree {
   }
 
   /**
-   * The aligned walk of diff, one node pair at a time rather than one entry at a time (a cold
-   * sync sends every node, and a generator step per entry and level costs more than the rest).
+   * The aligned walk of diff, yielding per node pair rather than per entry (a cold sync sends
+   * every node, and a generator step per entry and level costs more than the rest).
    */
   async *#newBlocks(
     a: Ref,
@@ -423,41 +404,17 @@ export class MerkleSearchTree {
     hi: Uint8Array | null,
     sent: Set<string>,
   ): AsyncGenerator<NewBlock> {
-    let A = a === null ? EMPTY_NODE : this.#resolve(a, level)
-    if (A instanceof Promise) A = await A
-    let B = b === null ? EMPTY_NODE : this.#resolve(b, level)
-    if (B instanceof Promise) B = await B
-    this.#prefetchChildren(A, B, level - 1)
+    const [A, B] = await this.#openPair(a, b, level)
     if (b !== null && isCid(b) && B.encoding !== undefined && !sent.has(cidKey(b))) {
       sent.add(cidKey(b))
       const base = a !== null && isCid(a) && A.encoding !== undefined ? { cid: a, ...A.encoding } : undefined
       yield { cid: b, ...B.encoding, ...(base === undefined ? {} : { base }) }
     }
-    let i = lo === null ? 0 : upperBound(A.entries, lo)
-    let j = lo === null ? 0 : upperBound(B.entries, lo)
-    const iEnd = hi === null ? A.entries.length : lowerBound(A.entries, hi)
-    const jEnd = hi === null ? B.entries.length : lowerBound(B.entries, hi)
     const links: CID[] = []
-    let from = lo
-    while (i < iEnd || j < jEnd) {
-      const same = i < iEnd && j < jEnd && A.entries[i] === B.entries[j]
-      const order = same ? 0 : i === iEnd ? 1 : j === jEnd ? -1 : compareBytes(A.entries[i].key, B.entries[j].key)
-      const key = order <= 0 ? A.entries[i].key : B.entries[j].key
-      const a1 = childBefore(A, i)
-      const b1 = childBefore(B, j)
-      if (!sameRef(a1, b1)) yield* this.#newBlocks(a1, b1, level - 1, from, key, sent)
-      if (order >= 0) {
-        const before = order === 0 ? A.entries[i] : undefined
-        const after = B.entries[j]
-        if (!same && (before === undefined || !sameEntry(before, after))) valueLinks(B, after, before, links)
-      }
-      if (order <= 0) i++
-      if (order >= 0) j++
-      from = key
+    for (const step of alignEntries(A, B, lo, hi)) {
+      if (step.kind === 'subtrees') yield* this.#newBlocks(step.a, step.b, level - 1, step.lo, step.hi, sent)
+      else if (step.after !== undefined) valueLinks(B, step.after, step.before, links)
     }
-    const a1 = childBefore(A, i)
-    const b1 = childBefore(B, j)
-    if (!sameRef(a1, b1)) yield* this.#newBlocks(a1, b1, level - 1, from, hi, sent)
     // The blocks new values need, their chunks, and whatever their DAGs link to, each once.
     while (links.length > 0) {
       const cid = links.pop() as CID
@@ -847,18 +804,17 @@ export class MerkleSearchTree {
     return loaded
   }
 
-  /**
-   * Decodes a node and checks it against the level it is linked at (undefined for a root). Keys
-   * it shares with `base`, a validated node, are at the base's level without hashing them.
-   */
-  #checkNode(bytes: Uint8Array, expected: number | undefined, base?: Loaded): Loaded {
-    return this.#place(this.#decodeChecked(bytes, base), expected)
+  /** Decodes a node and checks it against the level it is linked at (undefined for a root). */
+  #checkNode(bytes: Uint8Array, expected: number | undefined): Loaded {
+    return this.#place(this.#decodeChecked(bytes), expected)
   }
 
   /**
    * Decodes and checks a block that is likely a node, as far as that can be done without knowing
    * where it is linked: a sync does this as blocks arrive, and its walk then only places them.
-   * Undefined if the block is not a valid node (the walk, which knows what it expects, says why).
+   * Keys it shares with `base` (the node a delta rebuilt it from, if cached here, so checked) are
+   * at the base's level without hashing them. Undefined if the block is not a valid node (the
+   * walk, which knows what it expects, says why).
    */
   precheck(bytes: Uint8Array, base?: CID): CheckedNode | undefined {
     try {
@@ -923,21 +879,12 @@ export class MerkleSearchTree {
   async #bytes(cid: CID): Promise<Uint8Array> {
     // The empty tree's root is a known block that a tree never written to has not stored.
     if (cid.equals(this.emptyRoot)) return this.#emptyBytes
-    const chunks: Uint8Array[] = []
     try {
-      for await (const chunk of this.#blockstore.get(cid)) chunks.push(chunk)
+      return await collectBytes(this.#blockstore.get(cid))
     } catch (err) {
       if ((err as Error).name === 'NotFoundError') throw new BlockNotFoundError(cid, { cause: err })
       throw err
     }
-    if (chunks.length === 1) return chunks[0]
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
-    let offset = 0
-    for (const chunk of chunks) {
-      out.set(chunk, offset)
-      offset += chunk.length
-    }
-    return out
   }
 }
 
@@ -960,6 +907,53 @@ function lift(ref: Ref, from: number, to: number): Ref {
 }
 
 /** The subtree before entry i (the left subtree for i = 0, the last one for i = entries.length). */
+/** One step of an aligned walk of two nodes: a pair of differing subtrees, or an entry that differs. */
+type AlignedStep =
+  | {
+      readonly kind: 'subtrees'
+      readonly a: Ref
+      readonly b: Ref
+      readonly lo: Uint8Array | null
+      readonly hi: Uint8Array | null
+    }
+  | { readonly kind: 'entry'; readonly key: Uint8Array; readonly before?: Entry; readonly after?: Entry }
+
+/**
+ * Merges the entries of two nodes at the same level that lie strictly inside (lo, hi), in key
+ * order: the entries that differ, and between them the pairs of subtrees that differ (cut to the
+ * keys around them). What diff and newBlocks both walk.
+ */
+function alignEntries(A: TreeNode, B: TreeNode, lo: Uint8Array | null, hi: Uint8Array | null): AlignedStep[] {
+  const steps: AlignedStep[] = []
+  let i = lo === null ? 0 : upperBound(A.entries, lo)
+  let j = lo === null ? 0 : upperBound(B.entries, lo)
+  const iEnd = hi === null ? A.entries.length : lowerBound(A.entries, hi)
+  const jEnd = hi === null ? B.entries.length : lowerBound(B.entries, hi)
+  let from = lo
+  const subtrees = (to: Uint8Array | null): void => {
+    const a = childBefore(A, i)
+    const b = childBefore(B, j)
+    // Most neighbouring subtrees are shared: compare links before the caller opens them.
+    if (!sameRef(a, b)) steps.push({ kind: 'subtrees', a, b, lo: from, hi: to })
+  }
+  while (i < iEnd || j < jEnd) {
+    // Unchanged entries are shared objects between a node and the node made from it.
+    const same = i < iEnd && j < jEnd && A.entries[i] === B.entries[j]
+    const order = same ? 0 : i === iEnd ? 1 : j === jEnd ? -1 : compareBytes(A.entries[i].key, B.entries[j].key)
+    const key = order <= 0 ? A.entries[i].key : B.entries[j].key
+    subtrees(key)
+    if (order < 0) steps.push({ kind: 'entry', key, before: A.entries[i] })
+    else if (order > 0) steps.push({ kind: 'entry', key, after: B.entries[j] })
+    else if (!same && !sameEntry(A.entries[i], B.entries[j]))
+      steps.push({ kind: 'entry', key, before: A.entries[i], after: B.entries[j] })
+    if (order <= 0) i++
+    if (order >= 0) j++
+    from = key
+  }
+  subtrees(hi)
+  return steps
+}
+
 function childBefore(node: TreeNode, i: number): Ref {
   return i === 0 ? node.left : node.entries[i - 1].right
 }

@@ -22,11 +22,6 @@ export interface WalkOptions {
   concurrency?: number
   /** Called before each wave is fetched, with how many blocks it asks for. */
   onWave?: (blocks: readonly CID[]) => void
-  /**
-   * For a node rebuilt from a delta: the node it was rebuilt from, if this tree holds it. The
-   * keys the two share are known to be at the base's level, which saves hashing them again.
-   */
-  baseOf?: (cid: CID) => CID | undefined
   /** Nodes already decoded and checked by the tree's `precheck` (as they arrived): placed, not decoded again. */
   checked?: (cid: CID) => CheckedNode | undefined
 }

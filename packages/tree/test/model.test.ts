@@ -1,6 +1,7 @@
 // Property tests: random operation sequences against a Map model.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import type { CID } from 'multiformats/cid'
 import { type Range, toKey } from '../src/index.ts'
@@ -177,15 +178,6 @@ function modelDiff(before: Model, after: Model): { key: string; before: unknown;
     out.push({ key, before: a, after: b })
   }
   return out
-}
-
-function isDeepStrictEqual(a: unknown, b: unknown): boolean {
-  try {
-    assert.deepStrictEqual(a, b)
-    return true
-  } catch {
-    return false
-  }
 }
 
 function shuffle<T>(items: T[], seed: number): T[] {

@@ -152,15 +152,13 @@ describe('tree-level validation', () => {
     )
   })
 
-  it('checks the keys a rebuilt node adds to its base, in a walk told the base', async () => {
+  it('checks the keys a rebuilt node adds to its base, in a precheck told the base', async () => {
     const [low1, low2] = keysAt(0, 1, 2)
     const [high] = keysAt(1, 1)
     const { tree, blockstore } = newTree({ bitsPerLevel: 1 })
     const base = node([{ k: low1 }])
     await blockstore.put(cidOf(base), base)
     assert.equal(await tree.get(cidOf(base), low1), 1, 'the base is loaded, so validated and cached')
-    const walk = (block: Uint8Array) =>
-      collect(tree.walk(cidOf(block), { getBlock: async () => block, baseOf: () => cidOf(base) }))
     const shared = (a: string, b: string) => {
       const at = [...a].findIndex((c, i) => b[i] !== c)
       return at < 0 ? a.length : at
@@ -172,11 +170,18 @@ describe('tree-level validation', () => {
           return { k: k.slice(p), p }
         }),
       )
-    // Same level as the base's key: accepted.
-    assert.equal((await walk(prefixed([low1, low2]))).length, 1)
-    // A key from another level next to one the base vouches for: still refused.
+    // Same level as the base's key: accepted, and a walk (as a sync's) places the checked node.
+    const valid = prefixed([low1, low2])
+    const checked = tree.precheck(valid, cidOf(base))
+    assert.ok(checked !== undefined)
+    const walked = await collect(tree.walk(cidOf(valid), { getBlock: async () => valid, checked: () => checked }))
+    assert.equal(walked.length, 1)
+    // A key from another level next to one the base vouches for: still refused, by the precheck
+    // and by the walk that then decodes it itself.
+    const mixed = prefixed([low1, high])
+    assert.equal(tree.precheck(mixed, cidOf(base)), undefined)
     await assert.rejects(
-      walk(prefixed([low1, high])),
+      collect(tree.walk(cidOf(mixed), { getBlock: async () => mixed })),
       (err: Error) => err instanceof WrongLevelError && /mixes keys/.test(err.message),
     )
   })

@@ -19,14 +19,22 @@ export class CidCache<V> {
   readonly #index = new Map<number, number>()
   readonly #items: Item<V>[] = []
   #hand = 0
+  /** Values recently superseded (see `set`), oldest first: diffs against the last versions still hit. */
+  readonly #retired = new Map<number, Item<V>>()
+  readonly #retiredSize: number
 
   constructor(size: number) {
     this.#size = Math.max(1, size)
+    this.#retiredSize = Math.max(64, this.#size >> 3)
   }
 
   get(cid: CID): V | undefined {
-    const at = this.#index.get(slot(cid))
-    if (at === undefined) return undefined
+    const key = slot(cid)
+    const at = this.#index.get(key)
+    if (at === undefined) {
+      const retired = this.#retired.get(key)
+      return retired?.cid.equals(cid) ? retired.value : undefined
+    }
     const item = this.#items[at]
     // Parents link children by the very CID objects the cache was filled with: compare identity first.
     if (item.cid !== cid && !item.cid.equals(cid)) return undefined
@@ -34,13 +42,31 @@ export class CidCache<V> {
     return item.value
   }
 
-  set(cid: CID, value: V): void {
+  /**
+   * Adds a value. With `replaces`, the CID of a value the new one supersedes (a node's next
+   * version), the new value takes that one's place and recency if it is cached, so superseded
+   * versions do not crowd out live ones; the superseded value moves to a small area of its own.
+   */
+  set(cid: CID, value: V, replaces?: CID): void {
     const key = slot(cid)
     const item: Item<V> = { cid, key, value, used: false }
     const at = this.#index.get(key)
     if (at !== undefined) {
       this.#items[at] = item
       return
+    }
+    if (replaces !== undefined) {
+      const old = slot(replaces)
+      const place = this.#index.get(old)
+      if (place !== undefined && this.#items[place].cid.equals(replaces)) {
+        const superseded = this.#items[place]
+        item.used = superseded.used
+        this.#index.delete(old)
+        this.#index.set(key, place)
+        this.#items[place] = item
+        this.#retire(superseded)
+        return
+      }
     }
     if (this.#items.length < this.#size) {
       this.#index.set(key, this.#items.length)
@@ -56,6 +82,12 @@ export class CidCache<V> {
     this.#index.set(key, this.#hand)
     this.#items[this.#hand] = item
     this.#hand = (this.#hand + 1) % this.#size
+  }
+
+  #retire(item: Item<V>): void {
+    this.#retired.delete(item.key)
+    this.#retired.set(item.key, item)
+    if (this.#retired.size > this.#retiredSize) this.#retired.delete(this.#retired.keys().next().value as number)
   }
 }
 

@@ -51,9 +51,30 @@ export function cidKey(cid: CID): string {
   return s
 }
 
+// New CIDs are cut from small shared buffers. multiformats asks every CID and digest for its
+// `.buffer`, and a small typed array of its own has none until asked: V8 then moves it off the
+// heap, which cost more than the rest of making the CID. A slab of 14 CIDs bounds what one
+// long-lived CID can keep alive to 512 bytes.
+const SLAB_BYTES = 512
+const CID_BYTES = 36
+let slab = new Uint8Array(SLAB_BYTES)
+let slabUsed = 0
+
 /** The CIDv1 (sha2-256) of a block. */
 export function cidOf(bytes: Uint8Array, codec = DAG_CBOR): CID {
-  return CID.createV1(codec, Digest.create(SHA2_256, sha256(bytes)))
+  if (codec >= 0x80) return CID.createV1(codec, Digest.create(SHA2_256, sha256(bytes)))
+  if (slabUsed + CID_BYTES > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES)
+    slabUsed = 0
+  }
+  const cid = slab.subarray(slabUsed, slabUsed + CID_BYTES)
+  slabUsed += CID_BYTES
+  cid[0] = 1
+  cid[1] = codec
+  cid[2] = SHA2_256
+  cid[3] = 32
+  cid.set(sha256(bytes), 4)
+  return new CID(1, codec, new Digest.Digest(SHA2_256, 32, cid.subarray(4), cid.subarray(2)), cid)
 }
 
 /** Throws HashMismatchError unless `bytes` hash to `cid` (sha2-256 only; other hashes are refused). */

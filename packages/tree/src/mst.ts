@@ -17,7 +17,16 @@ import {
 import { cidKey, cidOf, hasherReady, keyLevel } from './hash.ts'
 import { compareBytes, equalBytes, type KeyInput, prefixEnd, toKey } from './keys.ts'
 import { MAX_BLOCK_BYTES, type TreeLimits, treeLimits } from './limits.ts'
-import { decodeNode, EMPTY_NODE, type Entry, encodeNode, type Ref, type StoredValue, type TreeNode } from './node.ts'
+import {
+  decodeNode,
+  EMPTY_NODE,
+  type Entry,
+  encodeNode,
+  type NodeBase,
+  type Ref,
+  type StoredValue,
+  type TreeNode,
+} from './node.ts'
 import { type Block, encodeMeta, prepareValue, readByteStream, readValue } from './value.ts'
 import { blockLinks, type WalkOptions, walkBlocks } from './walk.ts'
 
@@ -558,41 +567,60 @@ export class MerkleSearchTree {
   async #mutate(ref: Ref, level: number, ops: readonly PreparedOp[]): Promise<Ref> {
     if (ops.length === 0) return ref
     const node = ref === null ? EMPTY_NODE : await this.#resolve(ref, level)
+    const old = node.entries
     // Unchanged entries are shared with the old node; only entries whose value or subtree changes are new objects.
     const entries: Entry[] = []
+    // For each entry, its index in the old node, or -1 where it is new or changed.
     const from: number[] = []
     const children: Ref[] = []
     const below: PreparedOp[] = []
     let open = node.left
     let e = 0
-    const emit = (entry: Entry, index = -1): void => {
-      children.push(open)
-      entries.push(entry)
-      from.push(index)
-      open = entry.right
-    }
     for (const op of ops) {
       if (op.level < level) {
         below.push(op)
         continue
       }
-      while (e < node.entries.length && compareBytes(node.entries[e].key, op.key) < 0) emit(node.entries[e], e++)
-      const found = e < node.entries.length && equalBytes(node.entries[e].key, op.key)
+      // Copy the unchanged entries before the op's key (found by binary search from e).
+      let lo = e
+      let hi = old.length
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1
+        if (compareBytes(old[mid].key, op.key) < 0) lo = mid + 1
+        else hi = mid
+      }
+      for (; e < lo; e++) {
+        children.push(open)
+        from.push(e)
+        entries.push(old[e])
+        open = old[e].right
+      }
+      const found = e < old.length && equalBytes(old[e].key, op.key)
       if (found) {
-        const existing = node.entries[e++]
+        const existing = old[e++]
         if (op.entry !== undefined) {
-          emit({ key: existing.key, value: op.entry.value, meta: op.entry.meta, right: existing.right })
+          children.push(open)
+          from.push(-1)
+          entries.push({ key: existing.key, value: op.entry.value, meta: op.entry.meta, right: existing.right })
+          open = existing.right
         } else {
           // Removing a key joins the subtrees on either side of it.
           open = await this.#merge(open, existing.right, level - 1)
         }
       } else if (op.entry !== undefined) {
         const [left, right] = await this.#split(open, op.key, level - 1)
-        open = left
-        emit({ key: op.key, value: op.entry.value, meta: op.entry.meta, right })
+        children.push(left)
+        from.push(-1)
+        entries.push({ key: op.key, value: op.entry.value, meta: op.entry.meta, right })
+        open = right
       }
     }
-    while (e < node.entries.length) emit(node.entries[e], e++)
+    for (; e < old.length; e++) {
+      children.push(open)
+      from.push(e)
+      entries.push(old[e])
+      open = old[e].right
+    }
     children.push(open)
 
     // Ops for lower levels go into the child between the entries around their key.
@@ -605,11 +633,15 @@ export class MerkleSearchTree {
       start = end
     }
     for (let i = 0; i < entries.length; i++) {
-      if (entries[i].right !== children[i + 1]) entries[i] = { ...entries[i], right: children[i + 1] }
+      const entry = entries[i]
+      if (entry.right !== children[i + 1]) {
+        entries[i] = { key: entry.key, value: entry.value, meta: entry.meta, right: children[i + 1] }
+      }
     }
     if (entries.length === 0 && children[0] === null) return null
     // Remember the node this one was made from, so encoding can copy the entries they share.
-    const base = node.encoding === undefined ? undefined : { node, from: Int32Array.from(from) }
+    const base: NodeBase | undefined =
+      node.encoding === undefined ? undefined : { node, from, cid: ref !== null && isCid(ref) ? ref : undefined }
     return { left: children[0], entries, base }
   }
 
@@ -648,14 +680,17 @@ export class MerkleSearchTree {
     const link = (child: Ref): CID | null => (child === null ? null : this.#persist(child, level - 1, out))
     const node: TreeNode = {
       left: link(ref.left),
-      entries: ref.entries.map((e) => (e.right === null || isCid(e.right) ? e : { ...e, right: link(e.right) })),
+      entries: ref.entries.map((e) =>
+        e.right === null || isCid(e.right) ? e : { key: e.key, value: e.value, meta: e.meta, right: link(e.right) },
+      ),
+      base: ref.base,
     }
     if (node.entries.length > this.limits.maxEntries) {
       throw new NodeOverflowError(
         `a node at level ${level} would hold ${node.entries.length} entries, the limit is ${this.limits.maxEntries}`,
       )
     }
-    const encoding = encodeNode(ref.base === undefined ? node : { ...node, base: ref.base })
+    const encoding = encodeNode(node)
     const { bytes } = encoding
     if (bytes.length > MAX_BLOCK_BYTES) {
       throw new NodeOverflowError(
@@ -664,7 +699,9 @@ export class MerkleSearchTree {
     }
     const cid = cidOf(bytes)
     out.push({ cid, bytes })
-    this.#cache.set(cid, { node: { left: node.left, entries: node.entries, encoding }, level })
+    // The new node takes the cache slot of the node it replaces: a writer's cache then holds its
+    // live tree, not the versions its own writes left behind.
+    this.#cache.set(cid, { node: { left: node.left, entries: node.entries, encoding }, level }, ref.base?.cid)
     return cid
   }
 

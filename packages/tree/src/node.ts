@@ -59,7 +59,9 @@ export interface NodeEncoding {
 export interface NodeBase {
   readonly node: TreeNode
   /** For each entry, its index in the base node, or -1 for an entry that is new or changed. */
-  readonly from: Int32Array
+  readonly from: readonly number[]
+  /** The base node's CID, when it is a stored node. */
+  readonly cid: CID | undefined
 }
 
 const NO_LINKS: readonly CID[] = Object.freeze([])
@@ -99,7 +101,7 @@ export function encodeNode(node: TreeNode): NodeEncoding {
   const n = entries.length
   const source = reusableSource(node)
   // Per entry: the prefix length to encode it with, or -1 where its bytes are copied from the base.
-  const prefixes = new Int32Array(n)
+  const prefixes: number[] = new Array(n)
   let size = 1 + 2 + headerLength(n) + 2 + (left === null ? 1 : cidLength(left))
   for (let i = 0; i < n; i++) {
     const from = source === null ? -1 : source.from[i]

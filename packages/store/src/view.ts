@@ -107,7 +107,7 @@ export class StoreView implements ReadApi {
     return this.commit?.tree ?? this.#tree.emptyRoot
   }
 
-  async get(key: KeyInput): Promise<unknown> {
+  get(key: KeyInput): Promise<unknown> {
     return this.#tree.get(this.root, key)
   }
 

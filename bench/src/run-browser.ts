@@ -2,7 +2,7 @@
 // app in Debian's Chromium syncing it into IndexedDB.
 //   node bench/src/run-browser.ts <keys>    prints one JSON line
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HttpClient } from '@dagsync/daemon/client'
@@ -23,9 +23,20 @@ export interface BrowserResult {
   /** 100 random keys changed in one commit while the page was away, then caught up with. */
   catchUpMs: number
   catchUpWireBytes: number
+  /** How the catch-up came (push, fast, bitswap) and where its time went. */
+  catchUpPath: string
+  catchUpPhases: { receive: number; check: number; write: number }
   /** A write through the daemon's API until its row is on the page; medians and p99 of 20. */
   latencyP50: number
   latencyP99: number
+}
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+if (!existsSync(chromiumPath)) {
+  process.stderr.write(
+    `no Chromium at ${chromiumPath}: install Debian's (apt-get install chromium; npm test does it) or set CHROMIUM_PATH\n`,
+  )
+  process.exit(1)
 }
 
 const keys = Number(process.argv[2] ?? 10_000)
@@ -77,7 +88,10 @@ const store = await transact(undefined, () => async (tx: never) => {
 
 const ws = 40_000 + Math.floor(Math.random() * 20_000)
 let daemon = await startDaemon({ ws, api: 0 })
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' })
+const browser = await chromium.launch({ executablePath: chromiumPath }).catch(async (err) => {
+  await stop(daemon.child)
+  throw err
+})
 try {
   const page = await browser.newPage()
   const synced = (seq: number) =>
@@ -123,6 +137,8 @@ try {
     coldWireBytes: cold?.wireBytes ?? Number.NaN,
     catchUpMs: catchUp?.ms ?? Number.NaN,
     catchUpWireBytes: catchUp?.wireBytes ?? Number.NaN,
+    catchUpPath: catchUp?.path ?? 'none',
+    catchUpPhases: catchUp?.phases ?? { receive: Number.NaN, check: Number.NaN, write: Number.NaN },
     latencyP50: median(latencies),
     latencyP99: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] as number,
   }

@@ -39,6 +39,12 @@ export interface BrowserPeerInit {
   peers: string[]
   /** The IndexedDB database holding this page's data. @default 'dagsync' */
   database?: string
+  /**
+   * IndexedDB durability (see `openBrowserStorage`). A page's replicas can fetch again what a
+   * power loss takes, so writes complete once the browser holds them. Use `'strict'` if the
+   * page writes a store of its own. @default 'relaxed'
+   */
+  durability?: 'strict' | 'relaxed'
   /** Served stores re-announce this often; a page rarely serves. @default 30_000 */
   announceIntervalMs?: number
 }
@@ -62,7 +68,7 @@ function gaterFor(peers: readonly string[]): ConnectionGater {
 
 /** Starts a peer for this page, on IndexedDB, dialling `peers`. */
 export async function startBrowserPeer(init: BrowserPeerInit): Promise<DagsyncNode> {
-  const storage = await openBrowserStorage(init.database ?? 'dagsync')
+  const storage = await openBrowserStorage(init.database ?? 'dagsync', { durability: init.durability ?? 'relaxed' })
   try {
     return await createDagsyncNode({
       storage,

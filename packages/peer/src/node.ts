@@ -517,9 +517,16 @@ export class DagsyncNode {
     const id = topic.slice(TOPIC_PREFIX.length)
     for (let attempt = 0; attempt < 5; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, attempt * 50))
-      const bytes = this.#served.get(id)?.announcement?.bytes ?? this.#followed.get(id)?.announcement?.bytes
-      if (bytes === undefined) return
-      const result = await this.#pubsub.publish(topic, encodeTopicMessage(bytes)).catch(() => undefined)
+      const served = this.#served.get(id)
+      const followed = this.#followed.get(id)?.announcement?.bytes
+      const message =
+        served !== undefined
+          ? await served.messageForNewReader()
+          : followed === undefined
+            ? undefined
+            : encodeTopicMessage(followed)
+      if (message === undefined) return
+      const result = await this.#pubsub.publish(topic, message).catch(() => undefined)
       if (result?.recipients.some((r) => r.equals(peer))) return
     }
   }

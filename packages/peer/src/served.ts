@@ -35,6 +35,9 @@ export class ServedStore {
   #latest: Announcement | null = null
   /** The tree of the commit announced last: what a live reader holds, and so what a push is against. */
   #latestTree: CID | null = null
+  /** The tree the latest head's push is made against, and that push, made once when first wanted. */
+  #pushBase: CID | null = null
+  #latestPush: Promise<{ announcement: Announcement; push: Push | undefined }> | null = null
   #announcing: Promise<void> | null = null
   #dirty = false
 
@@ -96,9 +99,35 @@ export class ServedStore {
     return this.#latest
   }
 
-  /** Sends the latest announcement again (to peers that just subscribed, and periodically). */
+  /** Sends the latest announcement again (periodically: gossip keeps no history). */
   async reannounce(): Promise<void> {
     if (this.#latest !== null) await this.#ctx.publish(this.topic, encodeTopicMessage(this.#latest.bytes))
+  }
+
+  /**
+   * The latest announcement with its push, for a peer that just subscribed: a reader coming back
+   * (after its own restart or this node's) that holds the tree before the head then catches up
+   * without asking anyone.
+   */
+  async messageForNewReader(): Promise<Uint8Array | undefined> {
+    if (this.#latest === null) return undefined
+    const { announcement, push } = await this.#pushOfLatest()
+    return encodeTopicMessage(announcement.bytes, push)
+  }
+
+  #pushOfLatest(): Promise<{ announcement: Announcement; push: Push | undefined }> {
+    if (this.#latestPush === null) {
+      const announcement = this.#latest as Announcement
+      const base = this.#pushBase
+      this.#latestPush =
+        base === null || this.#ctx.pushMaxBytes <= 0
+          ? Promise.resolve({ announcement, push: undefined })
+          : this.#push(base, announcement.commit).then(
+              (push) => ({ announcement, push }),
+              () => ({ announcement, push: undefined }),
+            )
+    }
+    return this.#latestPush
   }
 
   stop(): void {
@@ -124,18 +153,31 @@ export class ServedStore {
     const head = this.store.head
     if (head === null || (this.#latest !== null && this.#latest.seq >= head.seq)) return
     const announcement = await createAnnouncement(this.#key, head.cid, head.seq)
-    const previousTree = this.#latestTree
+    const firstSinceStart = this.#latestTree === null
+    // The first push after a start goes against the head's parent: what a reader that saw the
+    // last commit before this node stopped holds.
+    const base = firstSinceStart ? await this.#parentTree(head.prev) : this.#latestTree
     this.#latest = announcement
     this.#latestTree = head.tree
+    this.#pushBase = base
+    this.#latestPush = null
     this.#ctx.publishIpns(this.id, head.cid)
     try {
-      const push =
-        previousTree !== null && this.#ctx.pushMaxBytes > 0 && this.#ctx.hasReaders(this.topic)
-          ? await this.#push(previousTree, head.cid)
-          : undefined
+      const push = this.#ctx.hasReaders(this.topic) ? (await this.#pushOfLatest()).push : undefined
       await this.#ctx.publish(this.topic, encodeTopicMessage(announcement.bytes, push))
     } catch (err) {
       this.#ctx.log('announcing %s at %d failed: %s', this.id, head.seq, (err as Error).message)
+    }
+    // Ready for the first readers to come back (and the blocks it reads are then cached).
+    if (firstSinceStart) void this.#pushOfLatest()
+  }
+
+  async #parentTree(prev: CID | null): Promise<CID | null> {
+    if (prev === null) return null
+    try {
+      return (await this.store.at(prev)).root
+    } catch {
+      return null // not retained: no push until the next commit
     }
   }
 }

@@ -2,7 +2,9 @@
 // and recover from lying peers.
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
+import { memoryStorage, openStore } from '@dagsync/store'
 import { cidOf } from '@dagsync/tree'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { encodeTopicMessage, MAX_ANNOUNCEMENT_BYTES } from '../src/announcement.ts'
 import { loadStoreKey } from '../src/identity.ts'
 import {
@@ -207,6 +209,38 @@ describe('replication', () => {
     assert.equal(reader.stats.pushesRefused, 1)
     assert.equal(replica.status().lastSync?.path, 'fast')
     assert.equal(await replica.get('b'), 2)
+  })
+
+  it('pushes a commit made while the writer was down to a reader that comes back to it', async () => {
+    const storage = memoryStorage()
+    const privateKey = await generateKeyPair('Ed25519')
+    let writer = await startNode({ storage, privateKey })
+    const served = await writer.createStore()
+    await served.store.assoc('a', 1)
+    const reader = await startReader(writer)
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(10_000))
+    const listen = writer.addresses.map((address) => address.split('/p2p/')[0])
+
+    // The writer's node stops; a commit is made on its storage directly (as `dagsync put` does
+    // while the daemon is down); the node comes back at the same address.
+    await stopNode(writer)
+    const offline = await openStore({ storage, name: served.id })
+    await offline.transact(async (tx) => {
+      for (let i = 0; i < 50; i++) await tx.assoc(`k${i}`, { i })
+    })
+    await offline.close()
+    writer = await startNode({ storage, privateKey, listen })
+    await writer.serve(served.id)
+
+    // The reader redials and subscribes; the re-announcement carries the blocks against the
+    // head's parent, which the reader holds: it catches up without asking.
+    await replica.synced(2, AbortSignal.timeout(30_000))
+    const report = replica.status().lastSync!
+    assert.equal(report.path, 'push')
+    assert.equal(report.roundTrips, 0)
+    assert.equal(writer.stats.syncRequestsServed, 0)
+    assert.deepEqual(await entries(replica), await entries(writer.served(served.id)!.store))
   })
 
   it('takes writes from readers on the allow-list only', async () => {

@@ -231,22 +231,21 @@ if (suites.includes('sync')) {
         `push: the announcement carries the new blocks; fast path: the reader asks for them; bitswap: neither.\n` +
         `Medians of ${runs} run(s); ${machine}.\n\n`,
     )
+    const phases = (get: (p: PathResult) => PathResult['coldPhases']) =>
+      paths.map((p) =>
+        (['receive', 'check', 'write'] as const)
+          .map((phase) => String(Math.round(m((r) => get(r[p])[phase]))))
+          .join(' / '),
+      )
     const rows: string[][] = [
       ['catch-up: bytes on the wire', ...each((p) => p.catchUpWireBytes, kib), '<= 40 KiB'],
       ['catch-up: round trips', ...each((p) => p.catchUpRoundTrips, String), '1'],
       ['catch-up: sync time', ...each((p) => p.catchUpMs, ms), '<= 50 ms'],
+      ['catch-up: receive / check / write', ...phases((p) => p.catchUpPhases), ''],
       ['catch-up: commit to synced', ...each((p) => p.commitToSyncedMs, ms), ''],
       ['catch-up: blocks written', ...each((p) => p.catchUpBlocks, String), ''],
       ['cold sync of 100,000 keys', ...each((p) => p.coldMs, ms), '<= 2 s'],
-      [
-        'cold: receive / check / write',
-        ...paths.map((p) =>
-          [m((r) => r[p].coldPhases.receive), m((r) => r[p].coldPhases.check), m((r) => r[p].coldPhases.write)]
-            .map((v) => String(Math.round(v)))
-            .join(' / '),
-        ),
-        '',
-      ],
+      ['cold: receive / check / write', ...phases((p) => p.coldPhases), ''],
       ['cold sync: bytes on the wire', ...each((p) => p.coldWireBytes, kib), ''],
     ]
     process.stdout.write(`${table(['', 'push', 'fast path', 'bitswap (payload)', 'target'], rows)}\n`)

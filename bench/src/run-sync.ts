@@ -17,6 +17,8 @@ export interface PathResult {
   coldPhases: SyncReport['phases']
   /** Medians over the catch-ups: sync time, commit-to-synced, bytes, round trips, blocks written. */
   catchUpMs: number
+  /** Medians of each phase over the catch-ups. */
+  catchUpPhases: SyncReport['phases']
   commitToSyncedMs: number
   catchUpWireBytes: number
   catchUpRoundTrips: number
@@ -117,6 +119,11 @@ async function measurePath(path: SyncPath, writerDir: string): Promise<PathResul
     coldBlocks: cold.blocks,
     coldPhases: cold.phases,
     catchUpMs: median(reports.map((r) => r.ms)),
+    catchUpPhases: {
+      receive: median(reports.map((r) => r.phases.receive)),
+      check: median(reports.map((r) => r.phases.check)),
+      write: median(reports.map((r) => r.phases.write)),
+    },
     commitToSyncedMs: median(endToEnd),
     catchUpWireBytes: median(reports.map(bytes)),
     catchUpRoundTrips: median(reports.map((r) => r.roundTrips)),

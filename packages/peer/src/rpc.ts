@@ -15,8 +15,13 @@ export const MAX_FRAME_BYTES = 2 * 1024 * 1024
 /** How long a server waits for a request once a stream is open. */
 const REQUEST_TIMEOUT_MS = 10_000
 
-/** Reply messages are gathered into frames of about this many bytes. */
+/**
+ * Reply messages are gathered into frames of about this many bytes. The first frame is smaller,
+ * and each next one twice the size, up to the full size: the reader starts checking blocks
+ * while the rest are still being made.
+ */
 const FRAME_BYTES = 256 * 1024
+const FIRST_FRAME_BYTES = 8 * 1024
 
 export type Message = Record<string, unknown>
 
@@ -132,16 +137,18 @@ export async function serve(
       let size = 0
       let count = 0
       let sent = 0
+      let frameBytes = FIRST_FRAME_BYTES
       const flush = async (): Promise<void> => {
         if (pending.length === 0) return
         const frame = encodeFrame(pending, size)
         pending = []
         size = 0
         sent += frame.length
+        frameBytes = Math.min(frameBytes * 2, FRAME_BYTES)
         await lp.write(frame)
       }
       const add = async (bytes: Uint8Array): Promise<void> => {
-        if (size + bytes.length > FRAME_BYTES) await flush()
+        if (size + bytes.length > frameBytes) await flush()
         pending.push(bytes)
         size += bytes.length
       }

@@ -863,7 +863,7 @@ export class MerkleSearchTree {
 
   /** Decoding, and the level checks that need no parent: one level for all keys, in range. */
   #decodeChecked(bytes: Uint8Array, base?: Loaded): CheckedNode {
-    const node = decodeNode(bytes, this.limits)
+    const node = decodeNode(bytes, this.limits, base?.node)
     const { entries } = node
     if (entries.length === 0) return { node, level: undefined }
     const known = base?.node.entries ?? []

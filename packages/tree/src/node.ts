@@ -11,7 +11,7 @@ import {
   TooManyEntriesError,
   UnsortedKeysError,
 } from './errors.ts'
-import { compareBytes } from './keys.ts'
+import { compareBytes, equalBytes } from './keys.ts'
 import { MAX_BLOCK_BYTES, MAX_KEY_BYTES, type TreeLimits } from './limits.ts'
 
 /**
@@ -194,8 +194,13 @@ const FIELD_ORDER: Record<number, number> = { [C]: 0, [K]: 1, [M]: 2, [P]: 3, [R
  * increasing with maximal prefix compression, and the block, key and entry-count limits.
  * Levels are checked by the caller, which knows where in the tree the node sits.
  * Inline values are validated here but decoded only when read.
+ *
+ * With `base`, a node already decoded and validated (the one a delta rebuilt this one from), an
+ * entry whose bytes are those of a base entry, after the same key, is that entry: its bytes
+ * decode to the same key and fields, and they were validated then, so it is compared, not
+ * decoded again.
  */
-export function decodeNode(bytes: Uint8Array, limits: TreeLimits): TreeNode {
+export function decodeNode(bytes: Uint8Array, limits: TreeLimits, base?: TreeNode): TreeNode {
   if (bytes.length > MAX_BLOCK_BYTES) {
     throw new BlockTooLargeError(`node block is ${bytes.length} bytes, the limit is ${MAX_BLOCK_BYTES}`)
   }
@@ -211,8 +216,21 @@ export function decodeNode(bytes: Uint8Array, limits: TreeLimits): TreeNode {
   // Links inside inline values and metadata, found while validating them anyway.
   const valueLinks: CID[] = []
   let prev: Uint8Array | null = null
+  // Entries inside inline values or metadata would need their links listed: decode those.
+  const known = base?.encoding !== undefined && base.valueLinks?.length === 0 ? base : undefined
+  let j = 0
   for (let i = 0; i < count; i++) {
     offsets[i] = r.pos
+    if (known !== undefined) {
+      const same = sameEntry(bytes, r.pos, known, prev, j)
+      if (same > 0) {
+        entries[i] = known.entries[j]
+        prev = entries[i].key
+        r.pos += same
+        j++
+        continue
+      }
+    }
     const fields = r.header(MAJOR_MAP, 'entry')
     if (fields !== 4 && fields !== 5) r.fail('an entry has k, p, t, one of v/r/c, and optionally m')
     let last = -1
@@ -244,12 +262,33 @@ export function decodeNode(bytes: Uint8Array, limits: TreeLimits): TreeNode {
     const key = expandKey(prev, prefix, suffix)
     entries[i] = { key, value, meta, right }
     prev = key
+    // The next entry may match the base entry after this key.
+    if (known !== undefined) {
+      const { entries: baseEntries } = known
+      while (j < baseEntries.length && compareBytes(baseEntries[j].key, key) <= 0) j++
+    }
   }
   offsets[count] = r.pos
   if (r.key() !== L) r.fail('expected field l')
   const left = r.nullableCid('left subtree link')
   if (!r.done) r.fail('trailing bytes after node')
   return { left, entries, encoding: { bytes, offsets }, valueLinks: valueLinks.length === 0 ? NO_LINKS : valueLinks }
+}
+
+/**
+ * The length of base entry `j` if the bytes at `pos` are exactly its bytes and the key before
+ * it is the same (so its prefix compression expands to the same key); else 0.
+ */
+function sameEntry(bytes: Uint8Array, pos: number, base: TreeNode, prev: Uint8Array | null, j: number): number {
+  const { entries, encoding } = base
+  if (j >= entries.length) return 0
+  if (prev === null ? j !== 0 : j === 0 || !equalBytes(entries[j - 1].key, prev)) return 0
+  const { bytes: baseBytes, offsets } = encoding as NodeEncoding
+  const start = offsets[j]
+  const length = offsets[j + 1] - start
+  if (pos + length > bytes.length) return 0
+  for (let k = 0; k < length; k++) if (bytes[pos + k] !== baseBytes[start + k]) return 0
+  return length
 }
 
 function expandKey(prev: Uint8Array | null, prefix: number, suffix: Uint8Array): Uint8Array {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { cidOf, verifyBlock } from '../src/index.ts'
+import { treeLimits } from '../src/limits.ts'
+import { decodeNode } from '../src/node.ts'
 import { collect, keyArb, newTree, valueArb } from './helpers.ts'
 
 describe('newBlocks', () => {
@@ -21,11 +23,21 @@ describe('newBlocks', () => {
         const b = await tree.batch(a, second)
         const held = new Set((await collect(tree.walk(a))).map((block) => block.cid.toString()))
         const sent = await collect(tree.newBlocks(a, b))
+        const limits = treeLimits(bitsPerLevel)
         for (const block of sent) {
           verifyBlock(block.cid, block.bytes)
           if (block.base !== undefined) {
             assert.ok(held.has(block.base.cid.toString()), 'a delta base is a block the holder has')
             verifyBlock(block.base.cid, block.base.bytes)
+            // Decoding against the base (reusing its unchanged entries) gives the same node.
+            const alone = decodeNode(block.bytes, limits)
+            const withBase = decodeNode(block.bytes, limits, decodeNode(block.base.bytes, limits))
+            assert.deepEqual(
+              withBase.entries.map((e) => ({ ...e })),
+              alone.entries.map((e) => ({ ...e })),
+            )
+            assert.deepEqual(withBase.left, alone.left)
+            assert.deepEqual([...withBase.encoding!.offsets], [...alone.encoding!.offsets])
           }
         }
         const ids = sent.map((block) => block.cid.toString())

@@ -20,6 +20,8 @@ import {
   UnsortedKeysError,
   WrongLevelError,
 } from '../src/index.ts'
+import { treeLimits } from '../src/limits.ts'
+import { decodeNode } from '../src/node.ts'
 import { blockCount, bytes, collect, newTree } from './helpers.ts'
 
 const hex = (h: string): Uint8Array =>
@@ -129,6 +131,22 @@ describe('malformed nodes', () => {
     const root = node([{ k: high }], cidOf(empty))
     await blockstore.put(cidOf(root), root)
     await assert.rejects(tree.get(cidOf(root), ''), /empty subtree must be a null link/)
+  })
+})
+
+describe('decoding against a base node', () => {
+  it('refuses a non-canonical entry even where its bytes equal an entry of the base', () => {
+    const limits = treeLimits(4)
+    const entry = (k: string, p: number, v: number) => ({ k: new TextEncoder().encode(k), p, t: null, v })
+    const base = decodeNode(dagCbor.encode({ e: [entry('a', 0, 1), entry('bc', 1, 3)], l: null }), limits)
+    // 'ab' then 'abc': the last entry must share 2 bytes, but reuses the base's {p: 1, k: 'bc'}.
+    const bad = dagCbor.encode({ e: [entry('a', 0, 1), entry('b', 1, 2), entry('bc', 1, 3)], l: null })
+    assert.throws(() => decodeNode(bad, limits), /not the longest shared prefix/)
+    assert.throws(() => decodeNode(bad, limits, base), /not the longest shared prefix/)
+    // The same entry after the same key is the base's entry, reused.
+    const good = decodeNode(dagCbor.encode({ e: [entry('a', 0, 5), entry('bc', 1, 3)], l: null }), limits, base)
+    assert.equal(good.entries[1], base.entries[1])
+    assert.notEqual(good.entries[0], base.entries[0])
   })
 })
 

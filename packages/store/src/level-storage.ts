@@ -19,7 +19,14 @@ export interface Database {
   sublevel(name: string, options: { keyEncoding: string; valueEncoding: string }): unknown
   /** `sync` asks LevelDB to fsync; IndexedDB transactions ignore it. */
   batch(operations: never[], options?: { sync?: boolean }): Promise<void>
+  /** A batch built op by op: classic-level copies each op as it is added, at less cost per op. */
+  batch(): ChainedBatch
   close(): Promise<void>
+}
+
+interface ChainedBatch {
+  put(key: unknown, value: unknown, options: { sublevel: unknown }): void
+  write(options?: { sync?: boolean }): Promise<void>
 }
 
 /** What this module uses of a sublevel (abstract-level's generics are more than it needs). */
@@ -95,11 +102,10 @@ export class LevelStorage extends BaseStorage {
 
   async commit(blocks: readonly Block[], heads: ReadonlyMap<string, CID>): Promise<void> {
     this.noteWritten(blocks)
-    const ops: { type: 'put'; sublevel: unknown; key: unknown; value: Bytes }[] = []
-    for (const { cid, bytes } of blocks)
-      ops.push({ type: 'put', sublevel: this.#blocks, key: cid.multihash.bytes, value: bytes })
-    for (const [name, cid] of heads) ops.push({ type: 'put', sublevel: this.#heads, key: name, value: cid.bytes })
-    await this.#db.batch(ops as never, { sync: true })
+    const batch = this.#db.batch()
+    for (const { cid, bytes } of blocks) batch.put(cid.multihash.bytes, bytes, { sublevel: this.#blocks })
+    for (const [name, cid] of heads) batch.put(name, cid.bytes, { sublevel: this.#heads })
+    await batch.write({ sync: true })
   }
 
   async head(name: string): Promise<CID | undefined> {

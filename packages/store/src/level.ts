@@ -12,9 +12,22 @@ export { LevelStorage } from './level-storage.ts'
 
 type Bytes = Uint8Array
 
+export interface LevelStorageOptions {
+  /**
+   * Bytes LevelDB gathers in memory before writing a sorted file (it may hold two such buffers).
+   * Blocks are keyed by hash, so every file overlaps every other: fewer, larger files mean less
+   * compaction, which here is most of a write's cost. @default 16 MiB (LevelDB's own is 4 MiB)
+   */
+  writeBufferSize?: number
+}
+
 /** Opens (creating if needed) a LevelDB storage at `path`. Fails with StorageLockedError if another process has it open. */
-export async function openLevelStorage(path: string): Promise<LevelStorage> {
-  const db = new ClassicLevel<Bytes, Bytes>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+export async function openLevelStorage(path: string, options: LevelStorageOptions = {}): Promise<LevelStorage> {
+  const db = new ClassicLevel<Bytes, Bytes>(path, {
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+    writeBufferSize: options.writeBufferSize ?? 16 * 1024 * 1024,
+  })
   try {
     await db.open()
   } catch (err) {

@@ -117,6 +117,8 @@ interface Loaded {
 export interface CheckedNode {
   readonly node: TreeNode
   readonly level: number | undefined
+  /** The node it was rebuilt from (a delta's base), which it replaces in the node cache. */
+  readonly base?: CID
 }
 
 /** A block one root reaches and another does not; for a node, the node it replaces, if any. */
@@ -323,7 +325,8 @@ export class MerkleSearchTree {
       checkNode: (cid, bytes, level) => {
         const checked = options.checked?.(cid)
         const loaded = checked !== undefined ? this.#place(checked, level) : this.#checkNode(bytes, level)
-        this.#cache.set(cid, loaded)
+        // A node a sync rebuilt from a delta replaces its base, as a write's new node does.
+        this.#cache.set(cid, loaded, checked?.base)
         return loaded
       },
     })
@@ -868,7 +871,8 @@ export class MerkleSearchTree {
    */
   precheck(bytes: Uint8Array, base?: CID): CheckedNode | undefined {
     try {
-      return this.#decodeChecked(bytes, base === undefined ? undefined : this.#cache.get(base))
+      if (base === undefined) return this.#decodeChecked(bytes)
+      return { ...this.#decodeChecked(bytes, this.#cache.get(base)), base }
     } catch {
       return undefined
     }

@@ -53,7 +53,7 @@ class LevelBlockstore extends BaseBlockstore {
   }
 
   override async put(cid: CID, bytes: Bytes | Iterable<Bytes> | AsyncIterable<Bytes>): Promise<CID> {
-    await this.#blocks.put(cid.multihash.bytes, await collectBytes(bytes))
+    await this.#blocks.put(cid.multihash.bytes, whole(await collectBytes(bytes)))
     return cid
   }
 
@@ -76,6 +76,14 @@ class LevelBlockstore extends BaseBlockstore {
       yield { cid: CID.createV1(RAW, Digest.decode(key)), bytes: once(value) }
     }
   }
+}
+
+/**
+ * The bytes in a buffer of their own. A block or CID can be a view into a larger buffer (a
+ * network frame, a shared slab), and IndexedDB stores a view's whole buffer.
+ */
+function whole(bytes: Bytes): Bytes {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()
 }
 
 async function* once(bytes: Bytes): AsyncGenerator<Bytes> {
@@ -103,8 +111,8 @@ export class LevelStorage extends BaseStorage {
   async commit(blocks: readonly Block[], heads: ReadonlyMap<string, CID>): Promise<void> {
     this.noteWritten(blocks)
     const batch = this.#db.batch()
-    for (const { cid, bytes } of blocks) batch.put(cid.multihash.bytes, bytes, { sublevel: this.#blocks })
-    for (const [name, cid] of heads) batch.put(name, cid.bytes, { sublevel: this.#heads })
+    for (const { cid, bytes } of blocks) batch.put(cid.multihash.bytes, whole(bytes), { sublevel: this.#blocks })
+    for (const [name, cid] of heads) batch.put(name, whole(cid.bytes), { sublevel: this.#heads })
     await batch.write({ sync: true })
   }
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { HttpClient } from '@dagsync/daemon/client'
 import { initRepo, Repo } from '@dagsync/daemon/repo'
+import type { SyncReport } from '@dagsync/peer'
 import { createStoreKey, saveStoreKey } from '@dagsync/peer/local'
 import { openStore } from '@dagsync/store'
 import { chromium } from 'playwright-core'
@@ -25,7 +26,7 @@ export interface BrowserResult {
   catchUpWireBytes: number
   /** How the catch-up came (push, fast, bitswap) and where its time went. */
   catchUpPath: string
-  catchUpPhases: { receive: number; check: number; write: number }
+  catchUpPhases: SyncReport['phases']
   /** A write through the daemon's API until its row is on the page; medians and p99 of 20. */
   latencyP50: number
   latencyP99: number

@@ -517,18 +517,19 @@ export class DagsyncNode {
     const id = topic.slice(TOPIC_PREFIX.length)
     for (let attempt = 0; attempt < 5; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, attempt * 50))
-      const served = this.#served.get(id)
-      const followed = this.#followed.get(id)?.announcement?.bytes
-      const message =
-        served !== undefined
-          ? await served.messageForNewReader()
-          : followed === undefined
-            ? undefined
-            : encodeTopicMessage(followed)
+      const message = await this.#messageForNewReader(id)
       if (message === undefined) return
       const result = await this.#pubsub.publish(topic, message).catch(() => undefined)
       if (result?.recipients.some((r) => r.equals(peer))) return
     }
+  }
+
+  /** What a peer that just subscribed to a store's topic is sent: the writer's push with it, if this node writes it. */
+  async #messageForNewReader(id: string): Promise<Uint8Array | undefined> {
+    const served = this.#served.get(id)
+    if (served !== undefined) return served.messageForNewReader()
+    const followed = this.#followed.get(id)?.announcement
+    return followed == null ? undefined : encodeTopicMessage(followed.bytes)
   }
 
   // --- blocks and names --------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // Where stores keep their blocks and heads. One storage can hold many stores; they share
 // blocks (same content, same CID, stored once).
-import type { Block } from '@dagsync/tree'
+import { type Block, bytesKey } from '@dagsync/tree'
 import { MemoryBlockstore } from 'blockstore-core'
 import { MemoryDatastore } from 'datastore-core'
 import type { Blockstore } from 'interface-blockstore'
@@ -52,8 +52,7 @@ export interface WriteRecord {
 
 /** A block's identity whatever its codec: its multihash bytes, as a string. */
 export function blockKey(cid: CID): string {
-  // One call makes a flat string; a multihash is far below the argument limit.
-  return String.fromCharCode.apply(null, cid.multihash.bytes as unknown as number[])
+  return bytesKey(cid.multihash.bytes)
 }
 
 /** The shared part of storages: tracking writes for a running gc. */

@@ -2,6 +2,7 @@
 // are checked and encoded as they are made and applied as one commit when it returns.
 import {
   type Block,
+  bytesKey,
   type KeyInput,
   type MerkleSearchTree,
   type Op,
@@ -175,16 +176,10 @@ export class Transaction implements ReadApi, WriteApi {
   }
 
   #lookup(key: KeyInput): Pending | undefined {
-    return this.#pending.get(latin1(toKey(key)))
+    return this.#pending.get(bytesKey(toKey(key)))
   }
 
   #set(key: Uint8Array, pending: Pending): void {
-    this.#pending.set(latin1(key), pending)
+    this.#pending.set(bytesKey(key), pending)
   }
-}
-
-function latin1(key: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i])
-  return s
 }

@@ -12,6 +12,19 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out
 }
 
+/**
+ * Bytes as a string, one character per byte: a key for maps and sets, equal exactly when the
+ * bytes are. One call makes a flat string (for a CID, about three times faster than char by
+ * char); long inputs go in pieces, which the argument limit of `apply` needs.
+ */
+export function bytesKey(bytes: Uint8Array): string {
+  if (bytes.length <= 1024) return String.fromCharCode.apply(null, bytes as unknown as number[])
+  let s = ''
+  for (let i = 0; i < bytes.length; i += 1024)
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 1024) as unknown as number[])
+  return s
+}
+
 /** All of `source`'s chunks, joined (bytes given whole are returned as they are). */
 export async function collectBytes(
   source: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,

@@ -9,6 +9,7 @@ import { createSHA256, type IHasher } from 'hash-wasm'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { nativeSha256 } from '#native-sha256'
+import { bytesKey } from './bytes.ts'
 import { HashMismatchError } from './errors.ts'
 
 export const DAG_CBOR = 0x71
@@ -41,14 +42,7 @@ export function sha256(bytes: Uint8Array): Uint8Array {
  * than `toString()` (base32) the first time a CID object is turned into a string.
  */
 export function cidKey(cid: CID): string {
-  const bytes = cid.bytes
-  // One call makes a flat string (about three times faster than char by char); an identity CID
-  // can be too long to pass as arguments.
-  if (bytes.length <= 1024) return String.fromCharCode.apply(null, bytes as unknown as number[])
-  let s = ''
-  for (let i = 0; i < bytes.length; i += 1024)
-    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 1024) as unknown as number[])
-  return s
+  return bytesKey(cid.bytes)
 }
 
 // New CIDs are cut from small shared buffers. multiformats asks every CID and digest for its

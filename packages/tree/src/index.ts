@@ -27,7 +27,7 @@
  * ```
  */
 
-export { collectBytes, concatBytes } from './bytes.ts'
+export { bytesKey, collectBytes, concatBytes } from './bytes.ts'
 export { decodeValidated, encodeValue } from './dag-cbor.ts'
 export * from './errors.ts'
 export { cidKey, cidOf, keyLevel, verifyBlock } from './hash.ts'

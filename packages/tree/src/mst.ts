@@ -1,6 +1,6 @@
 import type { Blockstore } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
-import { collectBytes } from './bytes.ts'
+import { bytesKey, collectBytes } from './bytes.ts'
 import { CidCache } from './cache.ts'
 import { CborReader } from './cbor.ts'
 import { decodeValidated } from './dag-cbor.ts'
@@ -553,7 +553,7 @@ export class MerkleSearchTree {
         throw new TypeError(`unknown op type ${(op as { type: unknown }).type}`)
       }
       // Later ops on a key replace earlier ones; the Map keeps first-insertion order, so delete first.
-      const id = latin1(key)
+      const id = bytesKey(key)
       byKey.delete(id)
       byKey.set(id, prepared)
     }
@@ -581,12 +581,21 @@ export class MerkleSearchTree {
     const below: PreparedOp[] = []
     let open = node.left
     let e = 0
+    // Keeps the old node's entries up to (not including) `end` as they are.
+    const keepUntil = (end: number): void => {
+      for (; e < end; e++) {
+        children.push(open)
+        from.push(e)
+        entries.push(old[e])
+        open = old[e].right
+      }
+    }
     for (const op of ops) {
       if (op.level < level) {
         below.push(op)
         continue
       }
-      // Copy the unchanged entries before the op's key (found by binary search from e).
+      // Keep the unchanged entries before the op's key (found by binary search from e).
       let lo = e
       let hi = old.length
       while (lo < hi) {
@@ -594,12 +603,7 @@ export class MerkleSearchTree {
         if (compareBytes(old[mid].key, op.key) < 0) lo = mid + 1
         else hi = mid
       }
-      for (; e < lo; e++) {
-        children.push(open)
-        from.push(e)
-        entries.push(old[e])
-        open = old[e].right
-      }
+      keepUntil(lo)
       const found = e < old.length && equalBytes(old[e].key, op.key)
       if (found) {
         const existing = old[e++]
@@ -620,12 +624,7 @@ export class MerkleSearchTree {
         open = right
       }
     }
-    for (; e < old.length; e++) {
-      children.push(open)
-      from.push(e)
-      entries.push(old[e])
-      open = old[e].right
-    }
+    keepUntil(old.length)
     children.push(open)
 
     // Ops for lower levels go into the child between the entries around their key.
@@ -1062,7 +1061,7 @@ function packedLowerBound(packed: PackedKeys, key: Uint8Array): number {
 }
 
 function packedEqual(packed: PackedKeys, i: number, key: Uint8Array): boolean {
-  return packed.offsets[i + 1] - packed.offsets[i] === key.length && comparePacked(packed, i, key) === 0
+  return comparePacked(packed, i, key) === 0
 }
 
 function childBefore(node: TreeNode, i: number): Ref {
@@ -1147,11 +1146,4 @@ function sameEntry(a: Entry, b: Entry): boolean {
   if (!sameValue) return false
   if (a.meta === null || b.meta === null) return a.meta === b.meta
   return equalBytes(a.meta, b.meta)
-}
-
-/** A key as a string that is cheap to build and equal exactly when the bytes are. */
-function latin1(key: Uint8Array): string {
-  let s = ''
-  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i])
-  return s
 }

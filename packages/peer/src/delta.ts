@@ -14,9 +14,9 @@ export type DeltaOp = readonly [offset: number, length: number] | Uint8Array
  */
 export function encodeDelta(
   base: Uint8Array,
-  baseOffsets: Uint32Array,
+  baseOffsets: readonly number[],
   target: Uint8Array,
-  targetOffsets: Uint32Array,
+  targetOffsets: readonly number[],
 ): DeltaOp[] {
   const baseStarts = pieceStarts(base, baseOffsets)
   const targetStarts = pieceStarts(target, targetOffsets)
@@ -71,7 +71,7 @@ export function encodeDelta(
 }
 
 /** Where the pieces start: the header at 0, each entry, the tail; and the end. */
-function pieceStarts(bytes: Uint8Array, offsets: Uint32Array): number[] {
+function pieceStarts(bytes: Uint8Array, offsets: readonly number[]): number[] {
   return [0, ...offsets, bytes.length]
 }
 

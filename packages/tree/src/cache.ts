@@ -19,13 +19,15 @@ export class CidCache<V> {
   readonly #index = new Map<number, number>()
   readonly #items: Item<V>[] = []
   #hand = 0
-  /** Values recently superseded (see `set`), oldest first: diffs against the last versions still hit. */
+  /** Values recently superseded (see `set`): diffs against the last versions still hit. */
   readonly #retired = new Map<number, Item<V>>()
-  readonly #retiredSize: number
+  /** The same values in the order they were retired, a ring: the next to drop is at `#retiredNext`. */
+  readonly #retiredOrder: (Item<V> | undefined)[]
+  #retiredNext = 0
 
   constructor(size: number) {
     this.#size = Math.max(1, size)
-    this.#retiredSize = Math.max(64, this.#size >> 3)
+    this.#retiredOrder = new Array(Math.max(64, this.#size >> 3)).fill(undefined)
   }
 
   get(cid: CID): V | undefined {
@@ -85,9 +87,13 @@ export class CidCache<V> {
   }
 
   #retire(item: Item<V>): void {
-    this.#retired.delete(item.key)
+    const order = this.#retiredOrder
+    const oldest = order[this.#retiredNext]
+    // It may have been replaced in the Map by a later value with the same key.
+    if (oldest !== undefined && this.#retired.get(oldest.key) === oldest) this.#retired.delete(oldest.key)
+    order[this.#retiredNext] = item
+    this.#retiredNext = (this.#retiredNext + 1) % order.length
     this.#retired.set(item.key, item)
-    if (this.#retired.size > this.#retiredSize) this.#retired.delete(this.#retired.keys().next().value as number)
   }
 }
 

@@ -126,9 +126,9 @@ export interface NewBlock {
   readonly cid: CID
   readonly bytes: Uint8Array
   /** For a node: where each entry starts in `bytes` (`offsets[n]` is where the entries end). */
-  readonly offsets?: Uint32Array
+  readonly offsets?: readonly number[]
   /** The node at the same place in the older tree, which its holder has: a base for a delta. */
-  readonly base?: { readonly cid: CID; readonly bytes: Uint8Array; readonly offsets: Uint32Array }
+  readonly base?: { readonly cid: CID; readonly bytes: Uint8Array; readonly offsets: readonly number[] }
 }
 
 /**
@@ -568,33 +568,44 @@ export class MerkleSearchTree {
     return level
   }
 
-  /** Applies sorted ops, all at `level` or below, to a subtree at `level`. */
+  /**
+   * Applies sorted ops, all at `level` or below, to a subtree at `level`. Entries the ops leave
+   * alone are shared with the old node, and only read where an op lands: in a large tree each
+   * read of an entry object is a cache miss, and reading every entry's subtree was most of a
+   * put's time here.
+   */
   async #mutate(ref: Ref, level: number, ops: readonly PreparedOp[]): Promise<Ref> {
     if (ops.length === 0) return ref
     const node = ref === null ? EMPTY_NODE : await this.#resolve(ref, level)
     const old = node.entries
-    // Unchanged entries are shared with the old node; only entries whose value or subtree changes are new objects.
-    const entries: Entry[] = []
+    // Ops at this level (a delete of a key above the tree's top level counts as one: a no-op).
+    let here = 0
+    for (const op of ops) if (op.level >= level) here++
+    // Sized for the most entries the node can end with, and trimmed at the end.
+    const entries: Entry[] = new Array(old.length + here)
     // For each entry, its index in the old node, or -1 where it is new or changed.
-    const from: number[] = []
-    const children: Ref[] = []
-    const below: PreparedOp[] = []
+    const from: number[] = new Array(old.length + here)
+    let count = 0
+    let left = node.left
+    // The subtree between the last entry so far and old[e].
     let open = node.left
     let e = 0
-    // Keeps the old node's entries up to (not including) `end` as they are.
+    // Makes `sub` the subtree after the last entry so far.
+    const closeGap = (sub: Ref): void => {
+      if (count === 0) left = sub
+      else if (entries[count - 1].right !== sub) entries[count - 1] = withRight(entries[count - 1], sub)
+    }
     const keepUntil = (end: number): void => {
-      for (; e < end; e++) {
-        children.push(open)
-        from.push(e)
-        entries.push(old[e])
-        open = old[e].right
+      if (end === e) return
+      closeGap(open)
+      for (; e < end; e++, count++) {
+        entries[count] = old[e]
+        from[count] = e
       }
+      open = old[e - 1].right
     }
     for (const op of ops) {
-      if (op.level < level) {
-        below.push(op)
-        continue
-      }
+      if (op.level < level) continue
       // Keep the unchanged entries before the op's key (found by binary search from e).
       let lo = e
       let hi = old.length
@@ -604,49 +615,52 @@ export class MerkleSearchTree {
         else hi = mid
       }
       keepUntil(lo)
-      const found = e < old.length && equalBytes(old[e].key, op.key)
-      if (found) {
+      if (e < old.length && equalBytes(old[e].key, op.key)) {
         const existing = old[e++]
         if (op.entry !== undefined) {
-          children.push(open)
-          from.push(-1)
-          entries.push({ key: existing.key, value: op.entry.value, meta: op.entry.meta, right: existing.right })
+          closeGap(open)
+          from[count] = -1
+          entries[count++] = { key: existing.key, value: op.entry.value, meta: op.entry.meta, right: existing.right }
           open = existing.right
         } else {
           // Removing a key joins the subtrees on either side of it.
           open = await this.#merge(open, existing.right, level - 1)
         }
       } else if (op.entry !== undefined) {
-        const [left, right] = await this.#split(open, op.key, level - 1)
-        children.push(left)
-        from.push(-1)
-        entries.push({ key: op.key, value: op.entry.value, meta: op.entry.meta, right })
-        open = right
+        const [below, above] = await this.#split(open, op.key, level - 1)
+        closeGap(below)
+        from[count] = -1
+        entries[count++] = { key: op.key, value: op.entry.value, meta: op.entry.meta, right: above }
+        open = above
       }
     }
     keepUntil(old.length)
-    children.push(open)
+    closeGap(open)
+    entries.length = count
+    from.length = count
 
     // Ops for lower levels go into the child between the entries around their key.
+    const below = here === 0 ? ops : ops.filter((op) => op.level < level)
     let start = 0
     while (start < below.length) {
       const gap = lowerBound(entries, below[start].key)
       let end = start + 1
-      while (end < below.length && (gap === entries.length || compareBytes(below[end].key, entries[gap].key) < 0)) end++
-      children[gap] = await this.#mutate(children[gap], level - 1, below.slice(start, end))
+      while (end < below.length && (gap === count || compareBytes(below[end].key, entries[gap].key) < 0)) end++
+      const child = gap === 0 ? left : entries[gap - 1].right
+      const changed = await this.#mutate(
+        child,
+        level - 1,
+        start === 0 && end === below.length ? below : below.slice(start, end),
+      )
+      if (gap === 0) left = changed
+      else if (changed !== child) entries[gap - 1] = withRight(entries[gap - 1], changed)
       start = end
     }
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]
-      if (entry.right !== children[i + 1]) {
-        entries[i] = { key: entry.key, value: entry.value, meta: entry.meta, right: children[i + 1] }
-      }
-    }
-    if (entries.length === 0 && children[0] === null) return null
+    if (count === 0 && left === null) return null
     // Remember the node this one was made from, so encoding can copy the entries they share.
     const base: NodeBase | undefined =
       node.encoding === undefined ? undefined : { node, from, cid: ref !== null && isCid(ref) ? ref : undefined }
-    return { left: children[0], entries, base }
+    return { left, entries, base }
   }
 
   /** Splits a subtree at `level` around `key` (which it does not hold) into the keys below and above. */
@@ -682,13 +696,19 @@ export class MerkleSearchTree {
   #persist(ref: CID | TreeNode, level: number, out: Block[]): CID {
     if (isCid(ref)) return ref
     const link = (child: Ref): CID | null => (child === null ? null : this.#persist(child, level - 1, out))
-    const node: TreeNode = {
-      left: link(ref.left),
-      entries: ref.entries.map((e) =>
-        e.right === null || isCid(e.right) ? e : { key: e.key, value: e.value, meta: e.meta, right: link(e.right) },
-      ),
-      base: ref.base,
+    const left = link(ref.left)
+    // Entries kept from a stored base node link only stored subtrees: they are passed over
+    // without being read (see #mutate). The array is copied before the first one that changes.
+    const { base, entries } = ref
+    let linked: Entry[] | undefined
+    for (let i = 0; i < entries.length; i++) {
+      if (base !== undefined && base.from[i] >= 0 && base.node.entries[base.from[i]] === entries[i]) continue
+      const { right } = entries[i]
+      if (right === null || isCid(right)) continue
+      linked ??= entries.slice()
+      linked[i] = withRight(entries[i], link(right))
     }
+    const node: TreeNode = { left, entries: linked ?? entries, base }
     if (node.entries.length > this.limits.maxEntries) {
       throw new NodeOverflowError(
         `a node at level ${level} would hold ${node.entries.length} entries, the limit is ${this.limits.maxEntries}`,
@@ -1015,7 +1035,7 @@ function alignEntries(A: TreeNode, B: TreeNode, lo: Uint8Array | null, hi: Uint8
 interface PackedKeys {
   readonly bytes: Uint8Array
   /** Where each key starts; `offsets[n]` is where the last ends. */
-  readonly offsets: Uint32Array
+  readonly offsets: readonly number[]
 }
 
 function packKeys(loaded: Loaded): PackedKeys {
@@ -1023,7 +1043,7 @@ function packKeys(loaded: Loaded): PackedKeys {
   let size = 0
   for (const entry of entries) size += entry.key.length
   const bytes = new Uint8Array(size)
-  const offsets = new Uint32Array(entries.length + 1)
+  const offsets = new Array<number>(entries.length + 1)
   let at = 0
   for (let i = 0; i < entries.length; i++) {
     offsets[i] = at
@@ -1062,6 +1082,10 @@ function packedLowerBound(packed: PackedKeys, key: Uint8Array): number {
 
 function packedEqual(packed: PackedKeys, i: number, key: Uint8Array): boolean {
   return comparePacked(packed, i, key) === 0
+}
+
+function withRight(entry: Entry, right: Ref): Entry {
+  return { key: entry.key, value: entry.value, meta: entry.meta, right }
 }
 
 function childBefore(node: TreeNode, i: number): Ref {

@@ -53,7 +53,7 @@ export interface TreeNode {
 /** A node's block and where each entry's bytes start in it (`offsets[n]` is where the entries end). */
 export interface NodeEncoding {
   readonly bytes: Uint8Array
-  readonly offsets: Uint32Array
+  readonly offsets: readonly number[]
 }
 
 export interface NodeBase {
@@ -105,11 +105,15 @@ export function encodeNode(node: TreeNode): NodeEncoding {
   let size = 1 + 2 + headerLength(n) + 2 + (left === null ? 1 : cidLength(left))
   for (let i = 0; i < n; i++) {
     const from = source === null ? -1 : source.from[i]
-    // The same entry, after the same key (or first in both): its bytes are unchanged.
+    // The same entry, after the same key (or first in both): its bytes are unchanged. Entries
+    // are compared as objects first, so runs of kept entries are not read at all.
+    const baseEntries = source?.node.entries
     if (
       from >= 0 &&
-      source!.node.entries[from] === entries[i] &&
-      (i === 0 ? from === 0 : from > 0 && source!.node.entries[from - 1].key === entries[i - 1].key)
+      baseEntries![from] === entries[i] &&
+      (i === 0
+        ? from === 0
+        : from > 0 && (baseEntries![from - 1] === entries[i - 1] || baseEntries![from - 1].key === entries[i - 1].key))
     ) {
       const { offsets } = source!.node.encoding!
       prefixes[i] = -1
@@ -127,7 +131,7 @@ export function encodeNode(node: TreeNode): NodeEncoding {
   }
 
   const w = new CborWriter(size)
-  const offsets = new Uint32Array(n + 1)
+  const offsets = new Array<number>(n + 1)
   w.header(MAJOR_MAP, 2)
   w.key(E)
   w.header(MAJOR_ARRAY, n)
@@ -212,7 +216,7 @@ export function decodeNode(bytes: Uint8Array, limits: TreeLimits, base?: TreeNod
     throw new TooManyEntriesError(`node has ${count} entries, the limit is ${limits.maxEntries}`)
   }
   const entries = new Array<Entry>(count)
-  const offsets = new Uint32Array(count + 1)
+  const offsets = new Array<number>(count + 1)
   // Links inside inline values and metadata, found while validating them anyway.
   const valueLinks: CID[] = []
   let prev: Uint8Array | null = null

@@ -108,4 +108,18 @@ describe('byte-identical to @atproto/repo MST at bitsPerLevel 2', () => {
     // ... and removing it again brings the tree back down two levels.
     await assertSameRoots([...low, { key: high, value: recordCid(100) }], [high])
   })
+
+  it('leaves the root as it is when deleting an absent key above the top level, alone or in a batch', async () => {
+    const low = keysAtLevel(0, 20).map((key, i) => ({ key, value: recordCid(i) }))
+    const [high] = keysAtLevel(2, 1)
+    const { tree } = newTree({ bitsPerLevel: 2 })
+    const root = await tree.build([...low].sort((a, b) => (a.key < b.key ? -1 : 1)))
+    assert.ok((await tree.delete(root, high)).equals(root))
+    // With a put below it in the same batch, only the put shows.
+    const changed = await tree.batch(root, [
+      { type: 'delete', key: high },
+      { type: 'put', key: low[3].key, value: recordCid(500) },
+    ])
+    assert.ok(changed.equals(await tree.put(root, low[3].key, recordCid(500))))
+  })
 })

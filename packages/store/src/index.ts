@@ -33,6 +33,7 @@
 export { type Commit, decodeCommit, encodeCommit } from './commit.ts'
 export * from './errors.ts'
 export { checkDag, collectGarbage, type DagCheck, type GcOptions, type GcResult, readBlock, walkDag } from './gc.ts'
+export { MemoryBlockstore } from './memory-blockstore.ts'
 export type { Segment } from './path.ts'
 export {
   BaseStorage,

@@ -1,11 +1,11 @@
 // Where stores keep their blocks and heads. One storage can hold many stores; they share
 // blocks (same content, same CID, stored once).
 import { type Block, bytesKey } from '@dagsync/tree'
-import { MemoryBlockstore } from 'blockstore-core'
 import { MemoryDatastore } from 'datastore-core'
 import type { Blockstore } from 'interface-blockstore'
 import { type Datastore, Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
+import { MemoryBlockstore } from './memory-blockstore.ts'
 
 /**
  * The persistence a store needs. `commit` is the only way stores write: when it resolves, the

@@ -1,5 +1,5 @@
+import { MemoryBlockstore } from '@dagsync/store'
 import { MerkleSearchTree } from '@dagsync/tree'
-import { MemoryBlockstore } from 'blockstore-core'
 import type { CID } from 'multiformats/cid'
 import type { Entry, LoadStats, Subject, WriteStats } from '../subject.ts'
 

@@ -583,7 +583,7 @@ export class MerkleSearchTree {
     for (const op of ops) if (op.level >= level) here++
     // Sized for the most entries the node can end with, and trimmed at the end.
     const entries: Entry[] = new Array(old.length + here)
-    // For each entry, its index in the old node, or -1 where it is new or changed.
+    // For each entry, its index in the old node, or -1 for a new key or value (see NodeBase).
     const from: number[] = new Array(old.length + here)
     let count = 0
     let left = node.left
@@ -672,7 +672,7 @@ export class MerkleSearchTree {
     const left: TreeNode =
       i === 0
         ? { left: below, entries: [] }
-        : { left: node.left, entries: [...node.entries.slice(0, i - 1), { ...node.entries[i - 1], right: below }] }
+        : { left: node.left, entries: [...node.entries.slice(0, i - 1), withRight(node.entries[i - 1], below)] }
     const right: TreeNode = { left: above, entries: node.entries.slice(i) }
     return [nodeOrNull(left), nodeOrNull(right)]
   }
@@ -688,7 +688,7 @@ export class MerkleSearchTree {
     if (n === 0) return nodeOrNull({ left: middle, entries: B.entries })
     return {
       left: A.left,
-      entries: [...A.entries.slice(0, n - 1), { ...A.entries[n - 1], right: middle }, ...B.entries],
+      entries: [...A.entries.slice(0, n - 1), withRight(A.entries[n - 1], middle), ...B.entries],
     }
   }
 

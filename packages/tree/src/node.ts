@@ -58,7 +58,11 @@ export interface NodeEncoding {
 
 export interface NodeBase {
   readonly node: TreeNode
-  /** For each entry, its index in the base node, or -1 for an entry that is new or changed. */
+  /**
+   * For each entry, its index in the base node, or -1 for a new key or value. An entry whose
+   * subtree changed keeps its index but is a new object: it is the base's entry only if it is
+   * the same object.
+   */
   readonly from: readonly number[]
   /** The base node's CID, when it is a stored node. */
   readonly cid: CID | undefined

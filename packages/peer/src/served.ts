@@ -35,9 +35,8 @@ export class ServedStore {
   #latest: Announcement | null = null
   /** The tree of the commit announced last: what a live reader holds, and so what a push is against. */
   #latestTree: CID | null = null
-  /** The tree the latest head's push is made against, and that push, made once when first wanted. */
-  #pushBase: CID | null = null
-  #latestPush: Promise<{ announcement: Announcement; push: Push | undefined }> | null = null
+  /** The latest announcement with its push, made once, when first wanted (null before the first). */
+  #latestMessage: (() => Promise<LatestMessage>) | null = null
   #announcing: Promise<void> | null = null
   #dirty = false
 
@@ -110,24 +109,19 @@ export class ServedStore {
    * without asking anyone.
    */
   async messageForNewReader(): Promise<Uint8Array | undefined> {
-    if (this.#latest === null) return undefined
-    const { announcement, push } = await this.#pushOfLatest()
+    if (this.#latestMessage === null) return undefined
+    const { announcement, push } = await this.#latestMessage()
     return encodeTopicMessage(announcement.bytes, push)
   }
 
-  #pushOfLatest(): Promise<{ announcement: Announcement; push: Push | undefined }> {
-    if (this.#latestPush === null) {
-      const announcement = this.#latest as Announcement
-      const base = this.#pushBase
-      this.#latestPush =
-        base === null || this.#ctx.pushMaxBytes <= 0
-          ? Promise.resolve({ announcement, push: undefined })
-          : this.#push(base, announcement.commit).then(
-              (push) => ({ announcement, push }),
-              () => ({ announcement, push: undefined }),
-            )
+  /** An announcement with the push of its commit against tree `base`, if there is one that fits. */
+  async #withPush(announcement: Announcement, base: CID | null): Promise<LatestMessage> {
+    if (base === null || this.#ctx.pushMaxBytes <= 0) return { announcement, push: undefined }
+    try {
+      return { announcement, push: await this.#push(base, announcement.commit) }
+    } catch {
+      return { announcement, push: undefined }
     }
-    return this.#latestPush
   }
 
   stop(): void {
@@ -159,17 +153,17 @@ export class ServedStore {
     const base = firstSinceStart ? await this.#parentTree(head.prev) : this.#latestTree
     this.#latest = announcement
     this.#latestTree = head.tree
-    this.#pushBase = base
-    this.#latestPush = null
+    const latestMessage = once(() => this.#withPush(announcement, base))
+    this.#latestMessage = latestMessage
     this.#ctx.publishIpns(this.id, head.cid)
     try {
-      const push = this.#ctx.hasReaders(this.topic) ? (await this.#pushOfLatest()).push : undefined
+      const push = this.#ctx.hasReaders(this.topic) ? (await latestMessage()).push : undefined
       await this.#ctx.publish(this.topic, encodeTopicMessage(announcement.bytes, push))
     } catch (err) {
       this.#ctx.log('announcing %s at %d failed: %s', this.id, head.seq, (err as Error).message)
     }
     // Ready for the first readers to come back (and the blocks it reads are then cached).
-    if (firstSinceStart) void this.#pushOfLatest()
+    if (firstSinceStart) void latestMessage()
   }
 
   async #parentTree(prev: CID | null): Promise<CID | null> {
@@ -180,4 +174,15 @@ export class ServedStore {
       return null // not retained: no push until the next commit
     }
   }
+}
+
+interface LatestMessage {
+  readonly announcement: Announcement
+  readonly push: Push | undefined
+}
+
+/** A function that calls `make` the first time and returns that result ever after. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined
+  return () => (made ??= { value: make() }).value
 }

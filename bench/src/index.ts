@@ -42,7 +42,10 @@ const here = (file: string): string => fileURLToPath(new URL(file, import.meta.u
 function child<T>(script: string, argv: string[], label: string): T {
   process.stderr.write(`${label}... `)
   const started = performance.now()
-  const out = execFileSync(process.execPath, [here(script), ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 })
+  const out = execFileSync(process.execPath, ['--expose-gc', here(script), ...argv], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  })
   process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)} s\n`)
   // JSON has no NaN: a metric a subject does not have comes back as null.
   return JSON.parse(out.trim().split('\n').pop() as string, (_, v) => (v === null ? Number.NaN : v)) as T

@@ -46,13 +46,14 @@ function random(seed: number): () => number {
 const seconds = (start: number): number => (performance.now() - start) / 1000
 
 /**
- * Starts a phase's clock after a full collection (the bench runs subjects with --expose-gc), so
- * no phase pays for the garbage of the ones before it: W4's 2,000 puts take a fifth of a second,
- * and a major collection of the W1-W3 heap inside it moved its rate by up to half.
+ * A full collection, at the start of a phase and before its warm-up (the bench runs subjects
+ * with --expose-gc), so no phase pays for the garbage of the ones before it: W4's 2,000 puts
+ * take a fifth of a second, and a major collection of the heap W1-W3 left moved its rate by up
+ * to half. Not right before a clock: a forced collection can also drop compiled code, which
+ * made the short phases after it slower for every library.
  */
-function clock(): number {
+function collect(): void {
   ;(globalThis as { gc?: () => void }).gc?.()
-  return performance.now()
 }
 
 function distinct(n: number, max: number, next: () => number): number[] {
@@ -69,7 +70,8 @@ function check(got: unknown, i: number): void {
 /** The floor: DAG-CBOR-encode and sha2-256 every value once, what any content-addressed store must do. */
 function floor(n: number): TreeResult {
   const values = Array.from({ length: n }, (_, i) => value(i))
-  const start = clock()
+  collect()
+  const start = performance.now()
   for (const v of values) hash('sha256', dagCbor.encode(v), 'buffer')
   const s = seconds(start)
   return {
@@ -99,37 +101,41 @@ async function run(name: string, n: number): Promise<TreeResult> {
   const entries: Entry[] = Array.from({ length: n }, (_, i) => ({ key: key(i), value: value(i) }))
 
   // W1: bulk load of sorted entries.
-  let start = clock()
+  collect()
+  let start = performance.now()
   await subject.load(entries)
   const w1KeysPerSec = n / seconds(start)
   const stats = await subject.stats()
 
   // W2: random gets, after an untimed warm-up of 5,000 of the same kind (a serving process is warm).
+  collect()
   for (const i of distinct(5000, n, next)) check(await subject.get(key(i)), i)
   const reads = Array.from({ length: 10_000 }, () => Math.floor(next() * n))
-  start = clock()
+  start = performance.now()
   for (const i of reads) check(await subject.get(key(i)), i)
   const w2GetsPerSec = reads.length / seconds(start)
 
   // W3: 100 random keys changed in one batch.
   const changed = distinct(100, n, next).map((i) => ({ key: key(i), value: { ...value(i), name: `changed${i}` } }))
-  start = clock()
+  start = performance.now()
   const written = await subject.batch(changed)
   const w3Ms = seconds(start) * 1000
 
   // W5: diff across that batch; the median of 5 runs of the same diff.
+  collect()
   const diffs: number[] = []
   for (let r = 0; r < 5; r++) {
-    start = clock()
+    start = performance.now()
     const count = await subject.diffLastBatch()
     diffs.push(seconds(start) * 1000)
     if (count !== changed.length) throw new Error(`diff found ${count} changes, expected ${changed.length}`)
   }
 
   // W4: single puts, each producing a new root, after an untimed warm-up of 100.
+  collect()
   for (const i of distinct(100, n, next)) await subject.put({ key: key(i), value: value(-i) })
   const puts = Array.from({ length: 2000 }, () => Math.floor(next() * n))
-  start = clock()
+  start = performance.now()
   for (const i of puts) await subject.put({ key: key(i), value: value(-i) })
   const w4RootsPerSec = puts.length / seconds(start)
 

@@ -46,11 +46,12 @@ function random(seed: number): () => number {
 const seconds = (start: number): number => (performance.now() - start) / 1000
 
 /**
- * A full collection, at the start of a phase and before its warm-up (the bench runs subjects
- * with --expose-gc), so no phase pays for the garbage of the ones before it: W4's 2,000 puts
- * take a fifth of a second, and a major collection of the heap W1-W3 left moved its rate by up
- * to half. Not right before a clock: a forced collection can also drop compiled code, which
- * made the short phases after it slower for every library.
+ * A full collection, at the start of a long phase and before its warm-up (the bench runs
+ * subjects with --expose-gc), so it does not pay for the garbage of the phases before it: W4's
+ * 2,000 puts take a fifth of a second, and a major collection of the heap W1-W3 left moved its
+ * rate by up to half. Not right before a clock, nor before the few-millisecond W3 and W5: what
+ * follows a forced collection runs slower for a while (for every library), which the warm-ups
+ * of W2 and W4 absorb.
  */
 function collect(): void {
   ;(globalThis as { gc?: () => void }).gc?.()
@@ -121,8 +122,8 @@ async function run(name: string, n: number): Promise<TreeResult> {
   const written = await subject.batch(changed)
   const w3Ms = seconds(start) * 1000
 
-  // W5: diff across that batch; the median of 5 runs of the same diff.
-  collect()
+  // W5: diff across that batch; the median of 5 runs of the same diff. No collection before it:
+  // after a forced one the first diffs of every library ran up to twice as slow.
   const diffs: number[] = []
   for (let r = 0; r < 5; r++) {
     start = performance.now()

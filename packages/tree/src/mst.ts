@@ -22,6 +22,7 @@ import {
   EMPTY_NODE,
   type Entry,
   encodeNode,
+  isBaseEntry,
   type NodeBase,
   type Ref,
   type StoredValue,
@@ -702,7 +703,7 @@ export class MerkleSearchTree {
     const { base, entries } = ref
     let linked: Entry[] | undefined
     for (let i = 0; i < entries.length; i++) {
-      if (base !== undefined && base.from[i] >= 0 && base.node.entries[base.from[i]] === entries[i]) continue
+      if (base !== undefined && isBaseEntry(base, entries, i)) continue
       const { right } = entries[i]
       if (right === null || isCid(right)) continue
       linked ??= entries.slice()

@@ -107,19 +107,19 @@ export function encodeNode(node: TreeNode): NodeEncoding {
   // Per entry: the prefix length to encode it with, or -1 where its bytes are copied from the base.
   const prefixes: number[] = new Array(n)
   let size = 1 + 2 + headerLength(n) + 2 + (left === null ? 1 : cidLength(left))
+  const baseEntries = source === null ? [] : source.node.entries
   for (let i = 0; i < n; i++) {
     const from = source === null ? -1 : source.from[i]
-    // The same entry, after the same key (or first in both): its bytes are unchanged. Entries
+    // The base's entry, after the same key (or first in both): its bytes are unchanged. Entries
     // are compared as objects first, so runs of kept entries are not read at all.
-    const baseEntries = source?.node.entries
     if (
-      from >= 0 &&
-      baseEntries![from] === entries[i] &&
+      source !== null &&
+      isBaseEntry(source, entries, i) &&
       (i === 0
         ? from === 0
-        : from > 0 && (baseEntries![from - 1] === entries[i - 1] || baseEntries![from - 1].key === entries[i - 1].key))
+        : from > 0 && (baseEntries[from - 1] === entries[i - 1] || baseEntries[from - 1].key === entries[i - 1].key))
     ) {
-      const { offsets } = source!.node.encoding!
+      const { offsets } = source.node.encoding!
       prefixes[i] = -1
       size += offsets[from + 1] - offsets[from]
       continue
@@ -160,6 +160,12 @@ export function encodeNode(node: TreeNode): NodeEncoding {
   w.key(L)
   w.nullableCid(left)
   return { bytes: w.bytes, offsets }
+}
+
+/** Whether entry `i` of a node made from `base` is the base's own entry object: kept as it was. */
+export function isBaseEntry(base: NodeBase, entries: readonly Entry[], i: number): boolean {
+  const from = base.from[i]
+  return from >= 0 && base.node.entries[from] === entries[i]
 }
 
 function reusableSource(node: TreeNode): NodeBase | null {
@@ -230,11 +236,11 @@ export function decodeNode(bytes: Uint8Array, limits: TreeLimits, base?: TreeNod
   for (let i = 0; i < count; i++) {
     offsets[i] = r.pos
     if (known !== undefined) {
-      const same = sameEntry(bytes, r.pos, known, prev, j)
-      if (same > 0) {
+      const length = baseEntryBytes(bytes, r.pos, known, prev, j)
+      if (length > 0) {
         entries[i] = known.entries[j]
         prev = entries[i].key
-        r.pos += same
+        r.pos += length
         j++
         continue
       }
@@ -287,7 +293,7 @@ export function decodeNode(bytes: Uint8Array, limits: TreeLimits, base?: TreeNod
  * The length of base entry `j` if the bytes at `pos` are exactly its bytes and the key before
  * it is the same (so its prefix compression expands to the same key); else 0.
  */
-function sameEntry(bytes: Uint8Array, pos: number, base: TreeNode, prev: Uint8Array | null, j: number): number {
+function baseEntryBytes(bytes: Uint8Array, pos: number, base: TreeNode, prev: Uint8Array | null, j: number): number {
   const { entries, encoding } = base
   if (j >= entries.length) return 0
   if (prev === null ? j !== 0 : j === 0 || !equalBytes(entries[j - 1].key, prev)) return 0

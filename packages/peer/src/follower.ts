@@ -275,7 +275,8 @@ export class Follower implements ReadApi {
     while (!this.#stopped && this.#newest !== null && this.#newest.seq > (this.store.head?.seq ?? 0)) {
       const target = this.#newest
       try {
-        await (this.sparse ? this.#adoptSparse(target) : this.#syncTo(target))
+        // A sync skips what storage holds and adopts a head over it: gc must not sweep between.
+        await (this.sparse ? this.#adoptSparse(target) : this.store.storage.gcLock.shared(() => this.#syncTo(target)))
         this.#failures = 0
         this.#lastError = undefined
       } catch (err) {

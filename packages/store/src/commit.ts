@@ -1,6 +1,6 @@
 // Commits: `{v, tree, prev, seq, time, meta?, bits?}` in DAG-CBOR. Each transaction makes one;
 // `prev` links them into the store's history, newest first.
-import { type Block, cidOf, encodeValue, type Meta, verifyBlock } from '@dagsync/tree'
+import { type Block, cidOf, DAG_CBOR, encodeValue, type Meta, verifyBlock } from '@dagsync/tree'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { InvalidCommitError } from './errors.ts'
@@ -50,7 +50,7 @@ export function decodeCommit(cid: CID, bytes: Uint8Array, verify = false): Commi
   if (verify) verifyBlock(cid, bytes)
   let data: unknown
   try {
-    data = cid.code === 0x71 ? dagCbor.decode(bytes) : undefined
+    data = cid.code === DAG_CBOR ? dagCbor.decode(bytes) : undefined
   } catch (err) {
     throw new InvalidCommitError(cid, `not valid DAG-CBOR (${(err as Error).message})`)
   }
@@ -91,6 +91,16 @@ export function decodeCommit(cid: CID, bytes: Uint8Array, verify = false): Commi
     ...commit,
     ...(meta === undefined ? {} : { meta: meta as Meta }),
     ...(bits === undefined ? {} : { bits: bits as number }),
+  }
+}
+
+/** The commit a block holds, or undefined if it is not a valid commit. */
+export function asCommit(cid: CID, bytes: Uint8Array): Commit | undefined {
+  if (cid.code !== DAG_CBOR) return undefined
+  try {
+    return decodeCommit(cid, bytes)
+  } catch {
+    return undefined
   }
 }
 

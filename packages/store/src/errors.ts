@@ -47,3 +47,16 @@ export class InvalidStoreNameError extends StoreError {}
 
 /** The storage is locked by another process (only one may open it at a time). */
 export class StorageLockedError extends StoreError {}
+
+/**
+ * gc stopped before deleting anything: a block it must keep (a head, a retained commit, a
+ * block they or a pin reach) is missing or cannot be decoded. `pin verify` says what is wrong.
+ */
+export class GcAbortedError extends StoreError {
+  readonly cid: CID | undefined
+
+  constructor(message: string, cid: CID | undefined, options?: ErrorOptions) {
+    super(`gc stopped before deleting anything: ${message}`, options)
+    this.cid = cid
+  }
+}

@@ -1,11 +1,25 @@
 // Garbage collection by mark and sweep over a whole storage. Written here rather than taken
 // from helia, whose pin reference counts can drop blocks shared between roots: marking from
 // every root on each run cannot.
-import { type Block, blockLinks, collectBytes, verifyBlock } from '@dagsync/tree'
-import type { Blockstore } from 'interface-blockstore'
+//
+// It marks from every store's retained commits and every pin without holding anything, so
+// commits and syncs go on. Then it takes the gc lock exclusively, which waits for every commit,
+// sync and pin in progress (each holds the shared side from its first look at storage to the
+// write that makes what it saw live), marks again from the heads and pins as they are now (only
+// what the first pass did not reach is read), and deletes the rest in one write. A block it
+// needs and cannot read stops it before anything is deleted.
 import type { CID } from 'multiformats/cid'
-import { type Commit, commitRoots, decodeCommit } from './commit.ts'
+import { asCommit } from './commit.ts'
+import { readBlock, walkDag } from './dag.ts'
+import { GcAbortedError } from './errors.ts'
 import { blockKey, type Storage } from './storage.ts'
+
+/**
+ * What gc is doing: 'marking' (nothing held), 'marked' (about to take the lock), 'waiting' (for
+ * commits, syncs and pins in progress; told only if there are any), 'sweeping' (the lock held:
+ * the last marking and the delete).
+ */
+export type GcPhase = 'marking' | 'marked' | 'waiting' | 'sweeping'
 
 export interface GcOptions {
   /**
@@ -16,6 +30,8 @@ export interface GcOptions {
   keep?: { last?: number; since?: Date | number }
   /** More roots to keep for this run (a commit root keeps its tree, not its history). */
   roots?: readonly CID[]
+  /** Told as each phase starts; gc waits for what it returns (for progress, and for tests to hold it). */
+  onPhase?: (phase: GcPhase) => void | Promise<void>
 }
 
 export interface GcResult {
@@ -26,123 +42,32 @@ export interface GcResult {
   readonly deletedBytes: number
 }
 
-const IDENTITY = 0x00
-
-/** A block's bytes from a blockstore, or undefined if it is not there. */
-export async function readBlock(blockstore: Blockstore, cid: CID): Promise<Uint8Array | undefined> {
-  try {
-    return await collectBytes(blockstore.get(cid))
-  } catch (err) {
-    if ((err as Error).name === 'NotFoundError') return undefined
-    throw err
-  }
-}
-
-function isCommit(cid: CID, bytes: Uint8Array): Commit | undefined {
-  if (cid.code !== 0x71) return undefined
-  try {
-    return decodeCommit(cid, bytes)
-  } catch {
-    return undefined
-  }
-}
-
 /**
- * Walks every block `roots` reach, each once, calling `visit` with its bytes (or undefined
- * when `read` has none): where `visit` returns true the block is yielded and its links are
- * followed (by default: wherever the block is present). A root that is a commit is followed
- * into its tree and metadata but not to `prev`: keeping a commit does not keep the history
- * before it. Below the roots every link is followed, so a value that merely looks like a commit
- * keeps all it links to. Blocks are read 64 at a time, one level of the DAG after another.
+ * The commits of one store that `keep` retains, newest first; the head always. The walk back
+ * stops where history was collected (a missing `prev`) or at a commit in `done`, a pass before
+ * this one having kept it and what it retained.
  */
-export async function* walkDag(
-  read: (cid: CID) => Promise<Uint8Array | undefined>,
-  roots: readonly CID[],
-  visit: (cid: CID, bytes: Uint8Array | undefined) => boolean = (_, bytes) => bytes !== undefined,
-  seen: Set<string> = new Set(),
-): AsyncGenerator<Block> {
-  const rootKeys = new Set(roots.map(blockKey))
-  let wave = [...roots]
-  while (wave.length > 0) {
-    const next: CID[] = []
-    const fresh = wave.filter((cid) => {
-      if (cid.multihash.code === IDENTITY) return false
-      const key = blockKey(cid)
-      if (seen.has(key)) return false
-      seen.add(key)
-      return true
-    })
-    for (let i = 0; i < fresh.length; i += 64) {
-      const batch = fresh.slice(i, i + 64)
-      const blocks = await Promise.all(batch.map(read))
-      for (let j = 0; j < batch.length; j++) {
-        const cid = batch[j]
-        const bytes = blocks[j]
-        if (!visit(cid, bytes) || bytes === undefined) continue
-        const commit = rootKeys.has(blockKey(cid)) ? isCommit(cid, bytes) : undefined
-        next.push(...(commit === undefined ? blockLinks(cid, bytes) : commitRoots(commit)))
-        yield { cid, bytes }
-      }
-    }
-    wave = next
-  }
-}
-
-export interface DagCheck {
-  /** Blocks present and re-hashed, and their bytes. */
-  blocks: number
-  bytes: number
-  missing: CID[]
-  corrupt: CID[]
-}
-
-/**
- * Walks the DAGs under `roots`, re-hashing every block; reports what is missing or corrupt.
- * `onBlock` is called after each block checked, with the counts so far.
- */
-export async function checkDag(
-  blockstore: Blockstore,
-  roots: readonly CID[],
-  onBlock?: (progress: DagCheck) => void,
-): Promise<DagCheck> {
-  const result: DagCheck = { blocks: 0, bytes: 0, missing: [], corrupt: [] }
-  const blocks = walkDag(
-    (cid) => readBlock(blockstore, cid),
-    roots,
-    (cid, bytes) => {
-      if (bytes === undefined) {
-        result.missing.push(cid)
-        return false
-      }
-      result.blocks++
-      result.bytes += bytes.length
-      onBlock?.(result)
-      try {
-        verifyBlock(cid, bytes)
-        return true
-      } catch {
-        result.corrupt.push(cid)
-        return false // its links cannot be trusted
-      }
-    },
-  )
-  for await (const _ of blocks) {
-    // the checks are all
-  }
-  return result
-}
-
-/** The commits of one store that `keep` retains, newest first; the head always. */
-async function retainedCommits(blockstore: Blockstore, head: CID, keep: GcOptions['keep']): Promise<CID[]> {
+async function retainedCommits(
+  storage: Storage,
+  store: string,
+  head: CID,
+  keep: GcOptions['keep'],
+  done: ReadonlySet<string>,
+): Promise<CID[]> {
   const since = keep?.since === undefined ? undefined : new Date(keep.since).getTime()
   const last = keep?.last
   const retainsAll = last === undefined && since === undefined
   const out: CID[] = []
   let cid: CID | null = head
-  while (cid !== null) {
-    const bytes = await readBlock(blockstore, cid)
-    const commit: Commit | undefined = bytes === undefined ? undefined : isCommit(cid, bytes)
-    if (commit === undefined) break // history before this was collected already
+  while (cid !== null && !done.has(blockKey(cid))) {
+    const bytes = await readBlock(storage.blockstore, cid)
+    if (bytes === undefined) {
+      // The head must be there; an older commit missing is history collected before.
+      if (out.length === 0) throw new GcAbortedError(`store ${store}: its head commit ${cid} is missing`, cid)
+      break
+    }
+    const commit = asCommit(cid, bytes)
+    if (commit === undefined) throw new GcAbortedError(`store ${store}: block ${cid} is not a valid commit`, cid)
     const kept =
       out.length === 0 ||
       retainsAll ||
@@ -155,45 +80,88 @@ async function retainedCommits(blockstore: Blockstore, head: CID, keep: GcOption
   return out
 }
 
-export async function collectGarbage(storage: Storage, options: GcOptions = {}): Promise<GcResult> {
-  // Blocks committed from here on are kept whatever the marking finds.
-  const record = storage.recordWrites()
-  try {
-    const roots: CID[] = [...(options.roots ?? [])]
-    let commits = 0
-    for (const head of (await storage.heads()).values()) {
-      const retained = await retainedCommits(storage.blockstore, head, options.keep)
-      commits += retained.length
-      roots.push(...retained)
-    }
-    for await (const pin of storage.pins()) roots.push(pin.cid)
+/** The roots to mark from: every store's retained commits, every pin, and the run's own. */
+async function rootsOf(
+  storage: Storage,
+  options: GcOptions,
+  done: ReadonlySet<string>,
+): Promise<{ roots: CID[]; commits: number }> {
+  const roots: CID[] = [...(options.roots ?? [])]
+  let commits = 0
+  for (const [store, head] of await storage.heads()) {
+    const retained = await retainedCommits(storage, store, head, options.keep, done)
+    commits += retained.length
+    roots.push(...retained)
+  }
+  for await (const pin of storage.pins()) roots.push(pin.cid)
+  return { roots, commits }
+}
 
-    // A block that cannot be read or decoded stops the run before anything is deleted.
-    const marked = new Set<string>()
-    for await (const _ of walkDag(
+/** Adds to `marked` every block `roots` reach; a missing or undecodable block stops the run. */
+async function mark(storage: Storage, roots: readonly CID[], marked: Set<string>): Promise<void> {
+  try {
+    const walk = walkDag(
       (cid) => readBlock(storage.blockstore, cid),
       roots,
-      () => true,
+      (cid, bytes) => {
+        if (bytes === undefined)
+          throw new GcAbortedError(`block ${cid}, which a kept commit or pin reaches, is missing`, cid)
+        return true
+      },
       marked,
-    )) {
+    )
+    for await (const _ of walk) {
       // marking is all
     }
-
-    const doomed: CID[] = []
-    let deletedBytes = 0
-    let keptBlocks = 0
-    for await (const { cid, bytes } of storage.blockstore.getAll()) {
-      const key = blockKey(cid)
-      if (marked.has(key) || record.written.has(key)) {
-        keptBlocks++
-        continue
-      }
-      for await (const chunk of bytes) deletedBytes += chunk.length
-      doomed.push(cid)
-    }
-    for (let i = 0; i < doomed.length; i += 1000) await storage.deleteBlocks(doomed.slice(i, i + 1000))
-    return { commits, keptBlocks, deletedBlocks: doomed.length, deletedBytes }
-  } finally {
-    record.end()
+  } catch (err) {
+    if (err instanceof GcAbortedError) throw err
+    const cid = (err as { cid?: CID }).cid
+    throw new GcAbortedError(`a block it must keep cannot be read: ${(err as Error).message}`, cid, { cause: err })
   }
+}
+
+export async function collectGarbage(storage: Storage, options: GcOptions = {}): Promise<GcResult> {
+  await options.onPhase?.('marking')
+  const marked = new Set<string>()
+  const first = await rootsOf(storage, options, marked)
+  await mark(storage, first.roots, marked)
+
+  // What no root reaches now. Blocks written from here on are not candidates.
+  const candidates = new Map<string, { cid: CID; size: number }>()
+  let keptBlocks = 0
+  for await (const { cid, bytes } of storage.blockstore.getAll()) {
+    const key = blockKey(cid)
+    if (marked.has(key)) {
+      keptBlocks++
+      continue
+    }
+    let size = 0
+    for await (const chunk of bytes) size += chunk.length
+    candidates.set(key, { cid, size })
+  }
+  await options.onPhase?.('marked')
+
+  return storage.gcLock.withExclusive(
+    async () => {
+      await options.onPhase?.('sweeping')
+      // Heads and pins may have moved onto candidates (a head set back to an older value's
+      // blocks, a sync that found them stored): mark again from them as they are now.
+      const now = await rootsOf(storage, options, marked)
+      await mark(storage, now.roots, marked)
+      const doomed: CID[] = []
+      let deletedBytes = 0
+      for (const [key, { cid, size }] of candidates) {
+        if (marked.has(key)) {
+          keptBlocks++
+          continue
+        }
+        doomed.push(cid)
+        deletedBytes += size
+      }
+      // One write: a crash leaves all of them or none, so storage still holds only whole DAGs.
+      if (doomed.length > 0) await storage.deleteBlocks(doomed)
+      return { commits: first.commits + now.commits, keptBlocks, deletedBlocks: doomed.length, deletedBytes }
+    },
+    () => options.onPhase?.('waiting'),
+  )
 }

@@ -30,9 +30,11 @@
  * ```
  */
 
-export { type Commit, decodeCommit, encodeCommit } from './commit.ts'
+export { asCommit, type Commit, commitRoots, decodeCommit, encodeCommit } from './commit.ts'
+export { checkDag, type DagCheck, dagLinks, readBlock, walkDag } from './dag.ts'
 export * from './errors.ts'
-export { checkDag, collectGarbage, type DagCheck, type GcOptions, type GcResult, readBlock, walkDag } from './gc.ts'
+export { collectGarbage, type GcOptions, type GcPhase, type GcResult } from './gc.ts'
+export { GcLock } from './gc-lock.ts'
 export { MemoryBlockstore } from './memory-blockstore.ts'
 export type { Segment } from './path.ts'
 export {
@@ -42,7 +44,6 @@ export {
   memoryStorage,
   type Pin,
   type Storage,
-  type WriteRecord,
 } from './storage.ts'
 export {
   type CommitEvent,
@@ -65,3 +66,4 @@ export {
   type StoreKey,
   StoreView,
 } from './view.ts'
+export { WholeDagWriter, type WholeDagWriterOptions } from './whole-dag-writer.ts'

@@ -108,8 +108,7 @@ export class LevelStorage extends BaseStorage {
     this.datastore = new LevelDatastore(sublevel<string>(db, 'datastore', 'utf8') as never)
   }
 
-  async commit(blocks: readonly Block[], heads: ReadonlyMap<string, CID>): Promise<void> {
-    this.noteWritten(blocks)
+  protected async writeCommit(blocks: readonly Block[], heads: ReadonlyMap<string, CID>): Promise<void> {
     const batch = this.#db.batch()
     for (const { cid, bytes } of blocks) batch.put(cid.multihash.bytes, whole(bytes), { sublevel: this.#blocks })
     for (const [name, cid] of heads) batch.put(name, whole(cid.bytes), { sublevel: this.#heads })

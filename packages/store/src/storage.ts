@@ -5,6 +5,7 @@ import { MemoryDatastore } from 'datastore-core'
 import type { Blockstore } from 'interface-blockstore'
 import { type Datastore, Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
+import { GcLock } from './gc-lock.ts'
 import { MemoryBlockstore } from './memory-blockstore.ts'
 
 /**
@@ -17,7 +18,16 @@ export interface Storage {
   readonly blockstore: Blockstore
   /** Everything else a node keeps (peer identity, IPNS records...). */
   readonly datastore: Datastore
-  /** Writes blocks, then moves heads, durably and in that order. */
+  /**
+   * Keeps gc's sweep apart from work that relies on stored blocks staying (see GcLock). `commit`
+   * holds its shared side; so must a caller that looks at storage before committing what it saw.
+   */
+  readonly gcLock: GcLock
+  /**
+   * Writes blocks, then moves heads, durably and in that order, holding the shared side of
+   * `gcLock`. Storage only ever holds whole DAGs (a block's links, but for a commit's `prev`,
+   * are stored with it or before it): syncs skip any subtree whose root is stored.
+   */
   commit(blocks: readonly Block[], heads: ReadonlyMap<string, CID>): Promise<void>
   head(name: string): Promise<CID | undefined>
   /** Every store's head, by store name. */
@@ -27,12 +37,8 @@ export interface Storage {
   pins(): AsyncGenerator<Pin>
   pin(pin: Pin): Promise<void>
   unpin(cid: CID): Promise<void>
+  /** Deletes blocks, all in one durable write where the storage can (LevelDB, IndexedDB). */
   deleteBlocks(cids: readonly CID[]): Promise<void>
-  /**
-   * Starts recording the blocks committed from now on, for a garbage collection that must not
-   * delete what was written while it marked. Call `end` when done.
-   */
-  recordWrites(): WriteRecord
   close(): Promise<void>
 }
 
@@ -44,24 +50,23 @@ export interface Pin {
   readonly time: number
 }
 
-export interface WriteRecord {
-  /** Multihash keys (see `blockKey`) of the blocks committed since recording started. */
-  readonly written: ReadonlySet<string>
-  end(): void
-}
-
 /** A block's identity whatever its codec: its multihash bytes, as a string. */
 export function blockKey(cid: CID): string {
   return bytesKey(cid.multihash.bytes)
 }
 
-/** The shared part of storages: tracking writes for a running gc. */
+/** The shared part of storages: commits under the gc lock. */
 export abstract class BaseStorage implements Storage {
   abstract readonly blockstore: Blockstore
   abstract readonly datastore: Datastore
-  readonly #records = new Set<Set<string>>()
+  readonly gcLock = new GcLock()
 
-  abstract commit(blocks: readonly Block[], heads: ReadonlyMap<string, CID>): Promise<void>
+  commit(blocks: readonly Block[], heads: ReadonlyMap<string, CID>): Promise<void> {
+    return this.gcLock.shared(() => this.writeCommit(blocks, heads))
+  }
+
+  /** Writes blocks, then heads, durably and in that order (the gc lock is held). */
+  protected abstract writeCommit(blocks: readonly Block[], heads: ReadonlyMap<string, CID>): Promise<void>
   abstract head(name: string): Promise<CID | undefined>
   abstract heads(): Promise<Map<string, CID>>
   abstract deleteHead(name: string): Promise<void>
@@ -70,17 +75,6 @@ export abstract class BaseStorage implements Storage {
   abstract unpin(cid: CID): Promise<void>
   abstract deleteBlocks(cids: readonly CID[]): Promise<void>
   abstract close(): Promise<void>
-
-  recordWrites(): WriteRecord {
-    const written = new Set<string>()
-    this.#records.add(written)
-    return { written, end: () => this.#records.delete(written) }
-  }
-
-  /** Subclasses call this with every block they commit, before the commit resolves. */
-  protected noteWritten(blocks: readonly Block[]): void {
-    for (const record of this.#records) for (const block of blocks) record.add(blockKey(block.cid))
-  }
 }
 
 const HEADS = '/dagsync/heads'
@@ -100,8 +94,7 @@ export class BlockstoreStorage extends BaseStorage {
     this.datastore = datastore
   }
 
-  async commit(blocks: readonly Block[], heads: ReadonlyMap<string, CID>): Promise<void> {
-    this.noteWritten(blocks)
+  protected async writeCommit(blocks: readonly Block[], heads: ReadonlyMap<string, CID>): Promise<void> {
     for await (const _ of this.blockstore.putMany(blocks)) {
       // drain: putMany writes lazily
     }

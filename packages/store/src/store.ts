@@ -11,6 +11,7 @@ import { BaseBlockstore } from 'blockstore-core'
 import type { Blockstore } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
 import { type Commit, DEFAULT_BITS, decodeCommit, encodeCommit } from './commit.ts'
+import { checkDag, type DagCheck, readBlock } from './dag.ts'
 import {
   CommitNotFoundError,
   InvalidStoreNameError,
@@ -19,7 +20,7 @@ import {
   StoreClosedError,
   StoreError,
 } from './errors.ts'
-import { checkDag, collectGarbage, type DagCheck, type GcOptions, type GcResult, readBlock } from './gc.ts'
+import { collectGarbage, type GcOptions, type GcResult } from './gc.ts'
 import type { Segment } from './path.ts'
 import { blockKey, type Storage } from './storage.ts'
 import { Transaction, type WriteApi } from './transaction.ts'
@@ -453,7 +454,8 @@ export class Store implements ReadApi, WriteApi {
   /**
    * Deletes the blocks of every store in this storage that no retained commit and no pin
    * reaches. Reads of retained versions stay correct while it runs, and commits made during
-   * it are kept.
+   * it are kept. A block it must keep that cannot be read stops it before anything is deleted
+   * (GcAbortedError).
    */
   gc(options: GcOptions = {}): Promise<GcResult> {
     this.#checkOpen()

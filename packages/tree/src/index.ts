@@ -30,7 +30,7 @@
 export { bytesKey, collectBytes, concatBytes } from './bytes.ts'
 export { decodeValidated, encodeValue } from './dag-cbor.ts'
 export * from './errors.ts'
-export { cidKey, cidOf, keyLevel, verifyBlock } from './hash.ts'
+export { cidKey, cidOf, DAG_CBOR, keyLevel, RAW, verifyBlock } from './hash.ts'
 export { assertIpldValue } from './ipld.ts'
 export { compareBytes, type KeyInput, toKey } from './keys.ts'
 export {

@@ -243,13 +243,15 @@ describe('dagsync CLI without a daemon', () => {
     assert.equal(refused.code, EXIT.usage, refused.stderr)
     assert.match(refused.stderr, /hash|does not match/i)
     assert.deepEqual(await cliJson(scratch, third, ['pin', 'ls']), [])
-    // An incomplete DAG (the delta alone) is not pinned; with --no-pin it imports, and pinning it
-    // offline says what is missing.
-    const incomplete = await cli(scratch, third, ['car', 'import', delta])
-    assert.equal(incomplete.code, EXIT.usage)
-    assert.match(incomplete.stderr, /DAG is incomplete here: \d+ blocks are missing/)
-    const partial = await cliJson<{ pinned: boolean }>(scratch, third, ['car', 'import', delta, '--no-pin'])
-    assert.equal(partial.pinned, false)
+    // An incomplete DAG (the delta alone) is not imported, pinned or not: the repo holds only whole
+    // DAGs. Pinning the head offline then says what is missing.
+    for (const args of [[], ['--no-pin']]) {
+      const incomplete = await cli(scratch, third, ['car', 'import', delta, ...args])
+      assert.equal(incomplete.code, EXIT.usage)
+      assert.match(incomplete.stderr, /DAG is incomplete here: \d+ of its blocks link to blocks that are neither/)
+      assert.equal((await cliJson<{ ok: boolean }>(scratch, third, ['pin', 'verify'])).ok, true)
+    }
+    assert.deepEqual(await cliJson(scratch, third, ['pin', 'ls']), [])
     const pinOffline = await cli(scratch, third, ['pin', 'add', status.head?.['/'] as string])
     assert.equal(pinOffline.code, EXIT.unavailable)
     assert.match(pinOffline.stderr, /not available here, and the daemon is not running/)

@@ -1,22 +1,13 @@
 // CAR (v1) export and import with @ipld/car. An export holds a whole DAG (a commit with its tree
 // and values, not its history) or only the blocks one version adds to another; an import checks
 // every block against its CID and pins the roots only once the whole DAG is here.
-import { blockKey, type Commit, decodeCommit, readBlock, type Storage, walkDag } from '@dagsync/store'
+import { asCommit, blockKey, dagLinks, readBlock, type Storage, WholeDagWriter, walkDag } from '@dagsync/store'
 import { type Block, MerkleSearchTree, verifyBlock } from '@dagsync/tree'
 import { CarBlockIterator, CarWriter } from '@ipld/car'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import { ApiError, type CarImportResult, type OnProgress } from './api.ts'
 import { toApiError } from './convert.ts'
-
-function commitOf(cid: CID, bytes: Uint8Array): Commit | undefined {
-  if (cid.code !== 0x71) return undefined
-  try {
-    return decodeCommit(cid, bytes)
-  } catch {
-    return undefined
-  }
-}
 
 /** The blocks of `root`'s DAG, or those it adds to `since`'s; a missing block is an error. */
 async function* exportedBlocks(blockstore: Blockstore, root: CID, since: CID | undefined): AsyncGenerator<Block> {
@@ -32,8 +23,8 @@ async function* exportedBlocks(blockstore: Blockstore, root: CID, since: CID | u
   const rootBytes = await read(root)
   const sinceBytes = await read(since)
   if (sinceBytes === undefined) throw new ApiError('not-found', `block ${since} is not in this repo`)
-  const a = commitOf(since, sinceBytes)
-  const b = rootBytes === undefined ? undefined : commitOf(root, rootBytes)
+  const a = asCommit(since, sinceBytes)
+  const b = rootBytes === undefined ? undefined : asCommit(root, rootBytes)
   if (a !== undefined && b !== undefined && (a.bits ?? 4) === (b.bits ?? 4)) {
     // Two versions of a store: the tree diff opens only the paths that changed.
     yield { cid: root, bytes: rootBytes as Uint8Array }
@@ -74,9 +65,11 @@ export function exportCar(blockstore: Blockstore, root: CID, since?: CID): Async
 }
 
 /**
- * Reads a CAR, checks each block against its CID and writes it, 256 at a time. With `pin`, the
- * roots are pinned once every block they reach is in the repo. A corrupt CAR stops the import:
- * nothing is pinned, and the blocks written before it are unreferenced (the next gc frees them).
+ * Reads a CAR and checks each block against its CID. A block is written once every block it
+ * links to is in the repo (from this CAR or before it), so a truncated or partial CAR leaves
+ * only whole DAGs behind. With `pin`, the roots are pinned once all they reach is here. A
+ * corrupt CAR stops the import: nothing is pinned, and the whole DAGs written before it are
+ * unreferenced (the next gc frees them). The caller holds the storage's gc lock (shared).
  */
 export async function importCar(
   storage: Storage,
@@ -91,9 +84,10 @@ export async function importCar(
   } catch (err) {
     throw new ApiError('bad-request', `not a CAR file: ${(err as Error).message}`)
   }
+  const rootKeys = new Set(roots.map(blockKey))
+  const writer = new WholeDagWriter(storage)
   let blocks = 0
   let bytes = 0
-  let batch: Block[] = []
   const iterator = reader[Symbol.asyncIterator]()
   for (;;) {
     let next: IteratorResult<Block>
@@ -107,45 +101,34 @@ export async function importCar(
     }
     if (next.done === true) break
     const { cid, bytes: data } = next.value
+    let links: CID[]
     try {
       verifyBlock(cid, data)
-    } catch {
+      links = dagLinks(cid, data, rootKeys.has(blockKey(cid)))
+    } catch (err) {
       throw new ApiError(
         'bad-request',
-        `block ${blocks + 1} of the CAR (${cid}) does not match its CID: the CAR is corrupt; nothing was pinned`,
+        `block ${blocks + 1} of the CAR (${cid}) is corrupt (${(err as Error).message}); nothing was pinned`,
       )
     }
-    batch.push({ cid, bytes: data })
+    await writer.add({ cid, bytes: data }, links)
     blocks++
     bytes += data.length
-    if (batch.length >= 256) {
-      await storage.commit(batch, new Map())
-      batch = []
-      options.onProgress?.({ blocks, bytes, phase: 'importing' })
-    }
+    if (blocks % 256 === 0) options.onProgress?.({ blocks, bytes, phase: 'importing' })
   }
-  if (batch.length > 0) await storage.commit(batch, new Map())
+  const incomplete = await writer.finish()
   options.onProgress?.({ blocks, bytes, phase: 'importing' })
-  if (options.pin) {
-    const missing: CID[] = []
-    for await (const _ of walkDag(
-      (cid) => readBlock(storage.blockstore, cid),
-      roots,
-      (cid, block) => {
-        if (block === undefined) missing.push(cid)
-        return block !== undefined
-      },
-    )) {
-      // checking that the roots' DAGs are whole
-    }
-    if (missing.length > 0) {
-      throw new ApiError(
-        'bad-request',
-        `the CAR's DAG is incomplete here: ${missing.length} blocks are missing (first: ${missing[0]}); ` +
-          'import the CAR it was exported since first, or import with --no-pin. Nothing was pinned',
-      )
-    }
-    for (const root of roots) await storage.pin({ cid: root, name: 'car import', time: Date.now() })
+  const missingRoots: CID[] = []
+  for (const root of roots) if (!(await storage.blockstore.has(root))) missingRoots.push(root)
+  if (incomplete.length > 0 || missingRoots.length > 0) {
+    const first = incomplete[0] ?? missingRoots[0]
+    throw new ApiError(
+      'bad-request',
+      `the CAR's DAG is incomplete here: ${incomplete.length} of its blocks link to blocks that are neither in it ` +
+        `nor in this repo (first: ${first}), so they were not imported; import the CAR it was exported since ` +
+        `first. ${writer.written} whole blocks were imported${options.pin ? '; nothing was pinned' : ''}`,
+    )
   }
+  if (options.pin) for (const root of roots) await storage.pin({ cid: root, name: 'car import', time: Date.now() })
   return { roots, blocks, bytes, pinned: options.pin }
 }

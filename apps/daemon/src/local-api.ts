@@ -14,6 +14,7 @@ import {
   storePublicKey,
 } from '@dagsync/peer/local'
 import {
+  blockKey,
   type Commit,
   checkDag,
   collectGarbage,
@@ -22,9 +23,9 @@ import {
   readBlock,
   type Store,
   type StoreView,
+  WholeDagWriter,
   walkDag,
 } from '@dagsync/store'
-import type { Block } from '@dagsync/tree'
 import { Key } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 import {
@@ -83,44 +84,11 @@ interface Handle {
   readonly follower?: Follower
 }
 
-/** Many readers or one writer: pin adds and imports (which write unpinned blocks for a while) against gc. */
-class GcLock {
-  #readers = 0
-  #gc: Promise<unknown> | null = null
-  #idle: (() => void) | null = null
-
-  async shared<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.#gc !== null) await this.#gc.catch(() => {})
-    this.#readers++
-    try {
-      return await fn()
-    } finally {
-      if (--this.#readers === 0) this.#idle?.()
-    }
-  }
-
-  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.#gc !== null) await this.#gc.catch(() => {})
-    const run = (async () => {
-      if (this.#readers > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
-      this.#idle = null
-      return fn()
-    })()
-    this.#gc = run
-    try {
-      return await run
-    } finally {
-      this.#gc = null
-    }
-  }
-}
-
 export class LocalApi implements Api {
   readonly #repo: Repo
   readonly #node: DagsyncNode | undefined
   readonly #init: LocalApiInit
   readonly #offline = new Map<string, Promise<Store>>()
-  readonly #gcLock = new GcLock()
   readonly #started = Date.now()
   /** The daemon's API URL, once it listens (for `id`). */
   apiUrl: string | undefined
@@ -604,36 +572,33 @@ export class LocalApi implements Api {
   async pinAdd({ target, name }: { target: string; name?: string }, onProgress?: OnProgress): Promise<PinAddResult> {
     const what = await this.#target(target)
     if ('store' in what) return this.#pinStore(what.store, name, onProgress)
-    return this.#gcLock.shared(() => this.#pinDag(what.cid, name, onProgress))
+    return this.#repo.storage.gcLock.shared(() => this.#pinDag(what.cid, name, onProgress))
   }
 
-  /** Pins a DAG: fetches what is missing from peers, 64 blocks at a time, writes it, then records the pin. */
+  /**
+   * Pins a DAG: fetches what is missing from peers, 64 blocks at a time, writes each fetched
+   * block once all it links to is stored (so a pin that fails part way leaves only whole DAGs),
+   * then records the pin. Runs under the gc lock (shared).
+   */
   async #pinDag(root: CID, name: string | undefined, onProgress?: OnProgress): Promise<PinAddResult> {
     const storage = this.#repo.storage
     const node = this.#node
+    const writer = new WholeDagWriter(storage)
     let blocks = 0
     let bytes = 0
-    let fetched = 0
+    const fetched = new Set<string>()
     const missing: CID[] = []
-    let batch: Block[] = []
-    const flush = async () => {
-      if (batch.length === 0) return
-      const written = batch
-      batch = []
-      await storage.commit(written, new Map())
-      node?.forgetFetched(written.map((b) => b.cid))
-    }
     const walk = walkDag(
       async (cid) => {
         const local = await readBlock(storage.blockstore, cid)
         if (local !== undefined || node === undefined) return local
         try {
           const block = await node.getBlock(cid)
-          fetched++
-          batch.push({ cid, bytes: block })
+          fetched.add(blockKey(cid))
           return block
-        } catch {
-          return undefined
+        } catch (err) {
+          if (isUnavailable(err)) return undefined
+          throw err
         }
       },
       [root],
@@ -644,12 +609,16 @@ export class LocalApi implements Api {
         }
         blocks++
         bytes += block.length
-        onProgress?.({ blocks, bytes, phase: fetched > 0 ? 'fetching' : 'reading' })
+        onProgress?.({ blocks, bytes, phase: fetched.size > 0 ? 'fetching' : 'reading' })
         return true
       },
     )
-    for await (const _ of walk) if (batch.length >= 256) await flush()
-    await flush()
+    for await (const { cid, bytes: block, links } of walk) {
+      if (!fetched.has(blockKey(cid))) continue
+      await writer.add({ cid, bytes: block }, links)
+      node?.forgetFetched([cid])
+    }
+    await writer.finish()
     if (missing.length > 0) {
       const where = node === undefined ? 'here, and the daemon is not running to fetch them' : 'here or from any peer'
       throw new ApiError(
@@ -658,7 +627,12 @@ export class LocalApi implements Api {
       )
     }
     await storage.pin({ cid: root, ...(name === undefined ? {} : { name }), time: Date.now() })
-    return { pin: { cid: root, type: 'recursive', ...(name === undefined ? {} : { name }) }, blocks, bytes, fetched }
+    return {
+      pin: { cid: root, type: 'recursive', ...(name === undefined ? {} : { name }) },
+      blocks,
+      bytes,
+      fetched: fetched.size,
+    }
   }
 
   /** Pins a store: keeps a full replica that follows its head (a writer's own stores always are). */
@@ -803,9 +777,19 @@ export class LocalApi implements Api {
     }
     if (request.keepSince !== undefined) keep.since = request.keepSince
     onProgress?.({ blocks: 0, bytes: 0, phase: 'collecting' })
-    return this.#gcLock.exclusive(() =>
-      collectGarbage(this.#repo.storage, Object.keys(keep).length === 0 ? {} : { keep }),
-    )
+    try {
+      return await collectGarbage(this.#repo.storage, Object.keys(keep).length === 0 ? {} : { keep })
+    } catch (err) {
+      if ((err as Error).name === 'GcAbortedError')
+        throw new ApiError(
+          'internal',
+          `${(err as Error).message} (\`dagsync pin verify\` lists what is missing or corrupt)`,
+          {
+            cause: err,
+          },
+        )
+      throw toApiError(err)
+    }
   }
 
   // --- CAR -------------------------------------------------------------------------------------
@@ -840,7 +824,7 @@ export class LocalApi implements Api {
     car: AsyncIterable<Uint8Array>,
     onProgress?: OnProgress,
   ): Promise<CarImportResult> {
-    return this.#gcLock.shared(() =>
+    return this.#repo.storage.gcLock.shared(() =>
       importCar(this.#repo.storage, car, { pin, ...(onProgress === undefined ? {} : { onProgress }) }),
     )
   }
@@ -902,4 +886,12 @@ export class LocalApi implements Api {
     for (const store of this.#offline.values()) await (await store.catch(() => undefined))?.close()
     this.#offline.clear()
   }
+}
+
+/** Whether a fetch failed because no peer had the block in time (rather than something broken). */
+function isUnavailable(err: unknown): boolean {
+  const name = (err as Error).name
+  return (
+    name === 'BlockNotFoundError' || name === 'LoadBlockFailedError' || name === 'AbortError' || name === 'TimeoutError'
+  )
 }

@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
+import { openStore } from '../../src/index.ts'
+import { openLevelStorage } from '../../src/level.ts'
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname
 
@@ -48,3 +51,50 @@ export async function crashRound(path: string, run: number, point: string, nth: 
   assert.equal(signal, 'SIGKILL', `run ${run} (${point} #${nth}) ended by its own kill`)
   return acked
 }
+
+export interface CrashReport {
+  readonly rounds: number
+  readonly acked: number
+  /** Acknowledged commits whose key was missing or wrong after a kill. */
+  readonly lost: readonly string[]
+  /** Rounds after which the store did not reopen at or past its last acknowledged commit, whole. */
+  readonly broken: readonly string[]
+}
+
+/** `rounds` kill -9 rounds in a row on one LevelDB at `path`, each checked on reopening. */
+export async function crashRounds(path: string, rounds: number): Promise<CrashReport> {
+  const owed = new Map<string, Acked>()
+  const lost: string[] = []
+  const broken: string[] = []
+  let maxAcked = 0
+  for (let run = 0; run < rounds; run++) {
+    const { point, nth } = crashPlan(run)
+    const round = await crashRound(path, run, point, nth)
+    if (point === 'ack' && round.size !== nth) broken.push(`run ${run}: ${round.size} acks, killed after ack ${nth}`)
+    for (const [key, ack] of round) {
+      owed.set(key, ack)
+      maxAcked = Math.max(maxAcked, ack.seq)
+    }
+    const storage = await openLevelStorage(path)
+    try {
+      const db = await openStore({ storage, verify: 'full' })
+      if ((db.head?.seq ?? 0) < maxAcked)
+        broken.push(`run ${run} (${point} #${nth}): head ${db.head?.seq} is behind acknowledged commit ${maxAcked}`)
+      for (const [key, { run: r, i }] of owed) {
+        if (!isDeepStrictEqual(await db.get(key), crashValue(r, i))) {
+          lost.push(`run ${run} (${point} #${nth}): ${key}`)
+          owed.delete(key)
+        }
+      }
+      await db.close()
+    } catch (err) {
+      broken.push(`run ${run} (${point} #${nth}): ${(err as Error).message}`)
+    } finally {
+      await storage.close()
+    }
+  }
+  return { rounds, acked: owed.size + lost.length, lost, broken }
+}
+
+/** The value fixtures/crash-writer.ts writes for its i-th key of run `run`. */
+export const crashValue = (run: number, i: number) => ({ run, i, pad: i % 7 === 0 ? 'x'.repeat(600) : '' })

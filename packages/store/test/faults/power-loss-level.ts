@@ -68,8 +68,8 @@ export class PowerLossLevel extends HookedMemoryLevel {
     for (const op of ops) {
       this.#volatile.push(
         op.type === 'put'
-          ? { type: 'put', key: op.key.slice(), value: op.value.slice() }
-          : { type: 'del', key: op.key.slice() },
+          ? { type: 'put', key: new Uint8Array(op.key), value: new Uint8Array(op.value) }
+          : { type: 'del', key: new Uint8Array(op.key) },
       )
     }
     if (options.sync !== true) {

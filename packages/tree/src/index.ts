@@ -31,15 +31,19 @@ export { bytesKey, collectBytes, concatBytes } from './bytes.ts'
 export { decodeValidated, encodeValue } from './dag-cbor.ts'
 export * from './errors.ts'
 export { cidKey, cidOf, keyLevel, verifyBlock } from './hash.ts'
-export { assertIpldValue } from './ipld.ts'
+export { assertIpldValue, linkProblem } from './ipld.ts'
 export { compareBytes, type KeyInput, toKey } from './keys.ts'
 export {
   CHUNK_BYTES,
   DEFAULT_BITS_PER_LEVEL,
+  LINK_CODECS,
   MAX_BLOCK_BYTES,
+  MAX_BLOCK_DEPTH,
+  MAX_CBOR_INT,
   MAX_INLINE_VALUE_BYTES,
   MAX_KEY_BYTES,
   MAX_META_BYTES,
+  MAX_VALUE_DEPTH,
   type TreeLimits,
 } from './limits.ts'
 export {

@@ -5,7 +5,6 @@ import { CID } from 'multiformats/cid'
 import { decodeValidated, encodeValue } from './dag-cbor.ts'
 import { InvalidValueError, MalformedValueError } from './errors.ts'
 import { cidOf, RAW } from './hash.ts'
-import { assertIpldValue } from './ipld.ts'
 import { CHUNK_BYTES, MAX_BLOCK_BYTES, MAX_INLINE_VALUE_BYTES, MAX_META_BYTES } from './limits.ts'
 import type { StoredValue } from './node.ts'
 
@@ -42,8 +41,7 @@ export function encodeMeta(meta: Record<string, unknown> | null | undefined): Ui
   if (typeof meta !== 'object' || Array.isArray(meta) || meta instanceof Uint8Array) {
     throw new InvalidValueError('metadata must be a plain object')
   }
-  assertIpldValue(meta, 'meta')
-  const bytes = encodeValue(meta)
+  const bytes = encodeValue(meta, 'meta')
   if (bytes.length > MAX_META_BYTES) {
     throw new InvalidValueError(`metadata encodes to ${bytes.length} bytes, the limit is ${MAX_META_BYTES}`)
   }

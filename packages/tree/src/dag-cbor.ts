@@ -198,7 +198,8 @@ function map(value: Record<string, unknown>, depth: number): void {
   for (const k of keys) {
     const v = value[k]
     if (v === undefined) throw new InvalidValueError('value contains undefined, which IPLD cannot represent')
-    asciiString(k)
+    // The order check above stops at the first key out of order, before it has seen them all.
+    if (!asciiString(k)) throw FALLBACK
     write(v, depth + 1)
   }
 }
@@ -207,7 +208,9 @@ function keyBefore(a: string, b: string): boolean {
   return a.length !== b.length ? a.length < b.length : a < b
 }
 
-const utf8 = new TextDecoder()
+// A leading U+FEFF is a character of the string, not a byte-order mark to drop: dropping it
+// would read "\ufeffa" as "a", and a map with keys "\ufeff" and "" as one with a repeated key.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
  * Decodes DAG-CBOR that the node reader has already validated (canonical, well-formed), so it

@@ -92,6 +92,20 @@ describe('text', () => {
   })
 })
 
+describe('a leading U+FEFF', () => {
+  it('reads back as written, inline, in a block and as a map key beside the empty key', async () => {
+    const { tree } = newTree()
+    // A decoder that takes U+FEFF for a byte-order mark drops it: "\ufeffa" reads as "a", and
+    // this map as one with the key "" twice, which @ipld/dag-cbor refuses.
+    const values = ['\ufeffa', { '\ufeff': 1, '': 2 }, ['\ufeff'.repeat(200)], { k: `\ufeff${'x'.repeat(300)}` }]
+    for (const value of values) {
+      const root = await tree.put(tree.emptyRoot, 'k', value)
+      await readAll(tree, root)
+      assert.deepEqual(await tree.get(root, 'k'), value)
+    }
+  })
+})
+
 describe('integers', () => {
   it('accepts the 64-bit range DAG-CBOR holds and refuses past it, naming where', async () => {
     const { tree } = newTree()

@@ -339,7 +339,7 @@ export class Store implements ReadApi, WriteApi {
         tx.close()
         let commit: Commit | null = null
         if (tx.size > 0) {
-          const time = Math.max(this.#now(), tip?.time ?? 0)
+          const time = commitTime(this.#now(), tip?.time ?? 0)
           const base = tip?.tree ?? this.#tree.emptyRoot
           const root = await this.#tree.batch(base, tx.ops(time))
           if (!root.equals(base)) {
@@ -531,6 +531,15 @@ export async function openStore(init: StoreInit): Promise<Store> {
     }
   }
   return store
+}
+
+/** A commit's time: the clock's, in whole ms as commits hold it, never before the previous commit's. */
+function commitTime(now: number, previous: number): number {
+  const time = Math.floor(now)
+  if (!Number.isSafeInteger(time) || time < 0) {
+    throw new StoreError(`the clock gave ${now}; commit times are milliseconds since 1970, from 0 to 2^53 - 1`)
+  }
+  return Math.max(time, previous)
 }
 
 function treeInit(bits: number, cacheSize: number | undefined): TreeInit {

@@ -50,6 +50,7 @@ export {
   type Change,
   type CheckedNode,
   type EntryInput,
+  type KeepIf,
   MerkleSearchTree,
   type Meta,
   type Op,
@@ -59,6 +60,6 @@ export {
   type TreeInit,
   type ValueEntry,
 } from './mst.ts'
-export type { StoredValue } from './node.ts'
+export { type StoredValue, sameStoredValue } from './node.ts'
 export { type Block, type GetBlock, type PreparedValue, prepareByteStream, prepareValue } from './value.ts'
 export { blockLinks, type WalkOptions } from './walk.ts'

@@ -44,16 +44,7 @@ export {
   type Storage,
   type WriteRecord,
 } from './storage.ts'
-export {
-  type CommitEvent,
-  openStore,
-  Store,
-  type StoreInit,
-  type TransactOptions,
-  type TxResult,
-  type Watch,
-  type WatchOptions,
-} from './store.ts'
+export { openStore, Store, type StoreInit, type TransactOptions, type TxResult } from './store.ts'
 export { Transaction, type WriteApi } from './transaction.ts'
 export {
   type BinaryValue,
@@ -65,3 +56,4 @@ export {
   type StoreKey,
   StoreView,
 } from './view.ts'
+export { type CommitEvent, DEFAULT_WATCH_QUEUE, type Watch, type WatchOptions } from './watch.ts'

@@ -1,7 +1,17 @@
 // Commits: `{v, tree, prev, seq, time, meta?, bits?}` in DAG-CBOR. Each transaction makes one;
 // `prev` links them into the store's history, newest first.
-import { type Block, cidOf, DAG_CBOR, encodeValue, type Meta, verifyBlock } from '@dagsync/tree'
-import * as dagCbor from '@ipld/dag-cbor'
+import {
+  type Block,
+  blockLinks,
+  cidOf,
+  DAG_CBOR,
+  decodeValidated,
+  encodeValue,
+  InvalidValueError,
+  MAX_BLOCK_BYTES,
+  type Meta,
+  verifyBlock,
+} from '@dagsync/tree'
 import { CID } from 'multiformats/cid'
 import { InvalidCommitError } from './errors.ts'
 
@@ -30,7 +40,13 @@ export interface Commit {
 
 export type CommitFields = Omit<Commit, 'cid' | 'v'>
 
+/**
+ * Encodes a commit. Metadata is checked as readers will check it (a map of IPLD values within
+ * the value limits, the whole commit within one block): InvalidValueError names what is wrong.
+ */
 export function encodeCommit(fields: CommitFields): { commit: Commit; block: Block } {
+  const { meta } = fields
+  if (meta !== undefined && !isMap(meta)) throw new InvalidValueError('commit meta must be a plain object (a map)')
   const body: Record<string, unknown> = {
     v: COMMIT_VERSION,
     tree: fields.tree,
@@ -40,7 +56,10 @@ export function encodeCommit(fields: CommitFields): { commit: Commit; block: Blo
   }
   if (fields.meta !== undefined) body.meta = fields.meta
   if (fields.bits !== undefined && fields.bits !== DEFAULT_BITS) body.bits = fields.bits
-  const bytes = encodeValue(body)
+  const bytes = encodeValue(body, 'commit')
+  if (bytes.length > MAX_BLOCK_BYTES) {
+    throw new InvalidValueError(`commit meta makes the commit ${bytes.length} bytes, the limit is ${MAX_BLOCK_BYTES}`)
+  }
   const cid = cidOf(bytes)
   return { commit: { cid, ...(body as Omit<Commit, 'cid'>) }, block: { cid, bytes } }
 }
@@ -48,9 +67,14 @@ export function encodeCommit(fields: CommitFields): { commit: Commit; block: Blo
 /** Decodes and validates a commit block; `verify` also re-hashes it (for blocks from peers). */
 export function decodeCommit(cid: CID, bytes: Uint8Array, verify = false): Commit {
   if (verify) verifyBlock(cid, bytes)
+  if (bytes.length > MAX_BLOCK_BYTES) {
+    throw new InvalidCommitError(cid, `${bytes.length} bytes, the limit is ${MAX_BLOCK_BYTES}`)
+  }
   let data: unknown
   try {
-    data = cid.code === DAG_CBOR ? dagCbor.decode(bytes) : undefined
+    // Validated as gc's walk reads it, then decoded as values are (keeping a leading U+FEFF).
+    if (cid.code === DAG_CBOR) blockLinks(cid, bytes)
+    data = cid.code === DAG_CBOR ? decodeValidated(bytes) : undefined
   } catch (err) {
     throw new InvalidCommitError(cid, `not valid DAG-CBOR (${(err as Error).message})`)
   }
@@ -67,6 +91,7 @@ export function decodeCommit(cid: CID, bytes: Uint8Array, verify = false): Commi
   if ((prevCid === null) !== (seq === 1)) throw new InvalidCommitError(cid, 'only the first commit (seq 1) has no prev')
   if (!Number.isSafeInteger(time) || (time as number) < 0)
     throw new InvalidCommitError(cid, 'time must be a non-negative integer')
+  // Byte strings pass here as they always have: refusing them now could strand an old store.
   if (
     meta !== undefined &&
     (meta === null || typeof meta !== 'object' || Array.isArray(meta) || CID.asCID(meta) !== null)
@@ -102,6 +127,16 @@ export function asCommit(cid: CID, bytes: Uint8Array): Commit | undefined {
   } catch {
     return undefined
   }
+}
+
+function isMap(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    !(value instanceof Uint8Array) &&
+    CID.asCID(value) === null
+  )
 }
 
 /** The links a commit holds besides `prev`: its tree and any CIDs in its metadata. */

@@ -1,4 +1,5 @@
 import type { CID } from 'multiformats/cid'
+import type { Commit } from './commit.ts'
 
 export { InvalidKeyError, InvalidValueError } from '@dagsync/tree'
 
@@ -60,3 +61,23 @@ export class GcAbortedError extends StoreError {
     this.cid = cid
   }
 }
+
+/**
+ * A watch ended before delivering every commit. `lastCommit` is the last commit it delivered an
+ * event for (the head when the watch began, if none; null for a store that had no commits then):
+ * `store.diff(lastCommit?.cid ?? 0)` gives every change since, as long as that commit is retained.
+ */
+export class WatchInterruptedError extends StoreError {
+  readonly lastCommit: Commit | null
+
+  constructor(message: string, lastCommit: Commit | null, options?: ErrorOptions) {
+    super(message, options)
+    this.lastCommit = lastCommit
+  }
+}
+
+/** The watch's consumer fell more than `maxQueue` events behind. */
+export class WatchOverflowError extends WatchInterruptedError {}
+
+/** The changes of a commit could not be worked out (a block could not be read: see `cause`). */
+export class WatchFailedError extends WatchInterruptedError {}

@@ -45,16 +45,7 @@ export {
   type Pin,
   type Storage,
 } from './storage.ts'
-export {
-  type CommitEvent,
-  openStore,
-  Store,
-  type StoreInit,
-  type TransactOptions,
-  type TxResult,
-  type Watch,
-  type WatchOptions,
-} from './store.ts'
+export { openStore, Store, type StoreInit, type TransactOptions, type TxResult } from './store.ts'
 export { Transaction, type WriteApi } from './transaction.ts'
 export {
   type BinaryValue,
@@ -66,4 +57,5 @@ export {
   type StoreKey,
   StoreView,
 } from './view.ts'
+export { type CommitEvent, DEFAULT_WATCH_QUEUE, type Watch, type WatchOptions } from './watch.ts'
 export { WholeDagWriter, type WholeDagWriterOptions } from './whole-dag-writer.ts'

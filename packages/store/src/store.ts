@@ -5,7 +5,6 @@ import {
   MerkleSearchTree,
   type Meta,
   type TreeInit,
-  toKey,
 } from '@dagsync/tree'
 import { BaseBlockstore } from 'blockstore-core'
 import type { Blockstore } from 'interface-blockstore'
@@ -34,6 +33,7 @@ import {
   type ReadApi,
   StoreView,
 } from './view.ts'
+import { type Watch, Watcher, type WatchOptions } from './watch.ts'
 
 export interface StoreInit {
   storage: Storage
@@ -73,23 +73,6 @@ export interface TxResult<T> {
   readonly value: T
   /** The commit it made, or null if it changed nothing. */
   readonly commit: Commit | null
-}
-
-/** The keys one commit changed, as a watch delivers them. */
-export interface CommitEvent {
-  readonly commit: Commit
-  readonly changes: readonly KeyChange[]
-}
-
-export interface WatchOptions {
-  /** Only keys with this prefix. */
-  prefix?: KeyInput
-  signal?: AbortSignal
-}
-
-/** A stream of commit events; `close` ends it. */
-export interface Watch extends AsyncIterable<CommitEvent> {
-  close(): void
 }
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/
@@ -242,12 +225,13 @@ export class Store implements ReadApi, WriteApi {
     yield* diffRoots(this.#tree, a.root, b.root)
   }
 
-  /** Emits, after each commit, the keys it changed (those under `prefix`, if given). */
+  /**
+   * Emits, after each commit, the keys it changed (those under `prefix`, if given). A watch
+   * that cannot deliver every commit ends with a WatchInterruptedError (see watch.ts).
+   */
   watch(options: WatchOptions = {}): Watch {
     this.#checkOpen()
-    const watcher = new Watcher(options.prefix === undefined ? undefined : toKey(options.prefix), () =>
-      this.#watchers.delete(watcher),
-    )
+    const watcher = new Watcher(options.prefix, this.#head, options, () => this.#watchers.delete(watcher))
     this.#watchers.add(watcher)
     options.signal?.addEventListener('abort', () => watcher.close(), { once: true })
     return watcher
@@ -340,7 +324,7 @@ export class Store implements ReadApi, WriteApi {
         tx.close()
         let commit: Commit | null = null
         if (tx.size > 0) {
-          const time = Math.max(this.#now(), tip?.time ?? 0)
+          const time = commitTime(this.#now(), tip?.time ?? 0)
           const base = tip?.tree ?? this.#tree.emptyRoot
           const root = await this.#tree.batch(base, tx.ops(time))
           if (!root.equals(base)) {
@@ -434,18 +418,25 @@ export class Store implements ReadApi, WriteApi {
       }
     }
     if (this.#watchers.size > 0) {
-      this.#notified = this.#notified.then(() => this.#notify(previous, commits)).catch(() => {})
+      this.#notified = this.#notified.then(() => this.#notify(previous, commits))
     }
   }
 
-  /** Tells watchers, in commit order, which keys each commit changed. */
+  /**
+   * Tells watchers, in commit order, which keys each commit changed. If that cannot be worked
+   * out, each watcher ends with the error: one that skipped a commit would mislead its consumer.
+   */
   async #notify(previous: Commit | null, commits: readonly Commit[]): Promise<void> {
     let from = previous?.tree ?? this.#tree.emptyRoot
-    for (const commit of commits) {
-      const changes: KeyChange[] = []
-      for await (const change of diffRoots(this.#tree, from, commit.tree)) changes.push(change)
-      from = commit.tree
-      for (const watcher of this.#watchers) watcher.deliver(commit, changes)
+    try {
+      for (const commit of commits) {
+        const changes: KeyChange[] = []
+        for await (const change of diffRoots(this.#tree, from, commit.tree)) changes.push(change)
+        from = commit.tree
+        for (const watcher of this.#watchers) watcher.deliver(commit, changes)
+      }
+    } catch (err) {
+      for (const watcher of this.#watchers) watcher.fail(err)
     }
   }
 
@@ -535,6 +526,15 @@ export async function openStore(init: StoreInit): Promise<Store> {
   return store
 }
 
+/** A commit's time: the clock's, in whole ms as commits hold it, never before the previous commit's. */
+function commitTime(now: number, previous: number): number {
+  const time = Math.floor(now)
+  if (!Number.isSafeInteger(time) || time < 0) {
+    throw new StoreError(`the clock gave ${now}; commit times are milliseconds since 1970, from 0 to 2^53 - 1`)
+  }
+  return Math.max(time, previous)
+}
+
 function treeInit(bits: number, cacheSize: number | undefined): TreeInit {
   return cacheSize === undefined ? { bitsPerLevel: bits } : { bitsPerLevel: bits, cacheSize }
 }
@@ -597,59 +597,4 @@ class PendingBlocks extends BaseBlockstore {
   release(blocks: readonly Block[]): void {
     for (const block of blocks) this.#pending.delete(blockKey(block.cid))
   }
-}
-
-/** One watch: a queue of events and whoever is waiting on them. */
-class Watcher implements Watch {
-  readonly #prefix: Uint8Array | undefined
-  readonly #onClose: () => void
-  readonly #events: CommitEvent[] = []
-  #wake: (() => void) | null = null
-  #closed = false
-
-  constructor(prefix: Uint8Array | undefined, onClose: () => void) {
-    this.#prefix = prefix
-    this.#onClose = onClose
-  }
-
-  deliver(commit: Commit, changes: readonly KeyChange[]): void {
-    if (this.#closed) return
-    const matching =
-      this.#prefix === undefined ? changes : changes.filter((c) => startsWith(toKey(c.key), this.#prefix as Uint8Array))
-    if (matching.length === 0) return
-    this.#events.push({ commit, changes: matching })
-    this.#wake?.()
-  }
-
-  close(): void {
-    if (this.#closed) return
-    this.#closed = true
-    this.#onClose()
-    this.#wake?.()
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<CommitEvent> {
-    try {
-      for (;;) {
-        const event = this.#events.shift()
-        if (event !== undefined) {
-          yield event
-          continue
-        }
-        if (this.#closed) return
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve
-        })
-        this.#wake = null
-      }
-    } finally {
-      this.close()
-    }
-  }
-}
-
-function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
-  if (key.length < prefix.length) return false
-  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false
-  return true
 }

@@ -3,29 +3,41 @@
 import {
   type Block,
   bytesKey,
+  type KeepIf,
   type KeyInput,
   type MerkleSearchTree,
   type Op,
   prepareByteStream,
   prepareValue,
+  type StoredEntry,
   type StoredValue,
+  sameStoredValue,
   toKey,
 } from '@dagsync/tree'
 import { InvalidPathError, StoreError } from './errors.ts'
 import { getPath, type Segment, setPath } from './path.ts'
-import { type BinaryValue, binaryValue, type EntryMeta, type KeyInfo, type ReadApi, type StoreView } from './view.ts'
+import {
+  type BinaryValue,
+  binaryValue,
+  type EntryMeta,
+  type KeyInfo,
+  keyInfo,
+  type ReadApi,
+  type StoreView,
+  storeKey,
+} from './view.ts'
+
+interface PendingPut {
+  readonly kind: 'put'
+  readonly key: Uint8Array
+  readonly stored: StoredValue
+  readonly size: number
+  readonly binary: boolean
+  readonly keyIsBytes: boolean
+}
 
 /** A write waiting in a transaction. */
-type Pending =
-  | {
-      readonly kind: 'put'
-      readonly key: Uint8Array
-      readonly stored: StoredValue
-      readonly size: number
-      readonly binary: boolean
-      readonly keyIsBytes: boolean
-    }
-  | { readonly kind: 'delete'; readonly key: Uint8Array }
+type Pending = PendingPut | { readonly kind: 'delete'; readonly key: Uint8Array }
 
 /** Where a transaction puts the blocks of large values before they are committed. */
 export interface BlockSink {
@@ -82,8 +94,11 @@ export class Transaction implements ReadApi, WriteApi {
     const pending = this.#lookup(key)
     if (pending === undefined) return this.#base.getMeta(key)
     if (pending.kind === 'delete') return undefined
+    // A rewrite of what is there keeps its write time (see ops).
+    const kept = await this.#unchanged(pending)
+    if (kept !== undefined) return keyInfo(kept)
     return {
-      key: pending.keyIsBytes ? pending.key : new TextDecoder().decode(pending.key),
+      key: pending.keyIsBytes ? pending.key : storeKey(pending.key, undefined),
       type: pending.binary ? 'binary' : 'value',
       lastWrite: new Date(),
       size: pending.size,
@@ -156,7 +171,11 @@ export class Transaction implements ReadApi, WriteApi {
     return this.#pending.size
   }
 
-  /** The transaction's writes as tree ops, stamped with the commit's time. */
+  /**
+   * The transaction's writes as tree ops, stamped with the commit's time. A put that finds its
+   * key as it would leave it (the same value, type and key form) leaves the entry alone, write
+   * time included, so a transaction of nothing else changes no root and makes no commit.
+   */
   ops(time: number): Op[] {
     const ops: Op[] = []
     for (const p of this.#pending.values()) {
@@ -165,10 +184,17 @@ export class Transaction implements ReadApi, WriteApi {
       } else {
         const meta: EntryMeta = { t: p.binary ? 'b' : 'v', w: time, s: p.size }
         if (p.keyIsBytes) meta.k = 1
-        ops.push({ type: 'put', key: p.key, stored: p.stored, meta })
+        ops.push({ type: 'put', key: p.key, stored: p.stored, meta, keepIf: keepIf(p) })
       }
     }
     return ops
+  }
+
+  /** The base version's entry for a put, if the put leaves it as it is (see ops). */
+  async #unchanged(put: PendingPut): Promise<StoredEntry | undefined> {
+    const entry = await this.#tree.getEntry(this.#base.root, put.key)
+    if (entry === undefined || !sameStoredValue(entry.stored, put.stored)) return undefined
+    return keepIf(put)(entry.meta) ? entry : undefined
   }
 
   #check(): void {
@@ -183,3 +209,18 @@ export class Transaction implements ReadApi, WriteApi {
     this.#pending.set(bytesKey(key), pending)
   }
 }
+
+/**
+ * Whether an entry holding a put's very value is already as the put would leave it: the same
+ * type and key form (its size follows from the value and type). One function per case, shared.
+ */
+function keepIf(put: PendingPut): KeepIf {
+  return KEEP[(put.binary ? 2 : 0) + (put.keyIsBytes ? 1 : 0)]
+}
+
+const KEEP: readonly KeepIf[] = [false, true].flatMap((binary) =>
+  [false, true].map((keyIsBytes): KeepIf => {
+    const t = binary ? 'b' : 'v'
+    return (meta) => (meta as Partial<EntryMeta> | undefined)?.t === t && (meta?.k === 1) === keyIsBytes
+  }),
+)

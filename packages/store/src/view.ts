@@ -58,7 +58,8 @@ export interface EntryMeta extends Meta {
   k?: 1
 }
 
-const utf8 = new TextDecoder()
+// A key's leading U+FEFF is part of the key, not a byte-order mark.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
 export function storeKey(key: Uint8Array, meta: Meta | undefined): StoreKey {
   return (meta as EntryMeta | undefined)?.k === 1 ? key : utf8.decode(key)

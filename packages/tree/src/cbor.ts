@@ -106,10 +106,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
  */
 export class CborReader {
   readonly bytes: Uint8Array
+  /** How deep an item may nest below where `item` starts reading. */
+  readonly maxDepth: number
   pos = 0
 
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, maxDepth = MAX_VALUE_DEPTH) {
     this.bytes = bytes
+    this.maxDepth = maxDepth
   }
 
   fail(message: string): never {
@@ -249,7 +252,7 @@ export class CborReader {
   }
 
   private skip(links: CID[] | undefined, depth: number): void {
-    if (depth > MAX_VALUE_DEPTH) this.fail(`value nested deeper than ${MAX_VALUE_DEPTH}`)
+    if (depth > this.maxDepth) this.fail(`value nested deeper than ${this.maxDepth}`)
     const first = this.peekByte()
     const major = first >> 5
     switch (major) {

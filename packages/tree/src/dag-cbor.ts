@@ -2,32 +2,40 @@
 // a few microseconds, which is most of the cost of a bulk load or a cached read, so the common
 // shapes are written and read here directly. @ipld/dag-cbor remains the reference: anything
 // unusual (bigints, non-ASCII map keys) is handed to it, and tests check both directions against
-// it byte for byte on random values.
+// it byte for byte on random values. Either way a value is held to the limits readers enforce
+// (assertIpldValue), so nothing is written that a reader would refuse.
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { InvalidValueError } from './errors.ts'
-import { assertIpldValue } from './ipld.ts'
+import { assertIpldValue, linkProblem } from './ipld.ts'
+import { MAX_VALUE_DEPTH } from './limits.ts'
 
 let buffer = new Uint8Array(4096)
 let pos = 0
 const view = (): DataView => new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 let dataView = view()
 
-/** Thrown inside the encoder for a value it leaves to @ipld/dag-cbor. */
+/**
+ * Thrown inside the encoder for a value it leaves to @ipld/dag-cbor, or one that breaks a limit:
+ * assertIpldValue then refuses it, naming where.
+ */
 const FALLBACK = Symbol('fallback')
 
-/** Encodes a value in the IPLD data model, byte-identical to @ipld/dag-cbor; refuses anything else. */
-export function encodeValue(value: unknown): Uint8Array {
+/**
+ * Encodes a value in the IPLD data model, byte-identical to @ipld/dag-cbor; refuses anything
+ * else, and anything a reader would refuse (see assertIpldValue). `path` names the value in errors.
+ */
+export function encodeValue(value: unknown, path = 'value'): Uint8Array {
   pos = 0
   try {
     write(value, 0)
   } catch (err) {
     if (err !== FALLBACK) {
       // Name the offending part of the value; assertIpldValue throws with its path.
-      assertIpldValue(value)
+      assertIpldValue(value, path)
       throw err
     }
-    assertIpldValue(value)
+    assertIpldValue(value, path)
     try {
       return dagCbor.encode(value)
     } catch (cause) {
@@ -98,6 +106,8 @@ const encoder = new TextEncoder()
 
 function string(s: string): void {
   if (asciiString(s)) return
+  // TextEncoder would turn a lone surrogate into U+FFFD: a different value.
+  if (!s.isWellFormed()) throw FALLBACK
   const bytes = encoder.encode(s)
   header(3, bytes.length)
   raw(bytes)
@@ -110,7 +120,8 @@ function raw(bytes: Uint8Array): void {
 }
 
 function write(value: unknown, depth: number): void {
-  if (depth > 128) throw FALLBACK
+  // Readers refuse deeper values; so does assertIpldValue.
+  if (depth > MAX_VALUE_DEPTH) throw FALLBACK
   switch (typeof value) {
     case 'string':
       string(value)
@@ -150,6 +161,7 @@ function write(value: unknown, depth: number): void {
       }
       const cid = CID.asCID(value)
       if (cid !== null) {
+        if (linkProblem(cid.bytes) !== undefined) throw FALLBACK
         reserve(2)
         buffer[pos++] = 0xd8
         buffer[pos++] = 42
@@ -186,7 +198,8 @@ function map(value: Record<string, unknown>, depth: number): void {
   for (const k of keys) {
     const v = value[k]
     if (v === undefined) throw new InvalidValueError('value contains undefined, which IPLD cannot represent')
-    asciiString(k)
+    // The order check above stops at the first key out of order, before it has seen them all.
+    if (!asciiString(k)) throw FALLBACK
     write(v, depth + 1)
   }
 }
@@ -195,7 +208,9 @@ function keyBefore(a: string, b: string): boolean {
   return a.length !== b.length ? a.length < b.length : a < b
 }
 
-const utf8 = new TextDecoder()
+// A leading U+FEFF is a character of the string, not a byte-order mark to drop: dropping it
+// would read "\ufeffa" as "a", and a map with keys "\ufeff" and "" as one with a repeated key.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
  * Decodes DAG-CBOR that the node reader has already validated (canonical, well-formed), so it

@@ -31,21 +31,26 @@ export { bytesKey, collectBytes, concatBytes } from './bytes.ts'
 export { decodeValidated, encodeValue } from './dag-cbor.ts'
 export * from './errors.ts'
 export { cidKey, cidOf, DAG_CBOR, keyLevel, RAW, verifyBlock } from './hash.ts'
-export { assertIpldValue } from './ipld.ts'
+export { assertIpldValue, linkProblem } from './ipld.ts'
 export { compareBytes, type KeyInput, toKey } from './keys.ts'
 export {
   CHUNK_BYTES,
   DEFAULT_BITS_PER_LEVEL,
+  LINK_CODECS,
   MAX_BLOCK_BYTES,
+  MAX_BLOCK_DEPTH,
+  MAX_CBOR_INT,
   MAX_INLINE_VALUE_BYTES,
   MAX_KEY_BYTES,
   MAX_META_BYTES,
+  MAX_VALUE_DEPTH,
   type TreeLimits,
 } from './limits.ts'
 export {
   type Change,
   type CheckedNode,
   type EntryInput,
+  type KeepIf,
   MerkleSearchTree,
   type Meta,
   type Op,
@@ -55,6 +60,6 @@ export {
   type TreeInit,
   type ValueEntry,
 } from './mst.ts'
-export type { StoredValue } from './node.ts'
+export { type StoredValue, sameStoredValue } from './node.ts'
 export { type Block, type GetBlock, type PreparedValue, prepareByteStream, prepareValue } from './value.ts'
 export { blockLinks, type WalkOptions } from './walk.ts'

@@ -28,10 +28,18 @@ function utf8(s: string): Uint8Array {
   const out = new Uint8Array(s.length)
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    if (c >= 0x80) return encoder.encode(s)
+    if (c >= 0x80) return nonAscii(s)
     out[i] = c
   }
   return out
+}
+
+function nonAscii(s: string): Uint8Array {
+  // TextEncoder turns a lone surrogate into U+FFFD, which would make "a\ud800" the key "a\ufffd".
+  if (!s.isWellFormed()) {
+    throw new InvalidKeyError(`key ${JSON.stringify(s.slice(0, 64))} is not well-formed Unicode (a lone surrogate)`)
+  }
+  return encoder.encode(s)
 }
 
 /** Converts a caller's key to bytes and enforces the key length limit. */

@@ -25,8 +25,33 @@ export const MAX_META_BYTES = 256
 /** Values whose encoding exceeds MAX_BLOCK_BYTES are split into chunks of exactly this size (the last may be shorter). */
 export const CHUNK_BYTES = 256 * 1024
 
-/** Nesting depth allowed inside a DAG-CBOR value. */
+/**
+ * How deep a value (or metadata) may nest: no item in it may sit inside more than this many
+ * lists and maps. Writes refuse deeper values; node decoding refuses them inline.
+ */
 export const MAX_VALUE_DEPTH = 128
+
+/**
+ * How deep a tree node holds an inline value: node map, its `e` list, the entry map. A walk that
+ * reads a node as plain DAG-CBOR (gc, verify, pins) sees the value this much deeper.
+ */
+export const NODE_VALUE_DEPTH = 3
+
+/**
+ * How deep any DAG-CBOR block may nest when read as plain DAG-CBOR: room for a value at the
+ * limit inside a node, so that every walk accepts whatever a write accepted.
+ */
+export const MAX_BLOCK_DEPTH = MAX_VALUE_DEPTH + NODE_VALUE_DEPTH
+
+/** The largest integer DAG-CBOR can hold, 2^64 - 1; the smallest is -2^64. */
+export const MAX_CBOR_INT = 2n ** 64n - 1n
+
+/**
+ * Codecs of the blocks a link inside a value may point to: every walk (sync, gc, verify, pins)
+ * follows value links into these and refuses any other. Links whose multihash is identity carry
+ * their bytes and are not followed, so they may name any codec.
+ */
+export const LINK_CODECS: ReadonlySet<number> = new Set([0x55, 0x70, 0x71, 0x0129]) // raw, dag-pb, dag-cbor, dag-json
 
 export const DEFAULT_BITS_PER_LEVEL = 4
 

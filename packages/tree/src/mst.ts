@@ -26,6 +26,7 @@ import {
   type NodeBase,
   type Ref,
   type StoredValue,
+  sameStoredValue,
   type TreeNode,
 } from './node.ts'
 import { type Block, encodeMeta, prepareValue, readByteStream, readValue } from './value.ts'
@@ -55,10 +56,29 @@ export interface TreeInit {
 export type Meta = Record<string, unknown>
 
 export type Op =
-  | { readonly type: 'put'; readonly key: KeyInput; readonly value: unknown; readonly meta?: Meta }
+  | {
+      readonly type: 'put'
+      readonly key: KeyInput
+      readonly value: unknown
+      readonly meta?: Meta
+      readonly keepIf?: KeepIf
+    }
   /** A put of a value whose blocks are already written, as from prepareByteStream. */
-  | { readonly type: 'put'; readonly key: KeyInput; readonly stored: StoredValue; readonly meta?: Meta }
+  | {
+      readonly type: 'put'
+      readonly key: KeyInput
+      readonly stored: StoredValue
+      readonly meta?: Meta
+      readonly keepIf?: KeepIf
+    }
   | { readonly type: 'delete'; readonly key: KeyInput }
+
+/**
+ * For a put over a key that already holds the very same value: called with that entry's
+ * metadata, and if it returns true the entry is left as it is, metadata included (the put
+ * changes nothing). Lets a caller that stamps metadata (a write time) keep an equal write a no-op.
+ */
+export type KeepIf = (meta: Meta | undefined) => boolean
 
 /** An entry as stored: its value is not read. */
 export interface StoredEntry {
@@ -180,6 +200,7 @@ interface PreparedOp {
   readonly level: number
   /** undefined for a delete */
   readonly entry?: { value: StoredValue; meta: Uint8Array | null }
+  readonly keepIf?: KeepIf
 }
 
 type MutableEntry = { -readonly [K in keyof Entry]: Entry[K] }
@@ -549,7 +570,11 @@ export class MerkleSearchTree {
           valueBlocks.push(...value.blocks)
           stored = value.stored
         }
-        prepared = { key, level: this.#levelOf(key), entry: { value: stored, meta: encodeMeta(op.meta) } }
+        const entry = { value: stored, meta: encodeMeta(op.meta) }
+        prepared =
+          op.keepIf === undefined
+            ? { key, level: this.#levelOf(key), entry }
+            : { key, level: this.#levelOf(key), entry, keepIf: op.keepIf }
       } else {
         throw new TypeError(`unknown op type ${(op as { type: unknown }).type}`)
       }
@@ -617,6 +642,10 @@ export class MerkleSearchTree {
       }
       keepUntil(lo)
       if (e < old.length && equalBytes(old[e].key, op.key)) {
+        if (op.keepIf !== undefined && keeps(old[e], op)) {
+          keepUntil(e + 1)
+          continue
+        }
         const existing = old[e++]
         if (op.entry !== undefined) {
           closeGap(open)
@@ -1163,12 +1192,14 @@ function storedEntry(entry: Entry): StoredEntry {
 
 function sameEntry(a: Entry, b: Entry): boolean {
   if (a === b) return true
-  if (a.value.kind !== b.value.kind) return false
-  const sameValue =
-    a.value.kind === 'inline'
-      ? equalBytes(a.value.bytes, (b.value as typeof a.value).bytes)
-      : a.value.cid.equals((b.value as typeof a.value).cid)
-  if (!sameValue) return false
+  if (!sameStoredValue(a.value, b.value)) return false
   if (a.meta === null || b.meta === null) return a.meta === b.meta
   return equalBytes(a.meta, b.meta)
+}
+
+/** Whether a put with `keepIf` leaves `entry` as it is: the same value, and metadata it accepts. */
+function keeps(entry: Entry, op: PreparedOp): boolean {
+  const { entry: put, keepIf } = op
+  if (put === undefined || keepIf === undefined || !sameStoredValue(entry.value, put.value)) return false
+  return keepIf(entry.meta === null ? undefined : (decodeValidated(entry.meta) as Meta))
 }

@@ -26,6 +26,12 @@ export type StoredValue =
   /** `c`: a link to a chunk index over fixed-size raw chunks (values over 1 MiB). */
   | { readonly kind: 'chunked'; readonly cid: CID }
 
+/** Whether two stored values are the same value (its form follows from its encoding alone). */
+export function sameStoredValue(a: StoredValue, b: StoredValue): boolean {
+  if (a.kind === 'inline') return b.kind === 'inline' && equalBytes(a.bytes, b.bytes)
+  return b.kind !== 'inline' && a.kind === b.kind && a.cid.equals(b.cid)
+}
+
 /** A subtree: a stored node, a node built in memory and not yet written, or nothing. */
 export type Ref = CID | TreeNode | null
 

@@ -2,11 +2,11 @@
 // inline, as one block, or as fixed-size raw chunks under an index, by encoded length alone.
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
+import { CborReader } from './cbor.ts'
 import { decodeValidated, encodeValue } from './dag-cbor.ts'
 import { InvalidValueError, MalformedValueError } from './errors.ts'
 import { cidOf, RAW } from './hash.ts'
-import { assertIpldValue } from './ipld.ts'
-import { CHUNK_BYTES, MAX_BLOCK_BYTES, MAX_INLINE_VALUE_BYTES, MAX_META_BYTES } from './limits.ts'
+import { CHUNK_BYTES, MAX_BLOCK_BYTES, MAX_BLOCK_DEPTH, MAX_INLINE_VALUE_BYTES, MAX_META_BYTES } from './limits.ts'
 import type { StoredValue } from './node.ts'
 
 export interface Block {
@@ -42,8 +42,7 @@ export function encodeMeta(meta: Record<string, unknown> | null | undefined): Ui
   if (typeof meta !== 'object' || Array.isArray(meta) || meta instanceof Uint8Array) {
     throw new InvalidValueError('metadata must be a plain object')
   }
-  assertIpldValue(meta, 'meta')
-  const bytes = encodeValue(meta)
+  const bytes = encodeValue(meta, 'meta')
   if (bytes.length > MAX_META_BYTES) {
     throw new InvalidValueError(`metadata encodes to ${bytes.length} bytes, the limit is ${MAX_META_BYTES}`)
   }
@@ -187,13 +186,19 @@ async function* readChunks(index: ChunkIndex, indexCid: CID, getBlock: GetBlock)
   }
 }
 
-/** Decodes an out-of-line value block. */
+/**
+ * Decodes an out-of-line value block: validated as any block a walk reads, then decoded as an
+ * inline value is (not by @ipld/dag-cbor, whose decoder drops a string's leading U+FEFF).
+ */
 export function decodeValueBlock(cid: CID, bytes: Uint8Array): unknown {
   try {
-    return dagCbor.decode(bytes)
+    const reader = new CborReader(bytes, MAX_BLOCK_DEPTH)
+    reader.item()
+    if (!reader.done) reader.fail('trailing bytes after value')
   } catch (err) {
     throw malformed(cid, `value block is not valid DAG-CBOR: ${(err as Error).message}`)
   }
+  return decodeValidated(bytes)
 }
 
 /** Decodes and validates a chunk index. */

@@ -7,6 +7,7 @@ import { CID } from 'multiformats/cid'
 import { CborReader } from './cbor.ts'
 import { InvalidBlockError, MalformedValueError } from './errors.ts'
 import { cidKey, DAG_CBOR, RAW, verifyBlock } from './hash.ts'
+import { MAX_BLOCK_DEPTH } from './limits.ts'
 import type { CheckedNode } from './mst.ts'
 import type { TreeNode } from './node.ts'
 import { type Block, decodeChunkIndex, type GetBlock } from './value.ts'
@@ -109,7 +110,8 @@ function pushLinked(links: CID[], out: Item[]): void {
 
 function cborLinks(bytes: Uint8Array): CID[] {
   const links: CID[] = []
-  const reader: CborReader = new CborReader(bytes)
+  // Any DAG-CBOR block, a tree node included: room for an inline value at its own limit.
+  const reader: CborReader = new CborReader(bytes, MAX_BLOCK_DEPTH)
   reader.item(links)
   if (!reader.done) reader.fail('trailing bytes after value')
   return links

@@ -136,6 +136,9 @@ describe('value encoder and decoder', () => {
       ...edgeNumbers,
       ...edgeBigInts,
       { é: 1, a: 2, zz: 3, b: 4 },
+      // Out of order before the non-ASCII key: the encoder once wrote no bytes for that key.
+      { b: 1, a: 2, é: 3 },
+      { ' ': '', '': 1, '\x80': 0 },
       { longer: 1, z: 2, '': 3, aa: 4 },
       { ['__proto__']: { x: 1 } } as unknown,
       'naïve ✓ text',

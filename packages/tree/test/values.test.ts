@@ -132,6 +132,33 @@ describe('metadata', () => {
     assert.deepEqual(changes[0].after?.meta, { lastWrite: 2 })
   })
 
+  it('with keepIf, leaves an entry holding the same value as it is when keepIf accepts its metadata', async () => {
+    const { tree } = newTree()
+    const v1 = await tree.batch(tree.emptyRoot, [
+      { type: 'put', key: 'a', value: 'same', meta: { w: 1 } },
+      { type: 'put', key: 'b', value: 'x'.repeat(300), meta: { w: 1 } },
+    ])
+    const seen: unknown[] = []
+    const keep = (meta: Record<string, unknown> | undefined): boolean => {
+      seen.push(meta)
+      return true
+    }
+    const same = await tree.batch(v1, [
+      { type: 'put', key: 'a', value: 'same', meta: { w: 2 }, keepIf: keep },
+      { type: 'put', key: 'b', value: 'x'.repeat(300), meta: { w: 2 }, keepIf: keep },
+    ])
+    assert.ok(same.equals(v1), 'nothing changed')
+    assert.deepEqual(seen, [{ w: 1 }, { w: 1 }])
+    seen.length = 0
+    const changed = await tree.batch(v1, [
+      { type: 'put', key: 'a', value: 'other', meta: { w: 2 }, keepIf: keep }, // another value: keepIf not asked
+      { type: 'put', key: 'b', value: 'x'.repeat(300), meta: { w: 2 }, keepIf: () => false },
+      { type: 'put', key: 'c', value: 1, meta: { w: 2 }, keepIf: keep }, // a new key
+    ])
+    assert.deepEqual(seen, [])
+    for (const key of ['a', 'b', 'c']) assert.deepEqual((await tree.getEntry(changed, key))?.meta, { w: 2 })
+  })
+
   it('refuses metadata that is not a small plain object', async () => {
     const { tree } = newTree()
     await assert.rejects(tree.put(tree.emptyRoot, 'k', 1, { blob: 'z'.repeat(300) }), /metadata encodes to \d+ bytes/)

@@ -4,6 +4,7 @@ import {
   type Block,
   blockLinks,
   cidOf,
+  collectCids,
   DAG_CBOR,
   decodeValidated,
   encodeValue,
@@ -144,11 +145,4 @@ export function commitRoots(commit: Commit): CID[] {
   const roots = [commit.tree]
   if (commit.meta !== undefined) collectCids(commit.meta, roots)
   return roots
-}
-
-function collectCids(value: unknown, out: CID[]): void {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return
-  const cid = CID.asCID(value)
-  if (cid !== null) out.push(cid)
-  else for (const child of Array.isArray(value) ? value : Object.values(value)) collectCids(child, out)
 }

@@ -1,12 +1,10 @@
 // Walking and checking whole DAGs in a blockstore: what gc marks, what verify checks, what a
 // CAR export or a pin reads. Blocks are read 64 at a time, one level of the DAG after another.
-import { type Block, blockLinks, collectBytes, verifyBlock } from '@dagsync/tree'
+import { type Block, blockLinks, collectBytes, isInlineCid, verifyBlock } from '@dagsync/tree'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import { asCommit, commitRoots } from './commit.ts'
 import { blockKey } from './storage.ts'
-
-const IDENTITY = 0x00
 
 /** A block's bytes from a blockstore, or undefined if it is not there. */
 export async function readBlock(blockstore: Blockstore, cid: CID): Promise<Uint8Array | undefined> {
@@ -45,7 +43,7 @@ export async function* walkDag(
   while (wave.length > 0) {
     const next: CID[] = []
     const fresh = wave.filter((cid) => {
-      if (cid.multihash.code === IDENTITY) return false
+      if (isInlineCid(cid)) return false
       const key = blockKey(cid)
       if (seen.has(key)) return false
       seen.add(key)

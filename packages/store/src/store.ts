@@ -1,6 +1,8 @@
 import {
   type Block,
   BlockNotFoundError,
+  collectCids,
+  InvalidValueError,
   type KeyInput,
   MerkleSearchTree,
   type Meta,
@@ -22,7 +24,7 @@ import {
 import { collectGarbage, type GcOptions, type GcResult } from './gc.ts'
 import type { Segment } from './path.ts'
 import { blockKey, type Storage } from './storage.ts'
-import { Transaction, type WriteApi } from './transaction.ts'
+import { heldLinks, Transaction, type WriteApi } from './transaction.ts'
 import {
   type BinaryValue,
   diffRoots,
@@ -81,6 +83,8 @@ const NAME = /^[A-Za-z0-9._-]{1,64}$/
 interface Group {
   readonly tip: Commit | null
   readonly commits: readonly Commit[]
+  /** Blocks its values and metadata link to, held when they were written. */
+  readonly links: readonly CID[]
   readonly results: readonly { request: Request; value: unknown; commit: Commit | null }[]
   readonly blocks: readonly Block[]
 }
@@ -315,6 +319,7 @@ export class Store implements ReadApi, WriteApi {
   async #runGroup(requests: Request[], start: Commit | null): Promise<Group> {
     let tip = start
     const commits: Commit[] = []
+    const links: CID[] = []
     const results: { request: Request; value: unknown; commit: Commit | null }[] = []
     for (const request of requests) {
       const mark = this.#overlay.mark()
@@ -336,9 +341,15 @@ export class Store implements ReadApi, WriteApi {
               ...(request.meta === undefined ? {} : { meta: request.meta }),
               bits: this.#bits,
             })
+            // Checked once the encoding has checked the metadata's shape.
+            const metaLinks =
+              request.meta === undefined
+                ? []
+                : await heldLinks(collectCids(request.meta), this.#overlay, "the commit's metadata")
             this.#overlay.add(made.block)
             commit = made.commit
             commits.push(commit)
+            links.push(...tx.links, ...metaLinks)
             tip = commit
           }
         }
@@ -349,7 +360,7 @@ export class Store implements ReadApi, WriteApi {
         request.reject(err)
       }
     }
-    return { tip, commits, results, blocks: this.#overlay.seal() }
+    return { tip, commits, links, results, blocks: this.#overlay.seal() }
   }
 
   /**
@@ -358,13 +369,23 @@ export class Store implements ReadApi, WriteApi {
    * then none of its transactions is acknowledged.
    */
   async #flush(group: Group, before: Promise<boolean>): Promise<boolean> {
-    const { tip, commits, results, blocks } = group
+    const { tip, commits, links, results, blocks } = group
     let failure: unknown
     if (!(await before)) {
       failure = new StoreError('an earlier group of commits, which this one builds on, could not be made durable')
     } else if (commits.length > 0 && tip !== null) {
       try {
-        await this.#storage.commit(blocks, new Map([[this.name, tip.cid]]))
+        // The linked blocks were held when written; a gc since may have taken them (nothing
+        // kept them then). Checked again where no gc can sweep until the commit is written.
+        await this.#storage.gcLock.shared(async () => {
+          for (const link of links) {
+            if (!(await this.#storage.blockstore.has(link)))
+              throw new InvalidValueError(
+                `${link}, which a value links to, was collected by gc before it was committed`,
+              )
+          }
+          await this.#storage.commit(blocks, new Map([[this.name, tip.cid]]))
+        })
         this.#setHead(tip, commits)
       } catch (err) {
         failure = new StoreError(`could not make commit ${tip.seq} durable: ${(err as Error).message}`, { cause: err })

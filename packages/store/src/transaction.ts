@@ -3,6 +3,9 @@
 import {
   type Block,
   bytesKey,
+  collectCids,
+  InvalidValueError,
+  isInlineCid,
   type KeepIf,
   type KeyInput,
   type MerkleSearchTree,
@@ -14,6 +17,7 @@ import {
   sameStoredValue,
   toKey,
 } from '@dagsync/tree'
+import type { CID } from 'multiformats/cid'
 import { InvalidPathError, StoreError } from './errors.ts'
 import { getPath, type Segment, setPath } from './path.ts'
 import {
@@ -39,9 +43,10 @@ interface PendingPut {
 /** A write waiting in a transaction. */
 type Pending = PendingPut | { readonly kind: 'delete'; readonly key: Uint8Array }
 
-/** Where a transaction puts the blocks of large values before they are committed. */
+/** Where a transaction puts the blocks of large values before they are committed, and finds blocks values link to. */
 export interface BlockSink {
   add(block: Block): void
+  has(cid: CID): Promise<boolean>
 }
 
 /** The writes a transaction can make (and, through ReadApi, its reads). */
@@ -58,6 +63,7 @@ export class Transaction implements ReadApi, WriteApi {
   readonly #tree: MerkleSearchTree
   readonly #sink: BlockSink
   readonly #pending = new Map<string, Pending>()
+  readonly #links: CID[] = []
   #open = true
 
   constructor(base: StoreView, tree: MerkleSearchTree, sink: BlockSink) {
@@ -117,6 +123,7 @@ export class Transaction implements ReadApi, WriteApi {
     this.#check()
     const k = toKey(key)
     const prepared = prepareValue(value)
+    await this.#holdLinks(collectCids(value))
     for (const block of prepared.blocks) this.#sink.add(block)
     this.#set(k, {
       kind: 'put',
@@ -197,6 +204,15 @@ export class Transaction implements ReadApi, WriteApi {
     return keepIf(put)(entry.meta) ? entry : undefined
   }
 
+  /** The blocks this transaction's values link to (the store checks them again as it commits). */
+  get links(): readonly CID[] {
+    return this.#links
+  }
+
+  async #holdLinks(links: readonly CID[]): Promise<void> {
+    this.#links.push(...(await heldLinks(links, this.#sink, 'the value')))
+  }
+
   #check(): void {
     if (!this.#open) throw new StoreError('this transaction has ended; write inside the function given to transact')
   }
@@ -224,3 +240,22 @@ const KEEP: readonly KeepIf[] = [false, true].flatMap((binary) =>
     return (meta) => (meta as Partial<EntryMeta> | undefined)?.t === t && (meta?.k === 1) === keyIsBytes
   }),
 )
+
+/**
+ * The links of a value or commit metadata that name blocks (not inline ones), once each is
+ * found in `blocks`; refuses a link to a block it does not hold. Every walk (verify, gc, a
+ * reader's sync) follows links and would stop at a missing block. Storage holds only whole DAGs,
+ * so the linked block being there means all it links to is.
+ */
+export async function heldLinks(links: readonly CID[], blocks: Pick<BlockSink, 'has'>, what: string): Promise<CID[]> {
+  const held: CID[] = []
+  for (const link of links) {
+    if (isInlineCid(link)) continue
+    if (!(await blocks.has(link)))
+      throw new InvalidValueError(
+        `${what} links to ${link}, which this storage does not hold: import or pin that DAG first (readers and gc follow every link)`,
+      )
+    held.push(link)
+  }
+  return held
+}

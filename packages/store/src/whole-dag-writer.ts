@@ -1,11 +1,9 @@
 // Writing DAGs that arrive in pieces (a CAR, a pin's fetches) so that storage keeps holding only
 // whole DAGs: a sync skips any subtree whose root is stored, so a stored block whose links are
 // not would let a reader adopt a head it cannot read.
-import type { Block } from '@dagsync/tree'
+import { type Block, isInlineCid } from '@dagsync/tree'
 import type { CID } from 'multiformats/cid'
 import { blockKey, type Storage } from './storage.ts'
-
-const IDENTITY = 0x00
 
 export interface WholeDagWriterOptions {
   /** Blocks per storage commit. @default 256 */
@@ -46,7 +44,7 @@ export class WholeDagWriter {
     const unknown = new Map<string, CID>()
     for (const link of links) {
       const linkKey = blockKey(link)
-      if (link.multihash.code !== IDENTITY && !this.#whole.has(linkKey)) unknown.set(linkKey, link)
+      if (!isInlineCid(link) && !this.#whole.has(linkKey)) unknown.set(linkKey, link)
     }
     const stored = await Promise.all([...unknown.values()].map((cid) => this.#storage.blockstore.has(cid)))
     let missing = 0

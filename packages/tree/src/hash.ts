@@ -15,6 +15,12 @@ import { HashMismatchError } from './errors.ts'
 export const DAG_CBOR = 0x71
 export const RAW = 0x55
 export const SHA2_256 = 0x12
+const IDENTITY = 0x00
+
+/** Whether a CID carries its bytes inline (an identity hash): there is no block to fetch, keep or check. */
+export function isInlineCid(cid: CID): boolean {
+  return cid.multihash.code === IDENTITY
+}
 
 let wasm: IHasher | undefined
 

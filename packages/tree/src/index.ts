@@ -30,7 +30,7 @@
 export { bytesKey, collectBytes, concatBytes } from './bytes.ts'
 export { decodeValidated, encodeValue } from './dag-cbor.ts'
 export * from './errors.ts'
-export { cidKey, cidOf, DAG_CBOR, keyLevel, RAW, verifyBlock } from './hash.ts'
+export { cidKey, cidOf, DAG_CBOR, isInlineCid, keyLevel, RAW, verifyBlock } from './hash.ts'
 export { assertIpldValue, linkProblem } from './ipld.ts'
 export { compareBytes, type KeyInput, toKey } from './keys.ts'
 export {
@@ -62,4 +62,4 @@ export {
 } from './mst.ts'
 export { type StoredValue, sameStoredValue } from './node.ts'
 export { type Block, type GetBlock, type PreparedValue, prepareByteStream, prepareValue } from './value.ts'
-export { blockLinks, type WalkOptions } from './walk.ts'
+export { blockLinks, collectCids, type WalkOptions } from './walk.ts'

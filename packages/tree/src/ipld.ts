@@ -1,8 +1,8 @@
 import { CID } from 'multiformats/cid'
 import { InvalidValueError } from './errors.ts'
+import { isInlineCid } from './hash.ts'
 import { LINK_CODECS, MAX_CBOR_INT, MAX_VALUE_DEPTH } from './limits.ts'
 
-const IDENTITY = 0x00
 const SHA2_256 = 0x12
 
 /**
@@ -90,7 +90,7 @@ export function linkProblem(bytes: Uint8Array): string | undefined {
     return `is not a valid CID (${(err as Error).message})`
   }
   if (cid.bytes.length !== bytes.length) return 'is not a valid CID (trailing bytes)'
-  if (cid.multihash.code === IDENTITY) return undefined
+  if (isInlineCid(cid)) return undefined
   if (!LINK_CODECS.has(cid.code)) return unfollowable(cid.code)
   if (cid.multihash.code !== SHA2_256 || cid.multihash.size !== 32) {
     return `links with hash 0x${cid.multihash.code.toString(16)} (${cid.multihash.size} bytes); walks verify blocks by sha2-256 only`

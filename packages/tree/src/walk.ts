@@ -6,7 +6,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import { CborReader } from './cbor.ts'
 import { InvalidBlockError, MalformedValueError } from './errors.ts'
-import { cidKey, DAG_CBOR, RAW, verifyBlock } from './hash.ts'
+import { cidKey, DAG_CBOR, isInlineCid, RAW, verifyBlock } from './hash.ts'
 import { MAX_BLOCK_DEPTH } from './limits.ts'
 import type { CheckedNode } from './mst.ts'
 import type { TreeNode } from './node.ts'
@@ -37,8 +37,6 @@ type Item =
   | { readonly cid: CID; readonly kind: 'node'; readonly level: number | undefined }
   | { readonly cid: CID; readonly kind: 'value' | 'index' | 'chunk' | 'linked' }
 
-const IDENTITY = 0x00
-
 export async function* walkBlocks(root: CID, init: WalkInit): AsyncGenerator<Block> {
   const { has, getBlock, verify = false, concurrency = 64, checkNode, onWave } = init
   const seen = new Set<string>()
@@ -47,7 +45,7 @@ export async function* walkBlocks(root: CID, init: WalkInit): AsyncGenerator<Blo
     const fresh: Item[] = []
     for (const item of wave) {
       // Identity CIDs carry their bytes inline: nothing to fetch or keep.
-      if (item.cid.multihash.code === IDENTITY) continue
+      if (isInlineCid(item.cid)) continue
       const id = cidKey(item.cid)
       if (seen.has(id)) continue
       seen.add(id)
@@ -148,12 +146,11 @@ export function blockLinks(cid: CID, bytes: Uint8Array): CID[] {
   throw error
 }
 
-function collectCids(value: unknown, out: CID[]): void {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return
+/** The CIDs a decoded IPLD value holds, in order (a link's own target is not read). */
+export function collectCids(value: unknown, out: CID[] = []): CID[] {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return out
   const cid = CID.asCID(value)
-  if (cid !== null) {
-    out.push(cid)
-    return
-  }
-  for (const child of Array.isArray(value) ? value : Object.values(value)) collectCids(child, out)
+  if (cid !== null) out.push(cid)
+  else for (const child of Array.isArray(value) ? value : Object.values(value)) collectCids(child, out)
+  return out
 }

@@ -36,3 +36,6 @@ export class RemoteError extends PeerError {
     this.code = code
   }
 }
+
+/** A delta was built on a block this peer's storage does not hold (a lying or confused peer). */
+export class UnheldBaseError extends ProtocolError {}

@@ -29,11 +29,12 @@ import {
   SyncFailedError,
   UnauthorizedError,
 } from './errors.ts'
+import { ReceivedBlocks } from './received.ts'
 import type { RemoteOp } from './remote-write.ts'
 import { WRITE_PROTOCOL } from './remote-write.ts'
 import { call } from './rpc.ts'
 import type { StagingBlockstore } from './staging.ts'
-import { emptyFetch, type FetchResult, fetchNewBlocks, receiveMessage } from './sync.ts'
+import { fetchNewBlocks, receiveMessage } from './sync.ts'
 
 /** What a follower needs from its node. */
 export interface FollowerContext {
@@ -297,7 +298,7 @@ export class Follower implements ReadApi {
   async #syncTo(target: Announcement): Promise<void> {
     const started = performance.now()
     const have = this.store.head
-    const got = emptyFetch()
+    const got = new ReceivedBlocks()
     let fetched = 0
     let fetchedBytes = 0
     this.#progress = () => ({ blocks: got.messages + fetched, bytes: got.wireBytes + fetchedBytes })
@@ -315,7 +316,7 @@ export class Follower implements ReadApi {
           this.#ctx.libp2p,
           peer,
           request,
-          this.store.tree,
+          this.store,
           got,
           AbortSignal.timeout(this.#ctx.syncTimeoutMs),
         )
@@ -398,18 +399,16 @@ export class Follower implements ReadApi {
   }
 
   /** Takes the blocks pushed with an announcement; a push that does not check out is dropped whole. */
-  async #takePush(push: Push, target: Announcement, into: FetchResult): Promise<void> {
+  async #takePush(push: Push, target: Announcement, into: ReceivedBlocks): Promise<void> {
     try {
       for (let i = 0; i < push.messages.length; i++) {
-        await receiveMessage(push.messages[i], this.store.tree, into, i === 0 ? target.commit : undefined)
+        await receiveMessage(push.messages[i], this.store, into, i === 0 ? target.commit : undefined)
       }
-      ;(into as { wireBytes: number }).wireBytes += push.bytes
+      into.addWireBytes(push.bytes)
     } catch (err) {
       this.#ctx.log('push for %s at %d refused: %s', this.id, target.seq, (err as Error).message)
       this.#ctx.onPushRefused?.()
-      into.blocks.clear()
-      into.present.clear()
-      into.checked.clear()
+      into.clear()
     }
   }
 

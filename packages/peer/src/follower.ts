@@ -24,12 +24,13 @@ import type { Announcement, Push } from './announcement.ts'
 import { readAnnouncement } from './announcement.ts'
 import {
   NotAvailableOfflineError,
+  ReceiveLimitError,
   RemoteError,
   RemoteWriteError,
   SyncFailedError,
   UnauthorizedError,
 } from './errors.ts'
-import { ReceivedBlocks } from './received.ts'
+import { ReceivedBlocks, type ReceiveLimits } from './received.ts'
 import type { RemoteOp } from './remote-write.ts'
 import { WRITE_PROTOCOL } from './remote-write.ts'
 import { call } from './rpc.ts'
@@ -47,6 +48,8 @@ export interface FollowerContext {
   peersFor(topic: string, preferred: readonly PeerId[]): PeerId[]
   readonly syncTimeoutMs: number
   readonly fetchTimeoutMs: number
+  /** How much one sync takes from a push and fast-path replies. */
+  readonly receiveLimits: ReceiveLimits
   /** Told of every completed sync. */
   onSync?(report: SyncReport): void
   /** Told of every push that did not check out. */
@@ -86,6 +89,8 @@ export interface SyncReport {
    */
   readonly path: 'push' | 'fast' | 'bitswap' | 'mixed'
   readonly wireBytes: number
+  /** Messages (blocks and deltas) taken from the push and fast-path replies, used or not. */
+  readonly messages: number
   readonly blocks: number
   /** Blocks that had to come over bitswap, and their bytes (payload, without bitswap's framing). */
   readonly fetched: number
@@ -298,7 +303,7 @@ export class Follower implements ReadApi {
   async #syncTo(target: Announcement): Promise<void> {
     const started = performance.now()
     const have = this.store.head
-    const got = new ReceivedBlocks()
+    const got = new ReceivedBlocks(this.#ctx.receiveLimits)
     let fetched = 0
     let fetchedBytes = 0
     this.#progress = () => ({ blocks: got.messages + fetched, bytes: got.wireBytes + fetchedBytes })
@@ -322,6 +327,12 @@ export class Follower implements ReadApi {
         )
         break
       } catch (err) {
+        if (err instanceof ReceiveLimitError) {
+          // Honest (a large catch-up) or not, this sync has taken all it may: what verifies is
+          // used, the rest comes over bitswap.
+          this.#ctx.log('fast path from %p for %s cut: %s', peer, this.id, err.message)
+          break
+        }
         // A lying or failing peer: keep what verified, try the next one.
         this.#ctx.log('fast path from %p for %s failed: %s', peer, this.id, (err as Error).message)
       }
@@ -389,6 +400,7 @@ export class Follower implements ReadApi {
       },
       path: fetched > 0 ? (used === 0 ? 'bitswap' : 'mixed') : roundTrips === 0 ? 'push' : 'fast',
       wireBytes: got.wireBytes,
+      messages: got.messages,
       blocks: blocks.length,
       fetched,
       fetchedBytes,

@@ -30,6 +30,7 @@ import {
 import { InvalidAnnouncementError, PeerError } from './errors.ts'
 import { Follower, type SyncReport, sparseFetcher } from './follower.ts'
 import { createStoreKey, loadStoreKey, saveStoreKey, storeKeyIds, storePublicKey } from './identity.ts'
+import { DEFAULT_RECEIVE_LIMITS } from './received.ts'
 import { Redialer } from './reconnect.ts'
 import { followedStores, forgetFollow, recordFollow } from './registry.ts'
 import { WRITE_PROTOCOL, writeHandler } from './remote-write.ts'
@@ -78,6 +79,14 @@ export interface DagsyncNodeInit {
    * request at all. 0 turns it off. @default 131072
    */
   pushMaxBytes?: number
+  /**
+   * One sync of a followed store keeps at most this many bytes of blocks from a push and
+   * fast-path replies; a reply past it is cut, and what it sent is used as far as it verifies,
+   * the rest fetched over bitswap. @default 67108864 (64 MiB)
+   */
+  syncMaxBytes?: number
+  /** As `syncMaxBytes`, in messages (blocks and deltas). @default 131072 */
+  syncMaxBlocks?: number
 }
 
 /** Counters of what the node refused and did, for status and metrics. */
@@ -380,6 +389,10 @@ export class DagsyncNode {
         peersFor: (t, preferred) => this.#peersFor(t, preferred),
         syncTimeoutMs: this.#init.syncTimeoutMs ?? 10_000,
         fetchTimeoutMs,
+        receiveLimits: {
+          maxBytes: this.#init.syncMaxBytes ?? DEFAULT_RECEIVE_LIMITS.maxBytes,
+          maxBlocks: this.#init.syncMaxBlocks ?? DEFAULT_RECEIVE_LIMITS.maxBlocks,
+        },
         onPushRefused: () => this.stats.pushesRefused++,
         onSync: (report) => {
           this.stats.syncs++

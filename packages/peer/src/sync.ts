@@ -89,7 +89,8 @@ export async function* newBlockMessages(store: Store, have: CID | null, want: CI
 /**
  * Asks `peer` for what `request.want` adds to `request.have`, rebuilding deltas from the blocks
  * of the local store. A peer whose first block is not the commit asked for fails the fetch with
- * HashMismatchError. Blocks received before a failure stay in `into`, so a caller can finish elsewhere.
+ * HashMismatchError; a reply past `into`'s limits fails with ReceiveLimitError, and the stream is
+ * closed. Blocks received before a failure stay in `into`, so a caller can finish elsewhere.
  */
 export async function fetchNewBlocks(
   libp2p: Libp2p,
@@ -117,7 +118,8 @@ export async function fetchNewBlocks(
 /**
  * Takes one reply message (from a fetch, or pushed with an announcement) into `into`: a whole
  * block, or a delta rebuilt against a block the local store's storage holds (else
- * UnheldBaseError). With `expect`, the block must be that one (else HashMismatchError).
+ * UnheldBaseError). With `expect`, the block must be that one (else HashMismatchError). Past
+ * `into`'s limits, ReceiveLimitError.
  */
 export async function receiveMessage(
   message: Message,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import type { DagsyncNode, Follower } from '../src/index.ts'
 import { createAnnouncement, loadStoreKey, SYNC_PROTOCOL } from '../src/index.ts'
-import { type Message, serve } from '../src/rpc.ts'
+import { MAX_FRAME_BYTES, type Message, serve } from '../src/rpc.ts'
 import { newBlockMessages } from '../src/sync.ts'
 import { startNode, startReader, stopAll, violations, waitFor } from './helpers.ts'
 
@@ -28,7 +28,118 @@ function checkEveryHead(replica: Follower): () => Promise<{ seq: number; missing
   return async () => Promise.all(checks)
 }
 
+/** A store of 300 keys on a writer that pushes nothing, and a liar that follows it (so its bitswap is honest). */
+async function storeAndLiar() {
+  const writer = await startNode({ pushMaxBytes: 0 })
+  const served = await writer.createStore()
+  await served.store.transact(async (tx) => {
+    for (let i = 0; i < 300; i++) await tx.assoc(`k${i}`, { i, text: 'x'.repeat(i % 40) })
+  })
+  const liar = await startReader(writer)
+  const liarReplica = await liar.follow(served.id)
+  await liarReplica.synced(1, AbortSignal.timeout(15_000))
+  /** The honest reply to `request`, from the liar's replica. */
+  const honest = async (request: Message): Promise<Message[]> => {
+    const out: Message[] = []
+    for await (const m of newBlockMessages(liarReplica.store, null, request.w as never)) out.push(m)
+    return out
+  }
+  return { writer, served, liar, liarReplica, honest }
+}
+
+/** The reader's checks of a finished sync: complete in storage, and the same entries as the writer. */
+async function assertComplete(replica: Follower, writerStore: { entries(): AsyncIterable<unknown> }) {
+  assert.deepEqual((await replica.store.verify()).missing, [])
+  const all = async (source: { entries(): AsyncIterable<unknown> }) => {
+    const out: unknown[] = []
+    for await (const entry of source.entries()) out.push(entry)
+    return out
+  }
+  assert.deepEqual(await all(replica), await all(writerStore))
+}
+
 describe('a lying peer', () => {
+  it('sending a reply far over the byte limit is cut at the limit, and the rest comes over bitswap', async () => {
+    const { served, liar, honest } = await storeAndLiar()
+    // The commit, then 32 MiB of blocks the commit does not reach, then the real blocks.
+    await answerSyncWith(liar, async function* (request) {
+      const [commit, ...rest] = await honest(request)
+      yield commit
+      const junk = new Uint8Array(512 * 1024)
+      for (let i = 0; i < 64; i++) {
+        junk[0] = i
+        yield { b: junk, k: 0x55 }
+      }
+      yield* rest
+    })
+    const maxBytes = 4 * 1024 * 1024
+    const reader = await startReader(liar, { syncMaxBytes: maxBytes, syncTimeoutMs: 60_000 })
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(20_000))
+    const report = replica.status().lastSync!
+    // What was read before the cut: the limit, and at most the frames in flight.
+    assert.ok(report.wireBytes <= maxBytes + 2 * MAX_FRAME_BYTES, `${report.wireBytes} bytes read`)
+    assert.equal(report.path, 'bitswap')
+    await assertComplete(replica, served.store)
+  })
+
+  it('sending an endless reply is cut at the block limit, and what it sent that verifies is used', async () => {
+    const { served, liar, honest } = await storeAndLiar()
+    // Every real block, then small blocks that never end.
+    await answerSyncWith(liar, async function* (request) {
+      yield* await honest(request)
+      for (let i = 0; ; i++) yield { b: new TextEncoder().encode(`junk ${i}`), k: 0x55 }
+    })
+    const maxBlocks = 2000
+    const reader = await startReader(liar, { syncMaxBlocks: maxBlocks, syncTimeoutMs: 60_000 })
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(20_000))
+    const report = replica.status().lastSync!
+    assert.equal(report.path, 'fast', 'every real block came on the fast path, before the cut')
+    assert.ok(report.messages <= maxBlocks, `${report.messages} messages taken`)
+    assert.ok(report.wireBytes <= maxBlocks * 64 + 2 * MAX_FRAME_BYTES + 1024 * 1024, `${report.wireBytes} bytes read`)
+    await assertComplete(replica, served.store)
+  })
+
+  it('sending a fast-path reply that does not start with the commit asked for is dropped at once', async () => {
+    const { served, liar, honest } = await storeAndLiar()
+    // Every real block, but the commit second: all of it would verify.
+    await answerSyncWith(liar, async function* (request) {
+      const [commit, first, ...rest] = await honest(request)
+      yield first
+      yield commit
+      yield* rest
+    })
+    const reader = await startReader(liar)
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(20_000))
+    assert.equal(replica.status().lastSync?.path, 'bitswap', 'nothing of that reply was used')
+    await assertComplete(replica, served.store)
+  })
+
+  it('sending a push that does not start with the announced commit has it dropped', async () => {
+    const { writer, served, liar, liarReplica } = await storeAndLiar()
+    const reader = await startReader(liar)
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(20_000))
+    served.stop() // no announcement: the liar's is the only one
+    await served.store.assoc('k1', 'changed')
+    const head = served.store.head!
+    const messages: Message[] = []
+    for await (const m of newBlockMessages(served.store, replica.head!.tree, head.cid)) messages.push(m)
+    // Every real block, but the commit second.
+    const push = { have: replica.head!.tree, messages: [messages[1], messages[0], ...messages.slice(2)], bytes: 100 }
+    const key = (await loadStoreKey(writer.storage.datastore, served.id))!
+    const announcement = await createAnnouncement(key, head.cid, head.seq)
+    liarReplica.offer(announcement) // the liar holds 2, and serves it honestly on the fast path
+    await liarReplica.synced(2, AbortSignal.timeout(20_000))
+    replica.offer(announcement, liar.peerId, push)
+    await replica.synced(2, AbortSignal.timeout(20_000))
+    assert.equal(reader.stats.pushesRefused, 1)
+    assert.equal(replica.status().lastSync?.path, 'fast')
+    await assertComplete(replica, served.store)
+  })
+
   it('cannot make a reader adopt a head on a delta whose base only its node cache holds (fast path)', async () => {
     const writer = await startNode()
     const served = await writer.createStore()

@@ -428,7 +428,9 @@ export class Follower implements ReadApi {
   async #adoptSparse(target: Announcement): Promise<void> {
     const bytes = await this.#ctx.fetch(target.commit, this.#ctx.fetchTimeoutMs)
     const commit = decodeCommit(target.commit, bytes, true)
-    if (commit.seq !== target.seq) throw new SyncFailedError(`commit ${commit.cid} was announced with another seq`)
+    if (commit.seq !== target.seq) {
+      throw new SyncFailedError(`commit ${commit.cid} has seq ${commit.seq}, but was announced as ${target.seq}`)
+    }
     await this.store.adopt(commit, [{ cid: commit.cid, bytes }])
   }
 

@@ -6,7 +6,6 @@ import { withBitswap } from '@helia/bitswap'
 import { type IPNS, type IPNSRouting, ipns, pubSubIPNSRouting } from '@helia/ipns'
 import { withLibp2pLight } from '@helia/libp2p'
 import * as dagCbor from '@ipld/dag-cbor'
-import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { fetch as libp2pFetch } from '@libp2p/fetch'
 import { type GossipSub, gossipsub, type Message, TopicValidatorResult } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
@@ -21,6 +20,7 @@ import { createHeliaLight } from 'helia'
 import { multihashToIPNSRoutingKey } from 'ipns'
 import { CID } from 'multiformats/cid'
 import {
+  ANNOUNCEMENT_LIFETIME_MS,
   type Announcement,
   decodeTopicMessage,
   encodeTopicMessage,
@@ -58,6 +58,11 @@ export interface DagsyncNodeInit {
   connectionGater?: ConnectionGater
   /** Served stores re-announce their head this often (gossipsub keeps no history). @default 30_000 */
   announceIntervalMs?: number
+  /**
+   * How long a served store's announcements (and IPNS records) are valid. The head's is signed
+   * again, same seq, at the first re-announcement after half of this. @default 172_800_000 (48 h)
+   */
+  announcementLifetimeMs?: number
   /** The newest head is published to IPNS at most this often. @default 2_000 */
   ipnsDebounceMs?: number
   /** One fast-path sync or remote write may take this long. @default 10_000 */
@@ -177,7 +182,7 @@ export class DagsyncNode {
   readonly #validated = new WeakMap<Message, { announcement: Announcement; push?: Push }>()
   readonly #redialer: Redialer
   readonly #timers: ReturnType<typeof setInterval>[] = []
-  readonly #ipnsPending = new Map<string, { commit: CID; timer: ReturnType<typeof setTimeout> }>()
+  readonly #ipnsPending = new Map<string, { announcement: Announcement; timer: ReturnType<typeof setTimeout> }>()
   readonly #stopping = new AbortController()
   readonly #syncListeners = new Set<(store: string, report: SyncReport) => void>()
   #ipns: IPNS | undefined
@@ -232,12 +237,12 @@ export class DagsyncNode {
       }
     })
     // IPNS over pubsub only (no DHT, no delegated routers): ipns() touches helia.libp2p in its
-    // constructor, so it can only exist after start, and neither it (its republisher) nor the
-    // pubsub router starts unless started by hand.
+    // constructor, so it can only exist after start, and the pubsub router starts only by hand.
+    // ipns's republisher is never started: it would sign our records again with its own counter
+    // as sequence and a V1 signature. Served stores renew their records themselves.
     this.#ipnsRouter = pubSubIPNSRouting(this.helia as never)
     await (this.#ipnsRouter as unknown as { start(): Promise<void> }).start()
     this.#ipns = ipns(this.helia as never, { routers: [this.#ipnsRouter] })
-    ;(this.#ipns as unknown as { start(): void }).start()
     this.#timers.push(
       setInterval(() => {
         for (const served of this.#served.values()) void served.reannounce().catch(() => {})
@@ -291,23 +296,6 @@ export class DagsyncNode {
       name: id,
       ...(bitsPerLevel === undefined ? {} : { bitsPerLevel }),
     })
-    const crypto = await (
-      this.helia as unknown as {
-        getCrypto(type: string): Promise<{ privateKeyFromProtobuf(b: Uint8Array): Promise<unknown> }>
-      }
-    ).getCrypto('Ed25519')
-    const keyName = `dagsync-${id}`
-    if (
-      !(await this.helia.keychain.exportKey(keyName).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      await this.helia.keychain.importKey(
-        keyName,
-        (await crypto.privateKeyFromProtobuf(privateKeyToProtobuf(key))) as never,
-      )
-    }
     const topic = TOPIC_PREFIX + id
     const served = new ServedStore(
       {
@@ -317,7 +305,8 @@ export class DagsyncNode {
         },
         hasReaders: (t) => this.#pubsub.getSubscribers(t).length > 0,
         pushMaxBytes: this.#init.pushMaxBytes ?? 128 * 1024,
-        publishIpns: (storeId, commit) => this.#publishIpns(storeId, commit),
+        announcementLifetimeMs: this.#init.announcementLifetimeMs ?? ANNOUNCEMENT_LIFETIME_MS,
+        publishIpns: (storeId, announcement) => this.#publishIpns(storeId, announcement),
       },
       id,
       topic,
@@ -334,22 +323,32 @@ export class DagsyncNode {
     return served
   }
 
-  #publishIpns(id: string, commit: CID): void {
+  #publishIpns(id: string, announcement: Announcement): void {
     const pending = this.#ipnsPending.get(id)
     if (pending !== undefined) {
-      pending.commit = commit
+      if (announcement.seq >= pending.announcement.seq) pending.announcement = announcement
       return
     }
     const entry = {
-      commit,
+      announcement,
       timer: setTimeout(() => {
         this.#ipnsPending.delete(id)
-        this.#ipns
-          ?.publish(`dagsync-${id}`, entry.commit, { lifetime: 48 * 60 * 60 * 1000 })
-          .catch((err) => this.#log('IPNS publish of %s failed: %s', id, (err as Error).message))
+        this.#putIpnsRecord(id, entry.announcement).catch((err) =>
+          this.#log('IPNS publish of %s failed: %s', id, (err as Error).message),
+        )
       }, this.#init.ipnsDebounceMs ?? 2000),
     }
     this.#ipnsPending.set(id, entry)
+  }
+
+  /**
+   * Publishes an announcement, as it is, as the store's IPNS record: through ipns's routers (its
+   * local record store, which answers peers' fetches, and pubsub). Not with `ipns.publish`,
+   * which would sign a record of its own, with its own counter as sequence and a V1 signature.
+   */
+  async #putIpnsRecord(id: string, announcement: Announcement): Promise<void> {
+    const routingKey = multihashToIPNSRoutingKey(storePublicKey(id).toMultihash())
+    await Promise.all(this.#ipns!.routers.map((router) => router.put(routingKey, announcement.bytes)))
   }
 
   // --- following stores ----------------------------------------------------------------------
@@ -564,17 +563,19 @@ export class DagsyncNode {
   async publishName(id: string): Promise<{ commit: CID; seq: number }> {
     const served = this.#served.get(id)
     if (served === undefined) throw new PeerError(`store ${id} is not written here`)
-    const head = served.store.head
-    if (head === null) throw new PeerError(`store ${id} has no commit to publish yet`)
+    if (served.store.head === null) throw new PeerError(`store ${id} has no commit to publish yet`)
     await served.announcementOfHead()
     await served.reannounce()
+    // The latest announcement, renewed by reannounce if it had to be.
+    const announcement = served.announcement
+    if (announcement === null) throw new PeerError(`store ${id} has no announcement to publish`)
     const pending = this.#ipnsPending.get(id)
     if (pending !== undefined) {
       clearTimeout(pending.timer)
       this.#ipnsPending.delete(id)
     }
-    await this.#ipns!.publish(`dagsync-${id}`, head.cid, { lifetime: 48 * 60 * 60 * 1000 })
-    return { commit: head.cid, seq: head.seq }
+    await this.#putIpnsRecord(id, announcement)
+    return { commit: announcement.commit, seq: announcement.seq }
   }
 
   /** Resolves a store id through IPNS (the local record store, then peers over pubsub) to a commit CID. */

@@ -19,8 +19,10 @@ export interface ServedContext {
   hasReaders(topic: string): boolean
   /** A commit's new blocks ride along with its announcement up to this size (0: never). */
   readonly pushMaxBytes: number
-  /** Publishes the head through IPNS (debounced by the node: the latest head wins). */
-  publishIpns(id: string, commit: Announcement['commit']): void
+  /** How long an announcement is valid; the head's is renewed when less than half of this is left. */
+  readonly announcementLifetimeMs: number
+  /** Publishes an announcement as the store's IPNS record (debounced by the node: the newest wins). */
+  publishIpns(id: string, announcement: Announcement): void
 }
 
 export class ServedStore {
@@ -98,9 +100,26 @@ export class ServedStore {
     return this.#latest
   }
 
-  /** Sends the latest announcement again (periodically: gossip keeps no history). */
+  /**
+   * Sends the latest announcement again (periodically: gossip keeps no history), renewed first if
+   * less than half its lifetime is left, so that the head of a store with no new commits stays
+   * valid, on the topic and in IPNS.
+   */
   async reannounce(): Promise<void> {
-    if (this.#latest !== null) await this.#ctx.publish(this.topic, encodeTopicMessage(this.#latest.bytes))
+    if (this.#latest === null) return
+    if (this.#latest.expires - Date.now() < this.#ctx.announcementLifetimeMs / 2) await this.#renew(this.#latest)
+    await this.#ctx.publish(this.topic, encodeTopicMessage(this.#latest.bytes))
+  }
+
+  /** Signs `latest`'s commit again, with the same seq and a new validity. */
+  async #renew(latest: Announcement): Promise<void> {
+    const renewed = await createAnnouncement(this.#key, latest.commit, latest.seq, this.#ctx.announcementLifetimeMs)
+    if (this.#latest !== latest) return // a new head was announced meanwhile
+    this.#latest = renewed
+    const previous = this.#latestMessage
+    if (previous !== null)
+      this.#latestMessage = once(async () => ({ announcement: renewed, push: (await previous()).push }))
+    this.#ctx.publishIpns(this.id, renewed)
   }
 
   /**
@@ -146,7 +165,7 @@ export class ServedStore {
   async #announceHead(): Promise<void> {
     const head = this.store.head
     if (head === null || (this.#latest !== null && this.#latest.seq >= head.seq)) return
-    const announcement = await createAnnouncement(this.#key, head.cid, head.seq)
+    const announcement = await createAnnouncement(this.#key, head.cid, head.seq, this.#ctx.announcementLifetimeMs)
     const firstSinceStart = this.#latestTree === null
     // The first push after a start goes against the head's parent: what a reader that saw the
     // last commit before this node stopped holds.
@@ -155,7 +174,7 @@ export class ServedStore {
     this.#latestTree = head.tree
     const latestMessage = once(() => this.#withPush(announcement, base))
     this.#latestMessage = latestMessage
-    this.#ctx.publishIpns(this.id, head.cid)
+    this.#ctx.publishIpns(this.id, announcement)
     try {
       const push = this.#ctx.hasReaders(this.topic) ? (await latestMessage()).push : undefined
       await this.#ctx.publish(this.topic, encodeTopicMessage(announcement.bytes, push))

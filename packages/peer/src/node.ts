@@ -71,6 +71,11 @@ export interface DagsyncNodeInit {
   fetchTimeoutMs?: number
   /** A sparse read waits this long for a block before "not available offline". @default 3_000 */
   sparseTimeoutMs?: number
+  /**
+   * Where the node logs what it refuses (plain) and what fails (`.error`).
+   * @default @libp2p/logger's `dagsync:peer` (printed with DEBUG=dagsync:*)
+   */
+  log?: Logger
   /** Follow again, on start, the stores this node followed before. @default true */
   resume?: boolean
   /**
@@ -193,7 +198,7 @@ export class DagsyncNode {
     this.helia = helia
     this.storage = init.storage
     this.#staging = staging
-    this.#log = logger('dagsync:peer')
+    this.#log = init.log ?? logger('dagsync:peer')
     this.#redialer = new Redialer(helia.libp2p, logger('dagsync:redial'))
   }
 
@@ -223,12 +228,14 @@ export class DagsyncNode {
           this.stats.syncMessagesServed += messages
           this.stats.syncBytesServed += bytes
         },
+        onError: (err, code, peer) => this.#answeredWithError(SYNC_PROTOCOL, err, code, peer),
       })
     }
     await serve(
       this.helia.libp2p,
       WRITE_PROTOCOL,
       writeHandler((id) => this.#served.get(id)),
+      { onError: (err, code, peer) => this.#answeredWithError(WRITE_PROTOCOL, err, code, peer) },
     )
     this.#pubsub.addEventListener('message', (event) => void this.#onMessage(event.detail))
     this.#pubsub.addEventListener('subscription-change', (event) => {
@@ -245,7 +252,11 @@ export class DagsyncNode {
     this.#ipns = ipns(this.helia as never, { routers: [this.#ipnsRouter] })
     this.#timers.push(
       setInterval(() => {
-        for (const served of this.#served.values()) void served.reannounce().catch(() => {})
+        for (const served of this.#served.values()) {
+          served
+            .reannounce()
+            .catch((err) => this.#log.error('re-announcing %s failed: %s', served.id, (err as Error).message))
+        }
       }, this.#init.announceIntervalMs ?? 30_000),
     )
     for (const peer of this.#init.peers ?? []) this.#redialer.add(peer)
@@ -254,6 +265,13 @@ export class DagsyncNode {
         await this.follow(id, { sparse }).catch((err) => this.#log('could not resume following %s: %s', id, err))
       }
     }
+  }
+
+  /** A request this node answered with an error: its own failures are errors, the rest refusals. */
+  #answeredWithError(protocol: string, err: unknown, code: string, peer: PeerId): void {
+    const message = (err as Error)?.message ?? String(err)
+    if (code === 'internal') this.#log.error('a %s request from %p failed: %s', protocol, peer, message)
+    else this.#log('refused a %s request from %p (%s): %s', protocol, peer, code, message)
   }
 
   /** Dials a peer and keeps it connected (redialled with backoff when it drops). */
@@ -316,9 +334,10 @@ export class DagsyncNode {
     this.#served.set(id, served)
     this.#listen(topic, key.publicKey, () => store.head?.seq ?? 0)
     // Join the store's IPNS record topic, so readers starting cold can fetch the record from us.
+    // (The get itself usually finds nothing yet: it is for the subscription.)
     void this.#ipnsRouter
       ?.get(multihashToIPNSRoutingKey(key.publicKey.toMultihash()), { signal: AbortSignal.timeout(1000) })
-      .catch(() => {})
+      .catch((err) => this.#log('joined the IPNS record topic of %s (%s)', id, (err as Error).message))
     await served.announce()
     return served
   }
@@ -334,7 +353,7 @@ export class DagsyncNode {
       timer: setTimeout(() => {
         this.#ipnsPending.delete(id)
         this.#putIpnsRecord(id, entry.announcement).catch((err) =>
-          this.#log('IPNS publish of %s failed: %s', id, (err as Error).message),
+          this.#log.error('IPNS publish of %s failed: %s', id, (err as Error).message),
         )
       }, this.#init.ipnsDebounceMs ?? 2000),
     }
@@ -527,13 +546,23 @@ export class DagsyncNode {
   async #onSubscribed(topic: string, peer: PeerId): Promise<void> {
     if (!topic.startsWith(TOPIC_PREFIX)) return
     const id = topic.slice(TOPIC_PREFIX.length)
-    for (let attempt = 0; attempt < 5; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, attempt * 50))
-      const message = await this.#messageForNewReader(id)
-      if (message === undefined) return
-      const result = await this.#pubsub.publish(topic, message).catch(() => undefined)
-      if (result?.recipients.some((r) => r.equals(peer))) return
+    let failure = 'it was not among the recipients'
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, attempt * 50))
+        const message = await this.#messageForNewReader(id)
+        if (message === undefined) return
+        try {
+          const result = await this.#pubsub.publish(topic, message)
+          if (result.recipients.some((r) => r.equals(peer))) return
+        } catch (err) {
+          failure = (err as Error).message
+        }
+      }
+    } catch (err) {
+      failure = (err as Error).message
     }
+    this.#log('could not send the head of %s to %p, which subscribed: %s', id, peer, failure)
   }
 
   /** What a peer that just subscribed to a store's topic is sent: the writer's push with it, if this node writes it. */

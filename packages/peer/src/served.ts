@@ -1,7 +1,7 @@
 // The writer's side of a store: it commits locally, announces each new head (gossip for live
 // readers, IPNS for cold ones), re-announces when peers subscribe and periodically, and takes
 // remote writes from the peers on its allow-list.
-import type { Store } from '@dagsync/store'
+import { CommitNotFoundError, type Store } from '@dagsync/store'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
 import type { CID } from 'multiformats/cid'
@@ -48,7 +48,9 @@ export class ServedStore {
     this.topic = topic
     this.#key = key
     this.store = store
-    this.#stopHead = store.onHead(() => void this.announce())
+    this.#stopHead = store.onHead(() => {
+      this.announce().catch((err) => this.#ctx.log.error('announcing %s failed: %s', this.id, (err as Error).message))
+    })
   }
 
   /** Sets the peers (besides this node) that may write this store through the remote write protocol. */
@@ -138,7 +140,14 @@ export class ServedStore {
     if (base === null || this.#ctx.pushMaxBytes <= 0) return { announcement, push: undefined }
     try {
       return { announcement, push: await this.#push(base, announcement.commit) }
-    } catch {
+    } catch (err) {
+      // Readers then ask the fast path, which will likely fail the same way: say why.
+      this.#ctx.log.error(
+        'the push of %s at %d could not be made: %s',
+        this.id,
+        announcement.seq,
+        (err as Error).message,
+      )
       return { announcement, push: undefined }
     }
   }
@@ -179,7 +188,7 @@ export class ServedStore {
       const push = this.#ctx.hasReaders(this.topic) ? (await latestMessage()).push : undefined
       await this.#ctx.publish(this.topic, encodeTopicMessage(announcement.bytes, push))
     } catch (err) {
-      this.#ctx.log('announcing %s at %d failed: %s', this.id, head.seq, (err as Error).message)
+      this.#ctx.log.error('announcing %s at %d failed: %s', this.id, head.seq, (err as Error).message)
     }
     // Ready for the first readers to come back (and the blocks it reads are then cached).
     if (firstSinceStart) void latestMessage()
@@ -189,8 +198,12 @@ export class ServedStore {
     if (prev === null) return null
     try {
       return (await this.store.at(prev)).root
-    } catch {
-      return null // not retained: no push until the next commit
+    } catch (err) {
+      // Not retained: no push until the next commit.
+      if (!(err instanceof CommitNotFoundError)) {
+        this.#ctx.log.error('the parent of the head of %s could not be read: %s', this.id, (err as Error).message)
+      }
+      return null
     }
   }
 }

@@ -141,6 +141,11 @@ function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
           allowPublishToZeroTopicPeers: true,
           fallbackToFloodsub: false,
           emitSelf: false,
+          // A peer's messages are checked one after another, not all at once: a flood then waits
+          // in that peer's stream (and its sender) instead of piling up here, each pending check
+          // holding its message (up to 1 MiB).
+          awaitRpcHandler: true,
+          awaitRpcMessageHandler: true,
         }),
       },
     }),

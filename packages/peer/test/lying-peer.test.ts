@@ -2,8 +2,9 @@
 // replies. The reader must stay correct (never adopt a head it cannot read) and bounded.
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
+import { encodeTopicMessage } from '../src/announcement.ts'
 import type { DagsyncNode, Follower } from '../src/index.ts'
-import { createAnnouncement, loadStoreKey, SYNC_PROTOCOL } from '../src/index.ts'
+import { createAnnouncement, createStoreKey, loadStoreKey, SYNC_PROTOCOL } from '../src/index.ts'
 import { MAX_FRAME_BYTES, type Message, serve } from '../src/rpc.ts'
 import { newBlockMessages } from '../src/sync.ts'
 import { startNode, startReader, stopAll, violations, waitFor } from './helpers.ts'
@@ -138,6 +139,60 @@ describe('a lying peer', () => {
     assert.equal(reader.stats.pushesRefused, 1)
     assert.equal(replica.status().lastSync?.path, 'fast')
     await assertComplete(replica, served.store)
+  })
+
+  it('flooding the topic with bad announcements leaves the reader correct, its checks one at a time', async () => {
+    const writer = await startNode()
+    const served = await writer.createStore()
+    await served.store.assoc('a', 1)
+    const reader = await startReader(writer)
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(15_000))
+    const attacker = await startReader(reader)
+    const pubsub = attacker.libp2p.services.pubsub
+    pubsub.subscribe(replica.topic)
+    await waitFor(
+      () => pubsub.getSubscribers(replica.topic).some((p) => p.equals(reader.peerId)),
+      'the attacker seeing the reader',
+    )
+
+    // The reader's checks, made slower, as on a loaded machine (or in a browser, where checking a
+    // signature is asynchronous): checks that did not wait for each other would pile up here.
+    const validators = reader.libp2p.services.pubsub.topicValidators
+    const check = validators.get(replica.topic)!
+    let pending = 0
+    let peak = 0
+    validators.set(replica.topic, async (source, message) => {
+      peak = Math.max(peak, ++pending)
+      try {
+        await new Promise((resolve) => setImmediate(resolve))
+        return await check(source, message)
+      } finally {
+        pending--
+      }
+    })
+    // Forged announcements of a far newer head, each with 64 KiB of push, and replays of the real one.
+    const forged = await createAnnouncement(await createStoreKey(), served.store.head!.cid, 1000)
+    const junk = { have: served.store.head!.tree, messages: [{ b: new Uint8Array(64 * 1024) }], bytes: 0 }
+    const replay = encodeTopicMessage(served.announcement!.bytes, junk)
+    const rejected = reader.stats.announcementsRejected
+    const stale = reader.stats.announcementsStale
+    const rounds = 150
+    for (let i = 0; i < rounds; i++) {
+      await pubsub.publish(replica.topic, encodeTopicMessage(forged.bytes, junk))
+      await pubsub.publish(replica.topic, replay)
+    }
+    await waitFor(
+      () =>
+        reader.stats.announcementsRejected >= rejected + rounds && reader.stats.announcementsStale >= stale + rounds,
+      'every flooded announcement checked',
+    )
+    assert.ok(peak <= 2, `${peak} checks were pending at once`)
+    assert.equal(replica.head?.seq, 1)
+    assert.equal(replica.status().newest?.seq, 1, 'nothing forged was taken as newer')
+    // And the real writer is still followed.
+    await served.store.assoc('a', 2)
+    await replica.synced(2, AbortSignal.timeout(15_000))
   })
 
   it('cannot make a reader adopt a head on a delta whose base only its node cache holds (fast path)', async () => {

@@ -30,12 +30,13 @@ import {
   SyncFailedError,
   UnauthorizedError,
 } from './errors.ts'
+import { receiveMessages } from './receive.ts'
 import { ReceivedBlocks, type ReceiveLimits } from './received.ts'
 import type { RemoteOp } from './remote-write.ts'
 import { WRITE_PROTOCOL } from './remote-write.ts'
 import { call } from './rpc.ts'
 import type { StagingBlockstore } from './staging.ts'
-import { fetchNewBlocks, receiveMessage } from './sync.ts'
+import { fetchNewBlocks } from './sync.ts'
 
 /** What a follower needs from its node. */
 export interface FollowerContext {
@@ -413,9 +414,8 @@ export class Follower implements ReadApi {
   /** Takes the blocks pushed with an announcement; a push that does not check out is dropped whole. */
   async #takePush(push: Push, target: Announcement, into: ReceivedBlocks): Promise<void> {
     try {
-      for (let i = 0; i < push.messages.length; i++) {
-        await receiveMessage(push.messages[i], this.store, into, i === 0 ? target.commit : undefined)
-      }
+      // The announced commit comes first.
+      await receiveMessages(push.messages, this.store, into, target.commit)
       into.addWireBytes(push.bytes)
     } catch (err) {
       this.#ctx.log('push for %s at %d refused: %s', this.id, target.seq, (err as Error).message)

@@ -14,19 +14,18 @@
 // elsewhere). Per changed node, that leaves little more than the bytes that changed.
 
 import { CommitNotFoundError, type Store } from '@dagsync/store'
-import { BlockNotFoundError, cidKey, cidOf, collectBytes, verifyBlock } from '@dagsync/tree'
+import { BlockNotFoundError } from '@dagsync/tree'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
-import * as Digest from 'multiformats/hashes/digest'
-import { applyDelta, encodeDelta } from './delta.ts'
-import { ProtocolError, UnheldBaseError } from './errors.ts'
+import { encodeDelta } from './delta.ts'
+import { ProtocolError } from './errors.ts'
+import { receiveMessages } from './receive.ts'
 import type { ReceivedBlocks } from './received.ts'
 import { call, type Message, ServeError } from './rpc.ts'
 
 export const SYNC_PROTOCOL = '/dagsync/sync/2.0.0'
 
 const DAG_CBOR = 0x71
-const SHA2_256 = 0x12
 
 export interface SyncRequest {
   readonly store: string
@@ -107,66 +106,6 @@ export async function fetchNewBlocks(
     { s: request.store, h: request.have, w: request.want },
     { signal, onBytes: (n) => into.addWireBytes(n) },
   )
-  let first = true
-  for await (const message of replies) {
-    // The commit asked for comes first; a peer that sends anything else is caught at once.
-    await receiveMessage(message, local, into, first ? request.want : undefined)
-    first = false
-  }
-}
-
-/**
- * Takes one reply message (from a fetch, or pushed with an announcement) into `into`: a whole
- * block, or a delta rebuilt against a block the local store's storage holds (else
- * UnheldBaseError). With `expect`, the block must be that one (else HashMismatchError). Past
- * `into`'s limits, ReceiveLimitError.
- */
-export async function receiveMessage(
-  message: Message,
-  local: Store,
-  into: ReceivedBlocks,
-  expect?: CID,
-): Promise<void> {
-  into.countMessage()
-  let bytes: Uint8Array
-  let codec = DAG_CBOR
-  let base: CID | undefined
-  if (message.b instanceof Uint8Array) {
-    bytes = message.b
-    if (message.k !== undefined) {
-      if (typeof message.k !== 'number') throw new ProtocolError('a block codec is a number')
-      codec = message.k
-    }
-  } else if (message.d instanceof Uint8Array && message.d.length === 32 && Array.isArray(message.o)) {
-    base = CID.createV1(DAG_CBOR, Digest.create(SHA2_256, message.d))
-    bytes = applyDelta(await storedBlock(local, base), message.o)
-    // The base is held, and so (storage holds only whole subtrees) is everything it links to.
-    for (const link of await local.tree.nodeLinks(base)) into.present.add(cidKey(link))
-  } else {
-    throw new ProtocolError('a sync reply is a block {b, k?} or a delta {d, o}')
-  }
-  if (expect !== undefined) verifyBlock(expect, bytes)
-  const cid = cidOf(bytes, codec)
-  const key = cidKey(cid)
-  into.add(key, cid, bytes)
-  // Checking nodes while the rest is still on the wire takes that work off the end of the sync.
-  if (codec === DAG_CBOR) {
-    const checked = local.tree.precheck(bytes, base)
-    if (checked !== undefined) into.checked.set(key, checked)
-  }
-}
-
-/**
- * A delta's base, from storage. Not from the tree: its node cache also holds nodes that a sync
- * walked and then failed to finish, never written, and only storage proves a block is held.
- */
-async function storedBlock(local: Store, cid: CID): Promise<Uint8Array> {
-  try {
-    return await collectBytes(local.storage.blockstore.get(cid))
-  } catch (err) {
-    if ((err as Error).name === 'NotFoundError') {
-      throw new UnheldBaseError(`a delta is built on block ${cid}, which this peer does not hold`, { cause: err })
-    }
-    throw err
-  }
+  // The commit asked for comes first; a peer that sends anything else is caught at once.
+  await receiveMessages(replies, local, into, request.want)
 }

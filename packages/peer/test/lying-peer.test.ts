@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test'
 import { encodeTopicMessage } from '../src/announcement.ts'
 import type { DagsyncNode, Follower } from '../src/index.ts'
 import { createAnnouncement, createStoreKey, loadStoreKey, SYNC_PROTOCOL } from '../src/index.ts'
-import { MAX_FRAME_BYTES, type Message, serve } from '../src/rpc.ts'
+import { MAX_FRAME_BYTES, type Message, ServeError, serve } from '../src/rpc.ts'
 import { newBlockMessages } from '../src/sync.ts'
 import { startNode, startReader, stopAll, violations, waitFor } from './helpers.ts'
 
@@ -115,6 +115,20 @@ describe('a lying peer', () => {
     const replica = await reader.follow(served.id)
     await replica.synced(1, AbortSignal.timeout(20_000))
     assert.equal(replica.status().lastSync?.path, 'bitswap', 'nothing of that reply was used')
+    await assertComplete(replica, served.store)
+  })
+
+  it('ending a reply with an error does not lose what it sent before', async () => {
+    const { served, liar, honest } = await storeAndLiar()
+    // Every real block, then an error instead of the end marker (a peer that lacks the rest).
+    await answerSyncWith(liar, async function* (request) {
+      yield* await honest(request)
+      throw new ServeError('incomplete', 'this peer lacks the rest')
+    })
+    const reader = await startReader(liar)
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(20_000))
+    assert.equal(replica.status().lastSync?.fetched, 0, 'no block had to come over bitswap')
     await assertComplete(replica, served.store)
   })
 

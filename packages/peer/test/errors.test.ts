@@ -2,36 +2,21 @@
 // writer, and a key that cannot sign.
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { format } from 'node:util'
 import { BlockstoreStorage, MemoryBlockstore, memoryStorage, openStore } from '@dagsync/store'
+import { cidOf } from '@dagsync/tree'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { Logger, PrivateKey } from '@libp2p/interface'
+import type { PrivateKey } from '@libp2p/interface'
 import { BaseBlockstore } from 'blockstore-core'
 import { MemoryDatastore } from 'datastore-core'
 import type { CID } from 'multiformats/cid'
-import { ServedStore } from '../src/index.ts'
-import { startNode, startReader, stopAll, stopNode, violations, waitFor } from './helpers.ts'
+import { ServedStore, SYNC_PROTOCOL } from '../src/index.ts'
+import { call } from '../src/rpc.ts'
+import { recordingLog, startNode, startReader, stopAll, stopNode, violations, waitFor } from './helpers.ts'
 
 after(async () => {
   await stopAll()
   assert.deepEqual(violations, [], 'no traffic left loopback')
 })
-
-/** A logger that keeps what it is told: plain lines and errors apart. */
-function recordingLog(): { log: Logger; lines: string[]; errors: string[] } {
-  const lines: string[] = []
-  const errors: string[] = []
-  const log: Logger = Object.assign(
-    (formatter: unknown, ...args: unknown[]) => lines.push(format(formatter, ...args)),
-    {
-      error: (formatter: unknown, ...args: unknown[]) => errors.push(format(formatter, ...args)),
-      trace: () => {},
-      enabled: true,
-      newScope: () => log,
-    },
-  )
-  return { log, lines, errors }
-}
 
 /** Blocks in memory whose reads fail, for the blocks `failing` picks. */
 class FailingBlockstore extends BaseBlockstore {
@@ -75,6 +60,40 @@ describe('errors', () => {
     // Once storage reads again, the reader catches up.
     blocks.failing = () => false
     await replica.synced(2, AbortSignal.timeout(20_000))
+  })
+
+  it('a writer that cannot send on gossip logs each announcement, re-announcement and IPNS publish that fails', async () => {
+    const { log, errors } = recordingLog()
+    const writer = await startNode({ log, announceIntervalMs: 50, ipnsDebounceMs: 50 })
+    const served = await writer.createStore()
+    const pubsub = writer.libp2p.services.pubsub
+    pubsub.publish = async () => {
+      throw new Error('no route (injected)')
+    }
+    await served.store.assoc('a', 1)
+    for (const what of [
+      /announcing .* at 1 failed: no route/,
+      /IPNS publish of .* failed: no route/,
+      /re-announcing .* failed: no route/,
+    ]) {
+      await waitFor(() => errors.some((e) => what.test(e)), `a line matching ${what}`)
+    }
+  })
+
+  it('a node logs the requests it refuses', async () => {
+    const { log, lines } = recordingLog()
+    const server = await startNode({ log })
+    const client = await startReader(server)
+    const request = { s: 'no-such-store', h: null, w: cidOf(new Uint8Array(1)) }
+    await assert.rejects(async () => {
+      for await (const _ of call(client.libp2p, server.peerId, SYNC_PROTOCOL, request)) {
+        // nothing comes
+      }
+    }, /unknown-store/)
+    await waitFor(
+      () => lines.some((l) => /refused a \/dagsync\/sync\/2\.0\.0 request from .* \(unknown-store\)/.test(l)),
+      'the log',
+    )
   })
 
   it("a writer that restarts and cannot read its head commit's parent logs it", async () => {

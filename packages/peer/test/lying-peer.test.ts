@@ -7,7 +7,7 @@ import type { DagsyncNode, Follower } from '../src/index.ts'
 import { createAnnouncement, createStoreKey, loadStoreKey, SYNC_PROTOCOL } from '../src/index.ts'
 import { MAX_FRAME_BYTES, type Message, ServeError, serve } from '../src/rpc.ts'
 import { newBlockMessages } from '../src/sync.ts'
-import { startNode, startReader, stopAll, violations, waitFor } from './helpers.ts'
+import { recordingLog, startNode, startReader, stopAll, violations, waitFor } from './helpers.ts'
 
 after(async () => {
   await stopAll()
@@ -102,6 +102,24 @@ describe('a lying peer', () => {
     await assertComplete(replica, served.store)
   })
 
+  it('a push over the limits is dropped whole, and the sync goes on', async () => {
+    const writer = await startNode()
+    const served = await writer.createStore()
+    await served.store.assoc('a', 1)
+    const reader = await startReader(writer, { syncMaxBlocks: 10 })
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(15_000))
+    await waitFor(() => writer.libp2p.services.pubsub.getSubscribers(replica.topic).length > 0, 'the reader subscribed')
+    // An honest push, of more blocks than the reader takes.
+    await served.store.transact(async (tx) => {
+      for (let i = 0; i < 300; i++) await tx.assoc(`k${i}`, { i })
+    })
+    await replica.synced(2, AbortSignal.timeout(20_000))
+    assert.equal(reader.stats.pushesRefused, 1)
+    assert.notEqual(replica.status().lastSync?.path, 'push')
+    await assertComplete(replica, served.store)
+  })
+
   it('sending a fast-path reply that does not start with the commit asked for is dropped at once', async () => {
     const { served, liar, honest } = await storeAndLiar()
     // Every real block, but the commit second: all of it would verify.
@@ -111,10 +129,15 @@ describe('a lying peer', () => {
       yield commit
       yield* rest
     })
-    const reader = await startReader(liar)
+    const { log, lines } = recordingLog()
+    const reader = await startReader(liar, { log })
     const replica = await reader.follow(served.id)
     await replica.synced(1, AbortSignal.timeout(20_000))
     assert.equal(replica.status().lastSync?.path, 'bitswap', 'nothing of that reply was used')
+    assert.ok(
+      lines.some((l) => /fast path from .* failed: .*do not hash to/.test(l)),
+      'the refusal logged',
+    )
     await assertComplete(replica, served.store)
   })
 
@@ -134,7 +157,8 @@ describe('a lying peer', () => {
 
   it('sending a push that does not start with the announced commit has it dropped', async () => {
     const { writer, served, liar, liarReplica } = await storeAndLiar()
-    const reader = await startReader(liar)
+    const { log, lines } = recordingLog()
+    const reader = await startReader(liar, { log })
     const replica = await reader.follow(served.id)
     await replica.synced(1, AbortSignal.timeout(20_000))
     served.stop() // no announcement: the liar's is the only one
@@ -151,6 +175,10 @@ describe('a lying peer', () => {
     replica.offer(announcement, liar.peerId, push)
     await replica.synced(2, AbortSignal.timeout(20_000))
     assert.equal(reader.stats.pushesRefused, 1)
+    assert.ok(
+      lines.some((l) => /push for .* at 2 refused/.test(l)),
+      'the refusal logged',
+    )
     assert.equal(replica.status().lastSync?.path, 'fast')
     await assertComplete(replica, served.store)
   })
@@ -159,7 +187,8 @@ describe('a lying peer', () => {
     const writer = await startNode()
     const served = await writer.createStore()
     await served.store.assoc('a', 1)
-    const reader = await startReader(writer)
+    const { log, lines } = recordingLog()
+    const reader = await startReader(writer, { log })
     const replica = await reader.follow(served.id)
     await replica.synced(1, AbortSignal.timeout(15_000))
     const attacker = await startReader(reader)
@@ -202,6 +231,7 @@ describe('a lying peer', () => {
       'every flooded announcement checked',
     )
     assert.ok(peak <= 2, `${peak} checks were pending at once`)
+    assert.ok(lines.some((l) => /refused an announcement on .*not signed by the store key/.test(l)))
     assert.equal(replica.head?.seq, 1)
     assert.equal(replica.status().newest?.seq, 1, 'nothing forged was taken as newer')
     // And the real writer is still followed.

@@ -50,10 +50,11 @@ export async function receiveMessages(
   let expect: CID | undefined = first
   let taking = false
   const takeNext = async (): Promise<void> => {
+    const next = ahead.shift()
+    if (next === undefined) return
     taking = true
-    const { prepared, size } = ahead.shift() as (typeof ahead)[number]
-    aheadBytes -= size
-    take(await prepared, local, into, expect)
+    aheadBytes -= next.size
+    take(await next.prepared, local, into, expect)
     expect = undefined
     taking = false
   }

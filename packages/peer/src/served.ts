@@ -119,8 +119,9 @@ export class ServedStore {
     if (this.#latest !== latest) return // a new head was announced meanwhile
     this.#latest = renewed
     const previous = this.#latestMessage
-    if (previous !== null)
+    if (previous !== null) {
       this.#latestMessage = once(async () => ({ announcement: renewed, push: (await previous()).push }))
+    }
     this.#ctx.publishIpns(this.id, renewed)
   }
 

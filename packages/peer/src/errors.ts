@@ -36,3 +36,9 @@ export class RemoteError extends PeerError {
     this.code = code
   }
 }
+
+/** A delta was built on a block this peer's storage does not hold (a lying or confused peer). */
+export class UnheldBaseError extends ProtocolError {}
+
+/** A peer sent more for one sync than the reader's receive limits allow; the rest is refused. */
+export class ReceiveLimitError extends PeerError {}

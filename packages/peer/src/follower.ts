@@ -24,16 +24,19 @@ import type { Announcement, Push } from './announcement.ts'
 import { readAnnouncement } from './announcement.ts'
 import {
   NotAvailableOfflineError,
+  ReceiveLimitError,
   RemoteError,
   RemoteWriteError,
   SyncFailedError,
   UnauthorizedError,
 } from './errors.ts'
+import { receiveMessages } from './receive.ts'
+import { ReceivedBlocks, type ReceiveLimits } from './received.ts'
 import type { RemoteOp } from './remote-write.ts'
 import { WRITE_PROTOCOL } from './remote-write.ts'
 import { call } from './rpc.ts'
 import type { StagingBlockstore } from './staging.ts'
-import { emptyFetch, type FetchResult, fetchNewBlocks, receiveMessage } from './sync.ts'
+import { fetchNewBlocks } from './sync.ts'
 
 /** What a follower needs from its node. */
 export interface FollowerContext {
@@ -46,6 +49,8 @@ export interface FollowerContext {
   peersFor(topic: string, preferred: readonly PeerId[]): PeerId[]
   readonly syncTimeoutMs: number
   readonly fetchTimeoutMs: number
+  /** How much one sync takes from a push and fast-path replies. */
+  readonly receiveLimits: ReceiveLimits
   /** Told of every completed sync. */
   onSync?(report: SyncReport): void
   /** Told of every push that did not check out. */
@@ -85,6 +90,8 @@ export interface SyncReport {
    */
   readonly path: 'push' | 'fast' | 'bitswap' | 'mixed'
   readonly wireBytes: number
+  /** Messages (blocks and deltas) taken from the push and fast-path replies, used or not. */
+  readonly messages: number
   readonly blocks: number
   /** Blocks that had to come over bitswap, and their bytes (payload, without bitswap's framing). */
   readonly fetched: number
@@ -298,7 +305,7 @@ export class Follower implements ReadApi {
   async #syncTo(target: Announcement): Promise<void> {
     const started = performance.now()
     const have = this.store.head
-    const got = emptyFetch()
+    const got = new ReceivedBlocks(this.#ctx.receiveLimits)
     let fetched = 0
     let fetchedBytes = 0
     this.#progress = () => ({ blocks: got.messages + fetched, bytes: got.wireBytes + fetchedBytes })
@@ -316,12 +323,18 @@ export class Follower implements ReadApi {
           this.#ctx.libp2p,
           peer,
           request,
-          this.store.tree,
+          this.store,
           got,
           AbortSignal.timeout(this.#ctx.syncTimeoutMs),
         )
         break
       } catch (err) {
+        if (err instanceof ReceiveLimitError) {
+          // Honest (a large catch-up) or not, this sync has taken all it may: what verifies is
+          // used, the rest comes over bitswap.
+          this.#ctx.log('fast path from %p for %s cut: %s', peer, this.id, err.message)
+          break
+        }
         // A lying or failing peer: keep what verified, try the next one.
         this.#ctx.log('fast path from %p for %s failed: %s', peer, this.id, (err as Error).message)
       }
@@ -389,6 +402,7 @@ export class Follower implements ReadApi {
       },
       path: fetched > 0 ? (used === 0 ? 'bitswap' : 'mixed') : roundTrips === 0 ? 'push' : 'fast',
       wireBytes: got.wireBytes,
+      messages: got.messages,
       blocks: blocks.length,
       fetched,
       fetchedBytes,
@@ -399,18 +413,15 @@ export class Follower implements ReadApi {
   }
 
   /** Takes the blocks pushed with an announcement; a push that does not check out is dropped whole. */
-  async #takePush(push: Push, target: Announcement, into: FetchResult): Promise<void> {
+  async #takePush(push: Push, target: Announcement, into: ReceivedBlocks): Promise<void> {
     try {
-      for (let i = 0; i < push.messages.length; i++) {
-        await receiveMessage(push.messages[i], this.store.tree, into, i === 0 ? target.commit : undefined)
-      }
-      ;(into as { wireBytes: number }).wireBytes += push.bytes
+      // The announced commit comes first.
+      await receiveMessages(push.messages, this.store, into, target.commit)
+      into.addWireBytes(push.bytes)
     } catch (err) {
       this.#ctx.log('push for %s at %d refused: %s', this.id, target.seq, (err as Error).message)
       this.#ctx.onPushRefused?.()
-      into.blocks.clear()
-      into.present.clear()
-      into.checked.clear()
+      into.clear()
     }
   }
 
@@ -418,7 +429,9 @@ export class Follower implements ReadApi {
   async #adoptSparse(target: Announcement): Promise<void> {
     const bytes = await this.#ctx.fetch(target.commit, this.#ctx.fetchTimeoutMs)
     const commit = decodeCommit(target.commit, bytes, true)
-    if (commit.seq !== target.seq) throw new SyncFailedError(`commit ${commit.cid} was announced with another seq`)
+    if (commit.seq !== target.seq) {
+      throw new SyncFailedError(`commit ${commit.cid} has seq ${commit.seq}, but was announced as ${target.seq}`)
+    }
     await this.store.adopt(commit, [{ cid: commit.cid, bytes }])
   }
 

@@ -6,7 +6,6 @@ import { withBitswap } from '@helia/bitswap'
 import { type IPNS, type IPNSRouting, ipns, pubSubIPNSRouting } from '@helia/ipns'
 import { withLibp2pLight } from '@helia/libp2p'
 import * as dagCbor from '@ipld/dag-cbor'
-import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { fetch as libp2pFetch } from '@libp2p/fetch'
 import { type GossipSub, gossipsub, type Message, TopicValidatorResult } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
@@ -21,6 +20,7 @@ import { createHeliaLight } from 'helia'
 import { multihashToIPNSRoutingKey } from 'ipns'
 import { CID } from 'multiformats/cid'
 import {
+  ANNOUNCEMENT_LIFETIME_MS,
   type Announcement,
   decodeTopicMessage,
   encodeTopicMessage,
@@ -30,6 +30,7 @@ import {
 import { InvalidAnnouncementError, PeerError } from './errors.ts'
 import { Follower, type SyncReport, sparseFetcher } from './follower.ts'
 import { createStoreKey, loadStoreKey, saveStoreKey, storeKeyIds, storePublicKey } from './identity.ts'
+import { DEFAULT_RECEIVE_LIMITS } from './received.ts'
 import { Redialer } from './reconnect.ts'
 import { followedStores, forgetFollow, recordFollow } from './registry.ts'
 import { WRITE_PROTOCOL, writeHandler } from './remote-write.ts'
@@ -57,6 +58,11 @@ export interface DagsyncNodeInit {
   connectionGater?: ConnectionGater
   /** Served stores re-announce their head this often (gossipsub keeps no history). @default 30_000 */
   announceIntervalMs?: number
+  /**
+   * How long a served store's announcements (and IPNS records) are valid. The head's is signed
+   * again, same seq, at the first re-announcement after half of this. @default 172_800_000 (48 h)
+   */
+  announcementLifetimeMs?: number
   /** The newest head is published to IPNS at most this often. @default 2_000 */
   ipnsDebounceMs?: number
   /** One fast-path sync or remote write may take this long. @default 10_000 */
@@ -65,6 +71,11 @@ export interface DagsyncNodeInit {
   fetchTimeoutMs?: number
   /** A sparse read waits this long for a block before "not available offline". @default 3_000 */
   sparseTimeoutMs?: number
+  /**
+   * Where the node logs what it refuses (plain) and what fails (`.error`).
+   * @default @libp2p/logger's `dagsync:peer` (printed with DEBUG=dagsync:*)
+   */
+  log?: Logger
   /** Follow again, on start, the stores this node followed before. @default true */
   resume?: boolean
   /**
@@ -78,6 +89,14 @@ export interface DagsyncNodeInit {
    * request at all. 0 turns it off. @default 131072
    */
   pushMaxBytes?: number
+  /**
+   * One sync of a followed store keeps at most this many bytes of blocks from a push and
+   * fast-path replies; a reply past it is cut, and what it sent is used as far as it verifies,
+   * the rest fetched over bitswap. @default 67108864 (64 MiB)
+   */
+  syncMaxBytes?: number
+  /** As `syncMaxBytes`, in messages (blocks and deltas). @default 131072 */
+  syncMaxBlocks?: number
 }
 
 /** Counters of what the node refused and did, for status and metrics. */
@@ -122,6 +141,11 @@ function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
           allowPublishToZeroTopicPeers: true,
           fallbackToFloodsub: false,
           emitSelf: false,
+          // A peer's messages are checked one after another, not all at once: a flood then waits
+          // in that peer's stream (and its sender) instead of piling up here, each pending check
+          // holding its message (up to 1 MiB).
+          awaitRpcHandler: true,
+          awaitRpcMessageHandler: true,
         }),
       },
     }),
@@ -168,7 +192,7 @@ export class DagsyncNode {
   readonly #validated = new WeakMap<Message, { announcement: Announcement; push?: Push }>()
   readonly #redialer: Redialer
   readonly #timers: ReturnType<typeof setInterval>[] = []
-  readonly #ipnsPending = new Map<string, { commit: CID; timer: ReturnType<typeof setTimeout> }>()
+  readonly #ipnsPending = new Map<string, { announcement: Announcement; timer: ReturnType<typeof setTimeout> }>()
   readonly #stopping = new AbortController()
   readonly #syncListeners = new Set<(store: string, report: SyncReport) => void>()
   #ipns: IPNS | undefined
@@ -179,7 +203,7 @@ export class DagsyncNode {
     this.helia = helia
     this.storage = init.storage
     this.#staging = staging
-    this.#log = logger('dagsync:peer')
+    this.#log = init.log ?? logger('dagsync:peer')
     this.#redialer = new Redialer(helia.libp2p, logger('dagsync:redial'))
   }
 
@@ -209,12 +233,14 @@ export class DagsyncNode {
           this.stats.syncMessagesServed += messages
           this.stats.syncBytesServed += bytes
         },
+        onError: (err, code, peer) => this.#answeredWithError(SYNC_PROTOCOL, err, code, peer),
       })
     }
     await serve(
       this.helia.libp2p,
       WRITE_PROTOCOL,
       writeHandler((id) => this.#served.get(id)),
+      { onError: (err, code, peer) => this.#answeredWithError(WRITE_PROTOCOL, err, code, peer) },
     )
     this.#pubsub.addEventListener('message', (event) => void this.#onMessage(event.detail))
     this.#pubsub.addEventListener('subscription-change', (event) => {
@@ -223,15 +249,19 @@ export class DagsyncNode {
       }
     })
     // IPNS over pubsub only (no DHT, no delegated routers): ipns() touches helia.libp2p in its
-    // constructor, so it can only exist after start, and neither it (its republisher) nor the
-    // pubsub router starts unless started by hand.
+    // constructor, so it can only exist after start, and the pubsub router starts only by hand.
+    // ipns's republisher is never started: it would sign our records again with its own counter
+    // as sequence and a V1 signature. Served stores renew their records themselves.
     this.#ipnsRouter = pubSubIPNSRouting(this.helia as never)
     await (this.#ipnsRouter as unknown as { start(): Promise<void> }).start()
     this.#ipns = ipns(this.helia as never, { routers: [this.#ipnsRouter] })
-    ;(this.#ipns as unknown as { start(): void }).start()
     this.#timers.push(
       setInterval(() => {
-        for (const served of this.#served.values()) void served.reannounce().catch(() => {})
+        for (const served of this.#served.values()) {
+          served
+            .reannounce()
+            .catch((err) => this.#log.error('re-announcing %s failed: %s', served.id, (err as Error).message))
+        }
       }, this.#init.announceIntervalMs ?? 30_000),
     )
     for (const peer of this.#init.peers ?? []) this.#redialer.add(peer)
@@ -240,6 +270,13 @@ export class DagsyncNode {
         await this.follow(id, { sparse }).catch((err) => this.#log('could not resume following %s: %s', id, err))
       }
     }
+  }
+
+  /** A request this node answered with an error: its own failures are errors, the rest refusals. */
+  #answeredWithError(protocol: string, err: unknown, code: string, peer: PeerId): void {
+    const message = (err as Error)?.message ?? String(err)
+    if (code === 'internal') this.#log.error('a %s request from %p failed: %s', protocol, peer, message)
+    else this.#log('refused a %s request from %p (%s): %s', protocol, peer, code, message)
   }
 
   /** Dials a peer and keeps it connected (redialled with backoff when it drops). */
@@ -282,23 +319,6 @@ export class DagsyncNode {
       name: id,
       ...(bitsPerLevel === undefined ? {} : { bitsPerLevel }),
     })
-    const crypto = await (
-      this.helia as unknown as {
-        getCrypto(type: string): Promise<{ privateKeyFromProtobuf(b: Uint8Array): Promise<unknown> }>
-      }
-    ).getCrypto('Ed25519')
-    const keyName = `dagsync-${id}`
-    if (
-      !(await this.helia.keychain.exportKey(keyName).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      await this.helia.keychain.importKey(
-        keyName,
-        (await crypto.privateKeyFromProtobuf(privateKeyToProtobuf(key))) as never,
-      )
-    }
     const topic = TOPIC_PREFIX + id
     const served = new ServedStore(
       {
@@ -308,7 +328,8 @@ export class DagsyncNode {
         },
         hasReaders: (t) => this.#pubsub.getSubscribers(t).length > 0,
         pushMaxBytes: this.#init.pushMaxBytes ?? 128 * 1024,
-        publishIpns: (storeId, commit) => this.#publishIpns(storeId, commit),
+        announcementLifetimeMs: this.#init.announcementLifetimeMs ?? ANNOUNCEMENT_LIFETIME_MS,
+        publishIpns: (storeId, announcement) => this.#publishIpns(storeId, announcement),
       },
       id,
       topic,
@@ -318,29 +339,40 @@ export class DagsyncNode {
     this.#served.set(id, served)
     this.#listen(topic, key.publicKey, () => store.head?.seq ?? 0)
     // Join the store's IPNS record topic, so readers starting cold can fetch the record from us.
+    // (The get itself usually finds nothing yet: it is for the subscription.)
     void this.#ipnsRouter
       ?.get(multihashToIPNSRoutingKey(key.publicKey.toMultihash()), { signal: AbortSignal.timeout(1000) })
-      .catch(() => {})
+      .catch((err) => this.#log('joined the IPNS record topic of %s (%s)', id, (err as Error).message))
     await served.announce()
     return served
   }
 
-  #publishIpns(id: string, commit: CID): void {
+  #publishIpns(id: string, announcement: Announcement): void {
     const pending = this.#ipnsPending.get(id)
     if (pending !== undefined) {
-      pending.commit = commit
+      if (announcement.seq >= pending.announcement.seq) pending.announcement = announcement
       return
     }
     const entry = {
-      commit,
+      announcement,
       timer: setTimeout(() => {
         this.#ipnsPending.delete(id)
-        this.#ipns
-          ?.publish(`dagsync-${id}`, entry.commit, { lifetime: 48 * 60 * 60 * 1000 })
-          .catch((err) => this.#log('IPNS publish of %s failed: %s', id, (err as Error).message))
+        this.#putIpnsRecord(id, entry.announcement).catch((err) =>
+          this.#log.error('IPNS publish of %s failed: %s', id, (err as Error).message),
+        )
       }, this.#init.ipnsDebounceMs ?? 2000),
     }
     this.#ipnsPending.set(id, entry)
+  }
+
+  /**
+   * Publishes an announcement, as it is, as the store's IPNS record: through ipns's routers (its
+   * local record store, which answers peers' fetches, and pubsub). Not with `ipns.publish`,
+   * which would sign a record of its own, with its own counter as sequence and a V1 signature.
+   */
+  async #putIpnsRecord(id: string, announcement: Announcement): Promise<void> {
+    const routingKey = multihashToIPNSRoutingKey(storePublicKey(id).toMultihash())
+    await Promise.all(this.#ipns!.routers.map((router) => router.put(routingKey, announcement.bytes)))
   }
 
   // --- following stores ----------------------------------------------------------------------
@@ -380,6 +412,10 @@ export class DagsyncNode {
         peersFor: (t, preferred) => this.#peersFor(t, preferred),
         syncTimeoutMs: this.#init.syncTimeoutMs ?? 10_000,
         fetchTimeoutMs,
+        receiveLimits: {
+          maxBytes: this.#init.syncMaxBytes ?? DEFAULT_RECEIVE_LIMITS.maxBytes,
+          maxBlocks: this.#init.syncMaxBlocks ?? DEFAULT_RECEIVE_LIMITS.maxBlocks,
+        },
         onPushRefused: () => this.stats.pushesRefused++,
         onSync: (report) => {
           this.stats.syncs++
@@ -515,13 +551,23 @@ export class DagsyncNode {
   async #onSubscribed(topic: string, peer: PeerId): Promise<void> {
     if (!topic.startsWith(TOPIC_PREFIX)) return
     const id = topic.slice(TOPIC_PREFIX.length)
-    for (let attempt = 0; attempt < 5; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, attempt * 50))
-      const message = await this.#messageForNewReader(id)
-      if (message === undefined) return
-      const result = await this.#pubsub.publish(topic, message).catch(() => undefined)
-      if (result?.recipients.some((r) => r.equals(peer))) return
+    let failure = 'it was not among the recipients'
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, attempt * 50))
+        const message = await this.#messageForNewReader(id)
+        if (message === undefined) return
+        try {
+          const result = await this.#pubsub.publish(topic, message)
+          if (result.recipients.some((r) => r.equals(peer))) return
+        } catch (err) {
+          failure = (err as Error).message
+        }
+      }
+    } catch (err) {
+      failure = (err as Error).message
     }
+    this.#log('could not send the head of %s to %p, which subscribed: %s', id, peer, failure)
   }
 
   /** What a peer that just subscribed to a store's topic is sent: the writer's push with it, if this node writes it. */
@@ -551,17 +597,19 @@ export class DagsyncNode {
   async publishName(id: string): Promise<{ commit: CID; seq: number }> {
     const served = this.#served.get(id)
     if (served === undefined) throw new PeerError(`store ${id} is not written here`)
-    const head = served.store.head
-    if (head === null) throw new PeerError(`store ${id} has no commit to publish yet`)
+    if (served.store.head === null) throw new PeerError(`store ${id} has no commit to publish yet`)
     await served.announcementOfHead()
     await served.reannounce()
+    // The latest announcement, renewed by reannounce if it had to be.
+    const announcement = served.announcement
+    if (announcement === null) throw new PeerError(`store ${id} has no announcement to publish`)
     const pending = this.#ipnsPending.get(id)
     if (pending !== undefined) {
       clearTimeout(pending.timer)
       this.#ipnsPending.delete(id)
     }
-    await this.#ipns!.publish(`dagsync-${id}`, head.cid, { lifetime: 48 * 60 * 60 * 1000 })
-    return { commit: head.cid, seq: head.seq }
+    await this.#putIpnsRecord(id, announcement)
+    return { commit: announcement.commit, seq: announcement.seq }
   }
 
   /** Resolves a store id through IPNS (the local record store, then peers over pubsub) to a commit CID. */

@@ -127,6 +127,11 @@ export async function serve(
     maxInboundStreams?: number
     /** Called after each reply is sent in full, with its messages and bytes (end marker included). */
     onServed?: (messages: number, bytes: number) => void
+    /**
+     * Called with each error a request is answered with, and its code: 'internal' is this
+     * server's own failure, anything else the request's (not found, malformed...).
+     */
+    onError?: (err: unknown, code: string, peer: PeerId) => void
   } = {},
 ): Promise<void> {
   await libp2p.handle(
@@ -164,6 +169,7 @@ export async function serve(
         options.onServed?.(count + 1, sent)
       } catch (err) {
         const code = err instanceof ServeError ? err.code : err instanceof ProtocolError ? 'bad-request' : 'internal'
+        options.onError?.(err, code, connection.remotePeer)
         try {
           // What was gathered goes out first: the client keeps what verifies.
           await add(dagCbor.encode({ e: code, m: (err as Error).message ?? String(err) }))

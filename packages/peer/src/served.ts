@@ -1,7 +1,7 @@
 // The writer's side of a store: it commits locally, announces each new head (gossip for live
 // readers, IPNS for cold ones), re-announces when peers subscribe and periodically, and takes
 // remote writes from the peers on its allow-list.
-import type { Store } from '@dagsync/store'
+import { CommitNotFoundError, type Store } from '@dagsync/store'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
 import type { CID } from 'multiformats/cid'
@@ -19,8 +19,10 @@ export interface ServedContext {
   hasReaders(topic: string): boolean
   /** A commit's new blocks ride along with its announcement up to this size (0: never). */
   readonly pushMaxBytes: number
-  /** Publishes the head through IPNS (debounced by the node: the latest head wins). */
-  publishIpns(id: string, commit: Announcement['commit']): void
+  /** How long an announcement is valid; the head's is renewed when less than half of this is left. */
+  readonly announcementLifetimeMs: number
+  /** Publishes an announcement as the store's IPNS record (debounced by the node: the newest wins). */
+  publishIpns(id: string, announcement: Announcement): void
 }
 
 export class ServedStore {
@@ -46,7 +48,9 @@ export class ServedStore {
     this.topic = topic
     this.#key = key
     this.store = store
-    this.#stopHead = store.onHead(() => void this.announce())
+    this.#stopHead = store.onHead(() => {
+      this.announce().catch((err) => this.#ctx.log.error('announcing %s failed: %s', this.id, (err as Error).message))
+    })
   }
 
   /** Sets the peers (besides this node) that may write this store through the remote write protocol. */
@@ -98,9 +102,27 @@ export class ServedStore {
     return this.#latest
   }
 
-  /** Sends the latest announcement again (periodically: gossip keeps no history). */
+  /**
+   * Sends the latest announcement again (periodically: gossip keeps no history), renewed first if
+   * less than half its lifetime is left, so that the head of a store with no new commits stays
+   * valid, on the topic and in IPNS.
+   */
   async reannounce(): Promise<void> {
-    if (this.#latest !== null) await this.#ctx.publish(this.topic, encodeTopicMessage(this.#latest.bytes))
+    if (this.#latest === null) return
+    if (this.#latest.expires - Date.now() < this.#ctx.announcementLifetimeMs / 2) await this.#renew(this.#latest)
+    await this.#ctx.publish(this.topic, encodeTopicMessage(this.#latest.bytes))
+  }
+
+  /** Signs `latest`'s commit again, with the same seq and a new validity. */
+  async #renew(latest: Announcement): Promise<void> {
+    const renewed = await createAnnouncement(this.#key, latest.commit, latest.seq, this.#ctx.announcementLifetimeMs)
+    if (this.#latest !== latest) return // a new head was announced meanwhile
+    this.#latest = renewed
+    const previous = this.#latestMessage
+    if (previous !== null) {
+      this.#latestMessage = once(async () => ({ announcement: renewed, push: (await previous()).push }))
+    }
+    this.#ctx.publishIpns(this.id, renewed)
   }
 
   /**
@@ -119,7 +141,14 @@ export class ServedStore {
     if (base === null || this.#ctx.pushMaxBytes <= 0) return { announcement, push: undefined }
     try {
       return { announcement, push: await this.#push(base, announcement.commit) }
-    } catch {
+    } catch (err) {
+      // Readers then ask the fast path, which will likely fail the same way: say why.
+      this.#ctx.log.error(
+        'the push of %s at %d could not be made: %s',
+        this.id,
+        announcement.seq,
+        (err as Error).message,
+      )
       return { announcement, push: undefined }
     }
   }
@@ -146,7 +175,7 @@ export class ServedStore {
   async #announceHead(): Promise<void> {
     const head = this.store.head
     if (head === null || (this.#latest !== null && this.#latest.seq >= head.seq)) return
-    const announcement = await createAnnouncement(this.#key, head.cid, head.seq)
+    const announcement = await createAnnouncement(this.#key, head.cid, head.seq, this.#ctx.announcementLifetimeMs)
     const firstSinceStart = this.#latestTree === null
     // The first push after a start goes against the head's parent: what a reader that saw the
     // last commit before this node stopped holds.
@@ -155,12 +184,12 @@ export class ServedStore {
     this.#latestTree = head.tree
     const latestMessage = once(() => this.#withPush(announcement, base))
     this.#latestMessage = latestMessage
-    this.#ctx.publishIpns(this.id, head.cid)
+    this.#ctx.publishIpns(this.id, announcement)
     try {
       const push = this.#ctx.hasReaders(this.topic) ? (await latestMessage()).push : undefined
       await this.#ctx.publish(this.topic, encodeTopicMessage(announcement.bytes, push))
     } catch (err) {
-      this.#ctx.log('announcing %s at %d failed: %s', this.id, head.seq, (err as Error).message)
+      this.#ctx.log.error('announcing %s at %d failed: %s', this.id, head.seq, (err as Error).message)
     }
     // Ready for the first readers to come back (and the blocks it reads are then cached).
     if (firstSinceStart) void latestMessage()
@@ -170,8 +199,12 @@ export class ServedStore {
     if (prev === null) return null
     try {
       return (await this.store.at(prev)).root
-    } catch {
-      return null // not retained: no push until the next commit
+    } catch (err) {
+      // Not retained: no push until the next commit.
+      if (!(err instanceof CommitNotFoundError)) {
+        this.#ctx.log.error('the parent of the head of %s could not be read: %s', this.id, (err as Error).message)
+      }
+      return null
     }
   }
 }

@@ -14,18 +14,18 @@
 // elsewhere). Per changed node, that leaves little more than the bytes that changed.
 
 import { CommitNotFoundError, type Store } from '@dagsync/store'
-import { BlockNotFoundError, type CheckedNode, cidKey, cidOf, type MerkleSearchTree, verifyBlock } from '@dagsync/tree'
+import { BlockNotFoundError } from '@dagsync/tree'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
-import * as Digest from 'multiformats/hashes/digest'
-import { applyDelta, encodeDelta } from './delta.ts'
+import { encodeDelta } from './delta.ts'
 import { ProtocolError } from './errors.ts'
+import { receiveMessages } from './receive.ts'
+import type { ReceivedBlocks } from './received.ts'
 import { call, type Message, ServeError } from './rpc.ts'
 
 export const SYNC_PROTOCOL = '/dagsync/sync/2.0.0'
 
 const DAG_CBOR = 0x71
-const SHA2_256 = 0x12
 
 export interface SyncRequest {
   readonly store: string
@@ -85,88 +85,27 @@ export async function* newBlockMessages(store: Store, have: CID | null, want: CI
   }
 }
 
-/** What a fast-path fetch got, for the caller's completeness check and for stats. */
-export interface FetchResult {
-  /** Every block received, by `cidKey` of the CID computed from its bytes. */
-  readonly blocks: Map<string, { cid: CID; bytes: Uint8Array }>
-  /** Blocks known to be held locally (by `cidKey`): the links of the nodes deltas were built on. */
-  readonly present: Set<string>
-  /** Blocks that decoded and checked as tree nodes on arrival (by `cidKey`), for the walk to place. */
-  readonly checked: Map<string, CheckedNode>
-  readonly wireBytes: number
-  readonly messages: number
-}
-
-export function emptyFetch(): FetchResult {
-  return { blocks: new Map(), present: new Set(), checked: new Map(), wireBytes: 0, messages: 0 }
-}
-
 /**
  * Asks `peer` for what `request.want` adds to `request.have`, rebuilding deltas from the blocks
- * of the local tree. A peer whose first block is not the commit asked for fails the fetch with
- * HashMismatchError. Blocks received before a failure stay in `into`, so a caller can finish
- * elsewhere.
+ * of the local store. A peer whose first block is not the commit asked for fails the fetch with
+ * HashMismatchError; a reply past `into`'s limits fails with ReceiveLimitError, and the stream is
+ * closed. Blocks received before a failure stay in `into`, so a caller can finish elsewhere.
  */
 export async function fetchNewBlocks(
   libp2p: Libp2p,
   peer: PeerId,
   request: SyncRequest,
-  local: MerkleSearchTree,
-  into: FetchResult,
+  local: Store,
+  into: ReceivedBlocks,
   signal?: AbortSignal,
 ): Promise<void> {
-  const stats = into as { wireBytes: number }
   const replies = call(
     libp2p,
     peer,
     SYNC_PROTOCOL,
     { s: request.store, h: request.have, w: request.want },
-    { signal, onBytes: (n) => (stats.wireBytes += n) },
+    { signal, onBytes: (n) => into.addWireBytes(n) },
   )
-  let first = true
-  for await (const message of replies) {
-    // The commit asked for comes first; a peer that sends anything else is caught at once.
-    await receiveMessage(message, local, into, first ? request.want : undefined)
-    first = false
-  }
-}
-
-/**
- * Takes one reply message (from a fetch, or pushed with an announcement) into `into`: a whole
- * block, or a delta rebuilt against the local tree. With `expect`, the block must be that one
- * (else HashMismatchError).
- */
-export async function receiveMessage(
-  message: Message,
-  local: MerkleSearchTree,
-  into: FetchResult,
-  expect?: CID,
-): Promise<void> {
-  ;(into as { messages: number }).messages++
-  let bytes: Uint8Array
-  let codec = DAG_CBOR
-  let base: CID | undefined
-  if (message.b instanceof Uint8Array) {
-    bytes = message.b
-    if (message.k !== undefined) {
-      if (typeof message.k !== 'number') throw new ProtocolError('a block codec is a number')
-      codec = message.k
-    }
-  } else if (message.d instanceof Uint8Array && message.d.length === 32 && Array.isArray(message.o)) {
-    base = CID.createV1(DAG_CBOR, Digest.create(SHA2_256, message.d))
-    bytes = applyDelta(await local.blockBytes(base), message.o)
-    // The base is held, and so (storage holds only whole subtrees) is everything it links to.
-    for (const link of await local.nodeLinks(base)) into.present.add(cidKey(link))
-  } else {
-    throw new ProtocolError('a sync reply is a block {b, k?} or a delta {d, o}')
-  }
-  if (expect !== undefined) verifyBlock(expect, bytes)
-  const cid = cidOf(bytes, codec)
-  const key = cidKey(cid)
-  into.blocks.set(key, { cid, bytes })
-  // Checking nodes while the rest is still on the wire takes that work off the end of the sync.
-  if (codec === DAG_CBOR) {
-    const checked = local.precheck(bytes, base)
-    if (checked !== undefined) into.checked.set(key, checked)
-  }
+  // The commit asked for comes first; a peer that sends anything else is caught at once.
+  await receiveMessages(replies, local, into, request.want)
 }

@@ -1,5 +1,7 @@
 import './loopback-guard.ts'
+import { format } from 'node:util'
 import { memoryStorage, type Storage } from '@dagsync/store'
+import type { Logger } from '@libp2p/interface'
 import { createDagsyncNode, type DagsyncNode, type DagsyncNodeInit } from '../src/index.ts'
 
 export { violations } from './loopback-guard.ts'
@@ -58,4 +60,20 @@ export async function entries(source: {
   const out: unknown[] = []
   for await (const { key, value } of source.entries()) out.push([key, value])
   return out
+}
+
+/** A logger that keeps what it is told, formatted: plain lines and errors apart. */
+export function recordingLog(): { log: Logger; lines: string[]; errors: string[] } {
+  const lines: string[] = []
+  const errors: string[] = []
+  // libp2p's own placeholders (%p peer id, %c CID, %a multiaddr, %e error...) print as strings.
+  const line = (formatter: unknown, args: unknown[]) =>
+    format(String(formatter).replace(/%[pcabtmke]/g, '%s'), ...args.map(String))
+  const log: Logger = Object.assign((formatter: unknown, ...args: unknown[]) => lines.push(line(formatter, args)), {
+    error: (formatter: unknown, ...args: unknown[]) => errors.push(line(formatter, args)),
+    trace: () => {},
+    enabled: true,
+    newScope: () => log,
+  })
+  return { log, lines, errors }
 }

@@ -115,6 +115,32 @@ describe('replication', () => {
     assert.equal(second.stats.announcementsRejected, rejectedBefore, 'refused announcements were not forwarded')
   })
 
+  it('refuses a commit whose seq is not the one its announcement signed, in full and sparse replicas', async () => {
+    const writer = await startNode({ pushMaxBytes: 0 })
+    const served = await writer.createStore()
+    await served.store.assoc('a', 1)
+    const full = await readerThatSees(writer, served.id, 1)
+    const sparseNode = await startReader(writer)
+    const sparse = await sparseNode.follow(served.id, { sparse: true })
+    await sparse.synced(1, AbortSignal.timeout(15_000))
+    served.stop() // no announcement of its own: the wrong one is the only one
+    await served.store.assoc('a', 2)
+    // The store's key signed seq 3 for commit 2: a mistake, and never a head to take.
+    const key = (await loadStoreKey(writer.storage.datastore, served.id))!
+    const wrong = await createAnnouncement(key, served.store.head!.cid, 3)
+    for (const replica of [full.replica, sparse]) {
+      // A replica that took it would move its head, and then sync again and again toward seq 3.
+      const moved = new Promise<never>((_, reject) => {
+        replica.store.onHead((head) => reject(new Error(`the head moved to ${head.seq}`)))
+      })
+      replica.offer(wrong, writer.peerId)
+      await Promise.race([
+        waitFor(() => /has seq 2, but was announced as 3/.test(replica.status().lastError ?? ''), 'the refusal'),
+        moved,
+      ])
+    }
+  })
+
   it('detects a peer that serves wrong bytes on the fast path and gets the blocks another way', async () => {
     // No pushes: the reader must ask the liar.
     const writer = await startNode({ pushMaxBytes: 0 })

@@ -3,6 +3,7 @@
 // IPNS for readers that start cold, and any peer may relay them: only the store's key can make
 // a valid one.
 
+import { DAG_CBOR } from '@dagsync/tree'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { PrivateKey, PublicKey } from '@libp2p/interface'
 import { createIPNSRecord, marshalIPNSRecord, unmarshalIPNSRecord } from 'ipns'
@@ -63,7 +64,7 @@ export async function readAnnouncement(key: PublicKey, bytes: Uint8Array): Promi
   } catch {
     commit = undefined
   }
-  if (commit === undefined || commit.code !== 0x71) {
+  if (commit === undefined || commit.code !== DAG_CBOR) {
     throw new InvalidAnnouncementError('announcement refused: its value is not a commit CID')
   }
   if (record.sequence < 1n || record.sequence > BigInt(Number.MAX_SAFE_INTEGER)) {

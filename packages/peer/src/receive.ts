@@ -2,16 +2,13 @@
 // and deltas rebuilt against blocks this peer's storage holds.
 
 import type { Store } from '@dagsync/store'
-import { cidKey, cidOf, collectBytes, verifyBlock } from '@dagsync/tree'
+import { cidKey, cidOf, collectBytes, DAG_CBOR, SHA2_256, verifyBlock } from '@dagsync/tree'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { applyDelta } from './delta.ts'
 import { ProtocolError, UnheldBaseError } from './errors.ts'
 import type { ReceivedBlocks } from './received.ts'
 import type { Message } from './rpc.ts'
-
-const DAG_CBOR = 0x71
-const SHA2_256 = 0x12
 
 /**
  * Delta bases are read from storage up to this many messages ahead of the one being taken: one

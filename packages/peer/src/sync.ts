@@ -14,7 +14,7 @@
 // elsewhere). Per changed node, that leaves little more than the bytes that changed.
 
 import { CommitNotFoundError, type Store } from '@dagsync/store'
-import { BlockNotFoundError } from '@dagsync/tree'
+import { BlockNotFoundError, DAG_CBOR } from '@dagsync/tree'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import { encodeDelta } from './delta.ts'
@@ -24,8 +24,6 @@ import type { ReceivedBlocks } from './received.ts'
 import { call, type Message, ServeError } from './rpc.ts'
 
 export const SYNC_PROTOCOL = '/dagsync/sync/2.0.0'
-
-const DAG_CBOR = 0x71
 
 export interface SyncRequest {
   readonly store: string

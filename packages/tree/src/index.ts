@@ -30,7 +30,7 @@
 export { bytesKey, collectBytes, concatBytes } from './bytes.ts'
 export { decodeValidated, encodeValue } from './dag-cbor.ts'
 export * from './errors.ts'
-export { cidKey, cidOf, DAG_CBOR, isInlineCid, keyLevel, RAW, verifyBlock } from './hash.ts'
+export { cidKey, cidOf, DAG_CBOR, isInlineCid, keyLevel, RAW, SHA2_256, verifyBlock } from './hash.ts'
 export { assertIpldValue, linkProblem } from './ipld.ts'
 export { compareBytes, type KeyInput, toKey } from './keys.ts'
 export {

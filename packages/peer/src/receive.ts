@@ -1,8 +1,8 @@
 // Taking sync reply messages (a fast-path reply, or a push) into a ReceivedBlocks: whole blocks,
 // and deltas rebuilt against blocks this peer's storage holds.
 
-import type { Store } from '@dagsync/store'
-import { cidKey, cidOf, collectBytes, DAG_CBOR, SHA2_256, verifyBlock } from '@dagsync/tree'
+import { commitRoots, decodeCommit, type Store } from '@dagsync/store'
+import { blockLinks, cidKey, cidOf, collectBytes, DAG_CBOR, SHA2_256, verifyBlock } from '@dagsync/tree'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { applyDelta } from './delta.ts'
@@ -102,10 +102,22 @@ function take(message: Prepared, local: Store, into: ReceivedBlocks, expect: CID
   const { base } = message
   const bytes = base === undefined ? message.bytes : applyDelta(base.bytes, message.ops)
   if (base !== undefined) for (const link of base.links) into.present.add(cidKey(link))
-  if (expect !== undefined) verifyBlock(expect, bytes)
   const codec = base === undefined ? message.codec : DAG_CBOR
-  const cid = cidOf(bytes, codec)
+  let cid: CID
+  let links: readonly CID[]
+  if (expect !== undefined) {
+    verifyBlock(expect, bytes)
+    cid = expect
+    // The commit leads to its tree and metadata, not to the history before it.
+    links = commitRoots(decodeCommit(expect, bytes))
+  } else {
+    cid = cidOf(bytes, codec)
+    if (!into.reachable.has(cidKey(cid)))
+      throw new ProtocolError(`block ${cid} was sent before any block that links to it: the commit does not reach it`)
+    links = blockLinks(cid, bytes)
+  }
   const key = cidKey(cid)
+  for (const link of links) into.reachable.add(cidKey(link))
   into.add(key, cid, bytes)
   // Checking nodes while the rest is still on the wire takes that work off the end of the sync.
   if (codec === DAG_CBOR) {

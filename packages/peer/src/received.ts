@@ -35,6 +35,12 @@ export class ReceivedBlocks {
   readonly present = new Set<string>()
   /** Blocks that decoded and checked as tree nodes on arrival, for the walk to place. */
   readonly checked = new Map<string, CheckedNode>()
+  /**
+   * Blocks the commit reaches through the blocks received so far: the only ones taken. An
+   * honest sender sends each block after one that links to it, so a block outside this set is
+   * a lie, refused before it is kept.
+   */
+  readonly reachable = new Set<string>()
   #bytes = 0
   #messages = 0
   #wireBytes = 0
@@ -86,6 +92,7 @@ export class ReceivedBlocks {
     this.blocks.clear()
     this.present.clear()
     this.checked.clear()
+    this.reachable.clear()
     this.#bytes = 0
     this.#messages = 0
   }

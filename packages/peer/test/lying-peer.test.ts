@@ -84,6 +84,30 @@ describe('a lying peer', () => {
     await assertComplete(replica, served.store)
   })
 
+  it('sending a block the commit does not reach has it refused as it arrives, before it is kept', async () => {
+    const { served, liar, honest } = await storeAndLiar()
+    // The commit, then 32 MiB of blocks nothing sent links to, then the real blocks.
+    await answerSyncWith(liar, async function* (request) {
+      const [commit, ...rest] = await honest(request)
+      yield commit
+      const junk = new Uint8Array(512 * 1024)
+      for (let i = 0; i < 64; i++) {
+        junk[0] = i
+        yield { b: junk, k: 0x55 }
+      }
+      yield* rest
+    })
+    // The default limits (64 MiB) would take all of it: reachability refuses the first.
+    const reader = await startReader(liar, { syncTimeoutMs: 60_000 })
+    const replica = await reader.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(20_000))
+    const report = replica.status().lastSync!
+    assert.ok(report.messages <= 2, `${report.messages} messages taken: the commit, then the refused block`)
+    assert.ok(report.wireBytes <= 512 * 1024 + 2 * MAX_FRAME_BYTES + 64 * 1024, `${report.wireBytes} bytes read`)
+    assert.equal(report.path, 'bitswap')
+    await assertComplete(replica, served.store)
+  })
+
   it('sending an endless reply is cut at the block limit, and what it sent that verifies is used', async () => {
     const { served, liar, honest } = await storeAndLiar()
     // Every real block, then small blocks that never end.

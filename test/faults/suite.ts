@@ -7,12 +7,13 @@ import { corruption } from './corruption.ts'
 import { killRounds, powerLoss } from './durability.ts'
 import { followerPowerLoss } from './follower-power-loss.ts'
 import { gcRace } from './gc-race.ts'
+import { lyingPeer } from './lying-peer.ts'
 import { type FaultResult, misses, table } from './report.ts'
 
 /** How much each scenario does: the short form fits CI, the long form meets issue 12's ≥ 200 crash rounds. */
 export const FORMS = {
-  short: { kill: 10, power: 30, readerPower: 6, gcWrites: 60, corruptions: 40 },
-  long: { kill: 200, power: 300, readerPower: 60, gcWrites: 600, corruptions: 400 },
+  short: { kill: 10, power: 30, readerPower: 6, gcWrites: 60, corruptions: 40, lies: 1 },
+  long: { kill: 200, power: 300, readerPower: 60, gcWrites: 600, corruptions: 400, lies: 5 },
 } as const
 
 export const SCENARIOS = {
@@ -20,6 +21,7 @@ export const SCENARIOS = {
   power: (_: Scratch, form: (typeof FORMS)[keyof typeof FORMS]) => powerLoss(form.power),
   'reader-power': (_: Scratch, form: (typeof FORMS)[keyof typeof FORMS]) => followerPowerLoss(form.readerPower),
   'gc-race': (scratch: Scratch, form: (typeof FORMS)[keyof typeof FORMS]) => gcRace(scratch, form.gcWrites),
+  'lying-peer': (_: Scratch, form: (typeof FORMS)[keyof typeof FORMS]) => lyingPeer(form.lies),
   corruption: (scratch: Scratch, form: (typeof FORMS)[keyof typeof FORMS]) => corruption(scratch, form.corruptions),
 } as const
 

@@ -129,7 +129,10 @@ function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
       addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0/ws'] },
       transports: (init.transports ?? [webSockets()]) as never,
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      // yamux grants a sender more window as data arrives, not as it is read, up to this much
+      // per stream (its default is 16 MiB): so this is what a peer can have in flight that the
+      // reader has not asked for, e.g. a liar's flood after a refused block.
+      streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1024 * 1024 } })],
       services: {
         identify: identify(),
         ping: ping(),

@@ -10,9 +10,19 @@ import { Hono } from 'hono'
 import { stream } from 'hono/streaming'
 import type { Logger } from 'pino'
 import { type Api, ApiError, HTTP_STATUS, type Progress } from './api.ts'
+import { readLimitedText } from './body.ts'
 import { toApiError } from './convert.ts'
 import type { Metrics } from './metrics.ts'
-import { API_PREFIX, decodeWire, encodeWire, errorBody, METHODS, type MethodName, streamOf } from './wire.ts'
+import {
+  API_PREFIX,
+  decodeWire,
+  encodeWire,
+  errorBody,
+  METHODS,
+  type MethodName,
+  needsToken,
+  streamOf,
+} from './wire.ts'
 
 export interface HttpServerInit {
   readonly api: Api
@@ -111,8 +121,8 @@ export function createApp(init: HttpServerInit): Hono {
     const name = c.req.param('method')
     if (!Object.hasOwn(METHODS, name)) return failure(new ApiError('not-found', `no API method "${name}"`))
     const method = name as MethodName
-    const { kind, mutates } = METHODS[method]
-    if (mutates) {
+    const { kind } = METHODS[method]
+    if (needsToken(method)) {
       const auth = c.req.header('authorization')
       const given = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined
       if (!sameToken(given, init.token))
@@ -120,14 +130,14 @@ export function createApp(init: HttpServerInit): Hono {
           new ApiError(
             'unauthorized',
             given === undefined
-              ? `${method} changes state and needs the API token (the repo's api-token file)`
+              ? `${method} ${METHODS[method].mutates ? 'changes state' : 'contacts other hosts'} and needs the API token (the repo's api-token file)`
               : 'wrong API token',
           ),
         )
     }
     let args: Args
     try {
-      const text = kind === 'upload' ? (c.req.query('args') ?? '{}') : await c.req.text()
+      const text = kind === 'upload' ? (c.req.query('args') ?? '{}') : await readLimitedText(c.req.raw)
       const decoded = text === '' ? {} : decodeWire(text)
       if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded))
         throw new ApiError('bad-request', 'the arguments must be an object')

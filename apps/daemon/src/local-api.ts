@@ -56,6 +56,7 @@ import {
 } from './api.ts'
 import { exportCar, importCar } from './car.ts'
 import { commitInfo, keyInfoData, parseCid, toApiError } from './convert.ts'
+import { checkStoreName } from './names.ts'
 import { RemotePinning } from './remote-pins.ts'
 import type { Repo } from './repo.ts'
 
@@ -277,6 +278,8 @@ export class LocalApi implements Api {
   }
 
   async storeCreate({ name }: { name?: string }): Promise<StoreInfo> {
+    // Every check before the store exists: a refused name must not leave an unnamed store behind.
+    if (name !== undefined) checkStoreName(name)
     if (name !== undefined && (await this.#repo.names()).has(name))
       throw new ApiError('conflict', `the name "${name}" is already given to a store`)
     let id: string

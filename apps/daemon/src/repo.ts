@@ -17,6 +17,7 @@ import { type LevelStorage, openLevelStorage } from '@dagsync/store/level'
 import { Key } from 'interface-datastore'
 import { ApiError } from './api.ts'
 import { type DaemonConfig, DEFAULT_CONFIG, readConfig } from './config.ts'
+import { checkStoreName } from './names.ts'
 
 /** The repo path: `--repo`, else `DAGSYNC_PATH`, else `~/.dagsync`. */
 export function repoPath(option?: string): string {
@@ -112,7 +113,6 @@ export async function readToken(path: string): Promise<string> {
 
 const NAMES = '/dagsync/names'
 const PEER_ID = new Key('/dagsync/peer-id')
-const NAME = /^[A-Za-z0-9._-]{1,64}$/
 
 /** An open repo: its config, token and storage, held by this process until `close`. */
 export class Repo {
@@ -209,11 +209,7 @@ export class Repo {
   }
 
   async setName(name: string, id: string): Promise<void> {
-    if (!NAME.test(name) || name.startsWith('k51'))
-      throw new ApiError(
-        'bad-request',
-        `store name "${name}": use 1-64 of letters, digits, ".", "_" and "-", not starting with k51`,
-      )
+    checkStoreName(name)
     const existing = (await this.names()).get(name)
     if (existing !== undefined && existing !== id)
       throw new ApiError('conflict', `the name "${name}" is already given to store ${existing}`)

@@ -47,6 +47,10 @@ export async function connect(options: GlobalOptions, command: string): Promise<
   const { Repo } = await import('@dagsync/daemon/repo')
   const { LocalApi } = await import('@dagsync/daemon/local-api')
   const opened = await Repo.open(repo, { command })
+  if (opened.madePrivate.length > 0)
+    process.stderr.write(
+      `dagsync: warning: ${opened.madePrivate.length} files and directories of the repo ${repo} were readable by other users; they are private now (0700/0600)\n`,
+    )
   const api = new LocalApi({ repo: opened })
   const close = async () => {
     await api.close()

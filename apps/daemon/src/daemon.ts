@@ -59,6 +59,11 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
   const repo = await Repo.open(init.repo, { command: 'daemon', create: true })
   const config = repo.config
   const log = init.log ?? createLogger(init.logLevel ?? config.logLevel)
+  if (repo.madePrivate.length > 0)
+    log.warn(
+      { repo: repo.path, paths: repo.madePrivate.length },
+      'the repo was readable by other users (it holds private keys and the API token): made it private (0700/0600)',
+    )
   let node: DagsyncNode | undefined
   try {
     const api = parseApiAddress(init.api ?? config.api)

@@ -1,12 +1,13 @@
 // A repo: the directory a daemon (or the CLI, when no daemon runs) works in.
 //
 //   <repo>/config.json   settings (see config.ts), written with every default on init
-//   <repo>/api-token     the token the HTTP API requires for every call that changes state (0600)
+//   <repo>/api-token     the token the HTTP API requires for every call that changes state
 //   <repo>/repo.lock     while a process has the repo open: its pid, command and API address
 //   <repo>/data/         LevelDB: blocks, store heads, pins, the peer key and store keys
 //
 // One process at a time: the lock names the process that holds it, and a lock left by a
-// process that died (kill -9) is taken over. LevelDB's own lock backs this up.
+// process that died (kill -9) is taken over. LevelDB's own lock backs this up. The directory and
+// everything in it are private to the owner (see permissions.ts), fixed on every open.
 import { randomBytes } from 'node:crypto'
 import { existsSync, rmSync } from 'node:fs'
 import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
@@ -18,6 +19,7 @@ import { Key } from 'interface-datastore'
 import { ApiError } from './api.ts'
 import { type DaemonConfig, DEFAULT_CONFIG, readConfig } from './config.ts'
 import { checkStoreName } from './names.ts'
+import { makePrivate, PRIVATE_DIR, PRIVATE_FILE, privateUmask } from './permissions.ts'
 
 /** The repo path: `--repo`, else `DAGSYNC_PATH`, else `~/.dagsync`. */
 export function repoPath(option?: string): string {
@@ -74,16 +76,18 @@ export async function repoHolder(path: string): Promise<LockInfo | undefined> {
 
 /** Creates the repo directory with its config and API token, if they do not exist. Returns whether it created the config. */
 export async function initRepo(path: string, config: Partial<DaemonConfig> = {}): Promise<boolean> {
-  await mkdir(path, { recursive: true })
+  await mkdir(path, { recursive: true, mode: PRIVATE_DIR })
+  await chmod(path, PRIVATE_DIR)
   const tokenFile = join(path, 'api-token')
   if (!existsSync(tokenFile)) {
-    await writeFile(tokenFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 })
-    await chmod(tokenFile, 0o600)
+    await writeFile(tokenFile, `${randomBytes(32).toString('base64url')}\n`, { mode: PRIVATE_FILE })
+    await chmod(tokenFile, PRIVATE_FILE)
   }
   const configFile = join(path, 'config.json')
   if (existsSync(configFile)) return false
   const full = readConfig({ ...DEFAULT_CONFIG, ...config }, configFile)
-  await writeFile(configFile, `${JSON.stringify(full, null, 2)}\n`)
+  // Private too: pinningServices holds the services' access tokens.
+  await writeFile(configFile, `${JSON.stringify(full, null, 2)}\n`, { mode: PRIVATE_FILE })
   return true
 }
 
@@ -120,18 +124,31 @@ export class Repo {
   readonly config: DaemonConfig
   readonly token: string
   readonly storage: LevelStorage
+  /** Paths that other users could read, made private (0700/0600) when the repo was opened. */
+  readonly madePrivate: readonly string[]
   readonly #lockFile: string
   #lock: LockInfo
   #closed = false
   readonly #onExit: () => void
+  readonly #releaseUmask: () => void
 
-  private constructor(path: string, config: DaemonConfig, token: string, storage: LevelStorage, lock: LockInfo) {
-    this.path = path
-    this.config = config
-    this.token = token
-    this.storage = storage
-    this.#lockFile = join(path, 'repo.lock')
-    this.#lock = lock
+  private constructor(init: {
+    path: string
+    config: DaemonConfig
+    token: string
+    storage: LevelStorage
+    lock: LockInfo
+    madePrivate: string[]
+    releaseUmask: () => void
+  }) {
+    this.path = init.path
+    this.config = init.config
+    this.token = init.token
+    this.storage = init.storage
+    this.madePrivate = init.madePrivate
+    this.#releaseUmask = init.releaseUmask
+    this.#lockFile = join(init.path, 'repo.lock')
+    this.#lock = init.lock
     // A process that exits without closing (an uncaught error) still frees the repo.
     this.#onExit = () => {
       rmSync(this.#lockFile, { force: true })
@@ -147,14 +164,22 @@ export class Repo {
     if (options.create === true) await initRepo(path)
     const config = await loadConfig(path)
     const token = await readToken(path)
-    const lock = await Repo.#acquire(path, options.command)
+    // Everything this process creates from here on (the lock, LevelDB's files) is private.
+    const releaseUmask = privateUmask()
     try {
-      const storage = await openLevelStorage(join(path, 'data'))
-      return new Repo(path, config, token, storage, lock)
+      const lock = await Repo.#acquire(path, options.command)
+      try {
+        const madePrivate = await makePrivate(path)
+        const storage = await openLevelStorage(join(path, 'data'))
+        return new Repo({ path, config, token, storage, lock, madePrivate, releaseUmask })
+      } catch (err) {
+        await rm(join(path, 'repo.lock'), { force: true })
+        if (err instanceof StorageLockedError)
+          throw new ApiError('unavailable', `the repo's database at ${join(path, 'data')} is open in another process`)
+        throw err
+      }
     } catch (err) {
-      await rm(join(path, 'repo.lock'), { force: true })
-      if (err instanceof StorageLockedError)
-        throw new ApiError('unavailable', `the repo's database at ${join(path, 'data')} is open in another process`)
+      releaseUmask()
       throw err
     }
   }
@@ -228,5 +253,6 @@ export class Repo {
     process.removeListener('exit', this.#onExit)
     const holder = await readLock(this.#lockFile)
     if (holder?.pid === process.pid) await rm(this.#lockFile, { force: true })
+    this.#releaseUmask()
   }
 }

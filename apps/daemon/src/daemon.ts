@@ -10,6 +10,8 @@ import { startHttpServer } from './http.ts'
 import { LocalApi, VERSION } from './local-api.ts'
 import { Metrics } from './metrics.ts'
 import { Repo } from './repo.ts'
+import { runSteps } from './shutdown.ts'
+import { StorageMonitor } from './storage-monitor.ts'
 
 export interface DaemonInit {
   /** The repo directory; created with a default config if it does not exist. */
@@ -24,6 +26,8 @@ export interface DaemonInit {
   readonly log?: Logger
   /** The built web app to serve at the API's address. @default apps/web/dist of this checkout */
   readonly webRoot?: string
+  /** How often to check that the database takes writes (sooner after a write failed). @default 10_000 */
+  readonly storageCheckMs?: number
 }
 
 const WEB_ROOT = join(import.meta.dirname, '..', '..', 'web', 'dist')
@@ -37,6 +41,19 @@ export interface Daemon {
   readonly log: Logger
   /** Whether this start created the demo store. */
   readonly createdDemo: boolean
+  /**
+   * Resolves, with a message that says what to do, if the repo's database fails in a way it does
+   * not recover from while open (it refuses writes though the disk has room): the daemon should
+   * then stop and exit, and a restart reopens the database. Never rejects.
+   */
+  readonly failed: Promise<string>
+  /** The step `stop` is at ("closing the database"), while it runs. */
+  readonly stopStep: string | undefined
+  /**
+   * Stops in order: the HTTP API, the node (queued commits finish first), the database. Every
+   * step runs even if one before it failed; then it rejects with ShutdownError. It may never
+   * end if storage hangs: `stopWithin` puts a deadline on it.
+   */
   stop(): Promise<void>
 }
 
@@ -95,6 +112,15 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     }
     for (const served of node.servedStores) served.allowWriters(await local.writersOf(served.id))
 
+    let fatal: (message: string) => void = () => {}
+    const failed = new Promise<string>((resolve) => (fatal = resolve))
+    const monitor = new StorageMonitor({
+      datastore: repo.storage.datastore,
+      dataDir: join(repo.path, 'data'),
+      log,
+      ...(init.storageCheckMs === undefined ? {} : { intervalMs: init.storageCheckMs }),
+      onStuck: fatal,
+    })
     const started = Date.now()
     const http = await startHttpServer({
       api: local,
@@ -116,13 +142,18 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
           }
         },
       },
-      health: async () => ({
-        version: VERSION,
-        peerId: node!.peerId.toString(),
-        uptimeSeconds: Math.round((Date.now() - started) / 1000),
-        peers: node!.libp2p.getPeers().length,
-        stores: node!.servedStores.length + node!.followers.length,
-      }),
+      health: async () => {
+        const storage = monitor.state
+        return {
+          ...(storage.status === 'ok' ? {} : { status: storage.status, problem: storage.problem }),
+          version: VERSION,
+          peerId: node!.peerId.toString(),
+          uptimeSeconds: Math.round((Date.now() - started) / 1000),
+          peers: node!.libp2p.getPeers().length,
+          stores: node!.servedStores.length + node!.followers.length,
+        }
+      },
+      onError: (err) => monitor.noteError(err),
     })
     local.apiUrl = http.url
     await repo.setApi(http.url)
@@ -143,12 +174,16 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
           local
             .gc(config.gc.keepLast === null ? {} : { keepLast: config.gc.keepLast })
             .then((r) => log.info(r, 'gc done'))
-            .catch((err) => log.error({ err }, 'gc failed'))
+            .catch((err) => {
+              log.error({ err }, 'gc failed')
+              monitor.noteError(err)
+            })
         }, config.gc.intervalMinutes * 60_000),
       )
     }
 
     let stopping: Promise<void> | undefined
+    let stopStep: string | undefined
     const running = node
     return {
       repo,
@@ -157,20 +192,33 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       url: http.url,
       log,
       createdDemo,
+      failed,
+      get stopStep() {
+        return stopStep
+      },
       stop: () => {
         stopping ??= (async () => {
           for (const timer of timers) clearInterval(timer)
-          await http.close()
-          await local.close()
-          await running.stop() // closes the stores: queued transactions commit first
-          await repo.close()
+          monitor.stop()
+          await runSteps(
+            [
+              { name: 'closing the HTTP API', run: () => http.close() },
+              { name: 'closing offline stores', run: () => local.close() },
+              // Closes the stores first: queued transactions commit.
+              { name: 'stopping the node', run: () => running.stop() },
+              { name: 'closing the database', run: () => repo.close() },
+            ],
+            log,
+            (step) => (stopStep = step),
+          )
+          stopStep = undefined
           log.info('stopped')
         })()
         return stopping
       },
     }
   } catch (err) {
-    await node?.stop().catch(() => {})
+    await node?.stop().catch((stopErr) => log.error({ err: stopErr }, 'stopping the node after a failed start failed'))
     await repo.close()
     throw err
   }

@@ -20,6 +20,7 @@ import { ApiError } from './api.ts'
 import { type DaemonConfig, DEFAULT_CONFIG, readConfig } from './config.ts'
 import { checkStoreName } from './names.ts'
 import { makePrivate, PRIVATE_DIR, PRIVATE_FILE, privateUmask } from './permissions.ts'
+import { describeStorageFailure, storageFailure } from './storage-errors.ts'
 
 /** The repo path: `--repo`, else `DAGSYNC_PATH`, else `~/.dagsync`. */
 export function repoPath(option?: string): string {
@@ -161,6 +162,22 @@ export class Repo {
    * Fails with RepoLockedError, naming the holder, if another live process has it open.
    */
   static async open(path: string, options: { command: string; create?: boolean }): Promise<Repo> {
+    try {
+      return await Repo.#open(path, options)
+    } catch (err) {
+      // A full disk or a damaged database: say which, and what to do.
+      const failure = err instanceof ApiError ? undefined : storageFailure(err)
+      if (failure === undefined) throw err
+      const dataDir = join(path, 'data')
+      throw new ApiError(
+        failure.kind === 'io' ? 'unavailable' : 'internal',
+        `cannot open the repo ${path}: ${describeStorageFailure(failure, dataDir)}${failure.kind === 'io' ? ', then try again' : ''}`,
+        { cause: err },
+      )
+    }
+  }
+
+  static async #open(path: string, options: { command: string; create?: boolean }): Promise<Repo> {
     if (options.create === true) await initRepo(path)
     const config = await loadConfig(path)
     const token = await readToken(path)
@@ -190,7 +207,14 @@ export class Repo {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         const handle = await open(file, 'wx')
-        await handle.writeFile(JSON.stringify(info))
+        try {
+          await handle.writeFile(JSON.stringify(info))
+        } catch (err) {
+          // A full disk: leave no empty lock behind.
+          await handle.close()
+          await rm(file, { force: true })
+          throw err
+        }
         await handle.close()
         return info
       } catch (err) {

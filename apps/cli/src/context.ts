@@ -51,6 +51,7 @@ export async function connect(options: GlobalOptions, command: string): Promise<
     process.stderr.write(
       `dagsync: warning: ${opened.madePrivate.length} files and directories of the repo ${repo} were readable by other users; they are private now (0700/0600)\n`,
     )
+  for (const warning of opened.warnings) process.stderr.write(`dagsync: warning: ${warning}\n`)
   const api = new LocalApi({ repo: opened })
   const close = async () => {
     await api.close()

@@ -76,6 +76,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
   const repo = await Repo.open(init.repo, { command: 'daemon', create: true })
   const config = repo.config
   const log = init.log ?? createLogger(init.logLevel ?? config.logLevel)
+  for (const warning of repo.warnings) log.warn(warning)
   if (repo.madePrivate.length > 0)
     log.warn(
       { repo: repo.path, paths: repo.madePrivate.length },
@@ -93,7 +94,11 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     await repo.setPeerId(node.peerId.toString())
     const metrics = new Metrics(node)
     const local = new LocalApi({ repo, node, onCommit: (ms) => metrics.observeCommit(ms) })
-    for await (const id of node.writableStores()) await node.serve(id)
+    for await (const id of node.writableStores()) {
+      // A store whose head the database lost is not served: a write would fork its history.
+      if (repo.damageOf(id).length > 0) continue
+      await node.serve(id).catch((err) => log.error({ err, store: id }, 'could not serve a store written here'))
+    }
     let createdDemo = false
     if (config.demo && !(await repo.names()).has('demo')) {
       const demo = await node.createStore()
@@ -111,6 +116,10 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       if (follow.name !== undefined) await repo.setName(follow.name, follow.id)
     }
     for (const served of node.servedStores) served.allowWriters(await local.writersOf(served.id))
+    // The manifest learns the stores this start added (the demo, the config's follows), and says
+    // what the database lost.
+    for (const problem of await repo.checkStores())
+      log.error({ store: problem.store, problem: problem.kind }, problem.message)
 
     let fatal: (message: string) => void = () => {}
     const failed = new Promise<string>((resolve) => (fatal = resolve))
@@ -161,12 +170,13 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     // Report what happens, for operators.
     node.libp2p.addEventListener('peer:connect', (e) => log.info({ peer: e.detail.toString() }, 'peer connected'))
     node.libp2p.addEventListener('peer:disconnect', (e) => log.info({ peer: e.detail.toString() }, 'peer disconnected'))
-    node.onSync((store, r) =>
+    node.onSync((store, r) => {
       log.info(
         { store, seq: r.seq, path: r.path, ms: Math.round(r.ms), wireBytes: r.wireBytes, blocks: r.blocks },
         'synced',
-      ),
-    )
+      )
+      void repo.noteHead(store, r.seq)
+    })
     const timers: ReturnType<typeof setInterval>[] = []
     if (config.gc.intervalMinutes > 0) {
       timers.push(

@@ -164,6 +164,7 @@ export class LocalApi implements Api {
   }
 
   async status(): Promise<StatusInfo> {
+    const problems = await this.#repo.checkStores()
     const stores: StoreStatus[] = []
     for (const info of await this.storeList()) stores.push(await this.storeStatus({ store: info.id }))
     return {
@@ -172,6 +173,7 @@ export class LocalApi implements Api {
       uptimeSeconds: Math.round((Date.now() - this.#started) / 1000),
       peers: this.#node?.libp2p.getPeers().length ?? 0,
       stores,
+      problems,
     }
   }
 
@@ -237,6 +239,9 @@ export class LocalApi implements Api {
 
   async #handle(ref: string): Promise<Handle> {
     const id = await this.#resolve(ref)
+    // A store the database lost part of would show as empty or old, and a write would fork it.
+    const damage = this.#repo.damageOf(id)[0]
+    if (damage !== undefined && damage.role === 'writer') throw new ApiError('internal', damage.message)
     if (this.#node !== undefined) {
       const served = this.#node.served(id)
       if (served !== undefined) return { id, role: 'writer', store: served.store, served }
@@ -289,6 +294,7 @@ export class LocalApi implements Api {
       id = await saveStoreKey(this.#datastore, await createStoreKey())
     }
     if (name !== undefined) await this.#repo.setName(name, id)
+    await this.#repo.checkStores()
     return this.#info(await this.#handle(id))
   }
 
@@ -303,7 +309,8 @@ export class LocalApi implements Api {
         // A sparse store offline: listed, without a head.
         if (err instanceof ApiError && err.code === 'unavailable')
           out.push({ id, names, role: 'sparse', seq: 0, head: null })
-        else throw err
+        // A damaged store is not listed: `status` and `pin verify` report it.
+        else if (this.#repo.damageOf(id).length === 0) throw err
       }
     }
     return out.sort((a, b) => (a.names[0] ?? a.id).localeCompare(b.names[0] ?? b.id))
@@ -326,10 +333,12 @@ export class LocalApi implements Api {
       // Recorded here; the daemon follows it when it starts.
       await recordFollow(this.#datastore, { id, sparse })
       if (sparse) {
+        await this.#repo.checkStores()
         const names = name === undefined ? [] : [name]
         return { id, names, role: 'sparse', seq: 0, head: null }
       }
     }
+    await this.#repo.checkStores()
     return this.#info(await this.#handle(id))
   }
 
@@ -337,6 +346,7 @@ export class LocalApi implements Api {
     const id = await this.#resolve(store)
     if ((await this.#writable()).has(id)) throw new ApiError('conflict', `store ${id} is written here, not followed`)
     if (!(await this.#followed()).has(id)) throw new ApiError('not-found', `store ${id} is not followed here`)
+    await this.#repo.forgetStore(id)
     if (this.#node !== undefined) {
       await this.#node.unfollow(id)
     } else {
@@ -418,6 +428,7 @@ export class LocalApi implements Api {
   async storeName({ store, name }: { store: string; name: string }): Promise<StoreInfo> {
     const handle = await this.#handle(store)
     await this.#repo.setName(name, handle.id)
+    await this.#repo.checkStores()
     return this.#info(handle)
   }
 
@@ -534,6 +545,7 @@ export class LocalApi implements Api {
       if (handle.role === 'writer') {
         commit = await local(handle.store)
         this.#init.onCommit?.(performance.now() - started)
+        if (commit !== null) await this.#repo.noteHead(handle.id, commit.seq)
       } else if (handle.follower !== undefined) {
         commit = await remote(handle.follower)
       } else {
@@ -673,6 +685,7 @@ export class LocalApi implements Api {
       const current = node.followed(id)
       if (current?.sparse === true) await node.unfollow(id)
       const follower = await node.follow(id, { sparse: false })
+      await this.#repo.checkStores()
       await this.#awaitSynced(follower, onProgress)
     }
     const handle = await this.#handle(id)
@@ -794,7 +807,9 @@ export class LocalApi implements Api {
       bytes += check.bytes
       results.push({ ...root, blocks: check.blocks, missing: check.missing, corrupt: check.corrupt })
     }
-    return { roots: results, blocks, bytes, ok: results.every((r) => r.missing.length === 0 && r.corrupt.length === 0) }
+    const problems = await this.#repo.checkStores()
+    const intact = results.every((r) => r.missing.length === 0 && r.corrupt.length === 0)
+    return { roots: results, blocks, bytes, problems, ok: intact && problems.length === 0 }
   }
 
   async gc(request: GcRequest, onProgress?: OnProgress): Promise<GcReport> {

@@ -4,6 +4,7 @@
 //   <repo>/api-token     the token the HTTP API requires for every call that changes state
 //   <repo>/repo.lock     while a process has the repo open: its pid, command and API address
 //   <repo>/data/         LevelDB: blocks, store heads, pins, the peer key and store keys
+//   <repo>/stores.json   the stores the repo knows, to notice one the database lost (manifest.ts)
 //
 // One process at a time: the lock names the process that holds it, and a lock left by a
 // process that died (kill -9) is taken over. LevelDB's own lock backs this up. The directory and
@@ -16,10 +17,12 @@ import { join, resolve } from 'node:path'
 import { StorageLockedError } from '@dagsync/store'
 import { type LevelStorage, openLevelStorage } from '@dagsync/store/level'
 import { Key } from 'interface-datastore'
-import { ApiError } from './api.ts'
+import { ApiError, type StoreProblem } from './api.ts'
 import { type DaemonConfig, DEFAULT_CONFIG, readConfig } from './config.ts'
+import { compareManifest, type ManifestEntry, StoreManifest, sameEntries } from './manifest.ts'
 import { checkStoreName } from './names.ts'
 import { makePrivate, PRIVATE_DIR, PRIVATE_FILE, privateUmask } from './permissions.ts'
+import { readRepoState } from './repo-state.ts'
 import { describeStorageFailure, storageFailure } from './storage-errors.ts'
 
 /** The repo path: `--repo`, else `DAGSYNC_PATH`, else `~/.dagsync`. */
@@ -127,6 +130,10 @@ export class Repo {
   readonly storage: LevelStorage
   /** Paths that other users could read, made private (0700/0600) when the repo was opened. */
   readonly madePrivate: readonly string[]
+  /** Things that went wrong while opening but did not stop it (a manifest that could not be written), for the user. */
+  readonly warnings: string[] = []
+  readonly #manifest: StoreManifest
+  #problems: StoreProblem[] = []
   readonly #lockFile: string
   #lock: LockInfo
   #closed = false
@@ -141,12 +148,14 @@ export class Repo {
     lock: LockInfo
     madePrivate: string[]
     releaseUmask: () => void
+    manifest: StoreManifest
   }) {
     this.path = init.path
     this.config = init.config
     this.token = init.token
     this.storage = init.storage
     this.madePrivate = init.madePrivate
+    this.#manifest = init.manifest
     this.#releaseUmask = init.releaseUmask
     this.#lockFile = join(init.path, 'repo.lock')
     this.#lock = init.lock
@@ -187,8 +196,21 @@ export class Repo {
       const lock = await Repo.#acquire(path, options.command)
       try {
         const madePrivate = await makePrivate(path)
+        const manifest = await StoreManifest.read(path)
         const storage = await openLevelStorage(join(path, 'data'))
-        return new Repo({ path, config, token, storage, lock, madePrivate, releaseUmask })
+        const repo = new Repo({ path, config, token, storage, lock, madePrivate, releaseUmask, manifest })
+        let entries: Map<string, ManifestEntry>
+        try {
+          entries = await repo.#compare()
+        } catch (err) {
+          await repo.#release()
+          throw err
+        }
+        // Recording what the check learned may fail (a full disk) without keeping the repo shut.
+        await repo
+          .#record(entries)
+          .catch((err: Error) => repo.warnings.push(`could not update ${manifest.path}: ${err.message}`))
+        return repo
       } catch (err) {
         await rm(join(path, 'repo.lock'), { force: true })
         if (err instanceof StorageLockedError)
@@ -265,12 +287,78 @@ export class Repo {
     await this.storage.datastore.put(new Key(`${NAMES}/${name}`), new TextEncoder().encode(id))
   }
 
+  // --- the store manifest (see manifest.ts) ----------------------------------------------------
+
+  /** Stores the repo knew that its database lost or cannot read, as of the last check. */
+  get problems(): readonly StoreProblem[] {
+    return this.#problems
+  }
+
+  /** The problems of one store: those that make its data untrustworthy (a lost name does not). */
+  damageOf(id: string): StoreProblem[] {
+    return this.#problems.filter((p) => p.store === id && p.kind !== 'name-missing')
+  }
+
+  /**
+   * Compares the manifest with the database: what the manifest lists must be there. Records what
+   * the database adds (new stores and names, newer commits) and returns what is wrong.
+   */
+  async checkStores(): Promise<readonly StoreProblem[]> {
+    await this.#record(await this.#compare())
+    return this.#problems
+  }
+
+  /** Sets `problems`; returns the manifest's entries with what the database adds. */
+  async #compare(): Promise<Map<string, ManifestEntry>> {
+    const state = await readRepoState(this.storage, await this.names())
+    const { problems, entries } = compareManifest(this.#manifest.entries, state)
+    this.#problems = problems
+    return entries
+  }
+
+  async #record(entries: Map<string, ManifestEntry>): Promise<void> {
+    if (!sameEntries(entries, this.#manifest.entries) || this.#manifest.dirty || !existsSync(this.#manifest.path))
+      await this.#manifest.save(entries)
+  }
+
+  /**
+   * Notes that a store reached commit `seq`. The first commit is written at once; later ones with
+   * the next check or at close. Never fails: the commit is made whatever happens here, and a
+   * manifest that could not be written stays marked, so the next check writes it or reports why not.
+   */
+  async noteHead(id: string, seq: number): Promise<void> {
+    const entry = this.#manifest.entries.get(id)
+    if (entry === undefined || seq <= entry.seq) return
+    this.#manifest.set(id, { ...entry, seq })
+    if (entry.seq === 0) await this.#manifest.flush().catch(() => {})
+  }
+
+  /** Drops a store from the manifest: before the database forgets it, so a crash in between is no false alarm. */
+  async forgetStore(id: string): Promise<void> {
+    const entries = new Map(this.#manifest.entries)
+    if (!entries.delete(id)) return
+    await this.#manifest.save(entries)
+  }
+
   async deleteNames(id: string): Promise<void> {
     for (const [name, named] of await this.names())
       if (named === id) await this.storage.datastore.delete(new Key(`${NAMES}/${name}`))
   }
 
+  /** Records the stores' latest commits in the manifest, closes the database and frees the repo. */
   async close(): Promise<void> {
+    if (this.#closed) return
+    let failure: unknown
+    try {
+      await this.checkStores()
+    } catch (err) {
+      failure = err
+    }
+    await this.#release()
+    if (failure !== undefined) throw failure
+  }
+
+  async #release(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     await this.storage.close()

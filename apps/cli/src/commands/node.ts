@@ -2,7 +2,7 @@
 import type { Command } from 'commander'
 import { examples, optionsOf } from '../command.ts'
 import { withApi } from '../context.ts'
-import { formatBytes, print, printJson, ReportedFailure, table } from '../output.ts'
+import { formatBytes, print, printJson, printProblems, problemsFailure, ReportedFailure, table } from '../output.ts'
 
 export function nodeCommands(program: Command): void {
   examples(
@@ -72,7 +72,13 @@ export function nodeCommands(program: Command): void {
         const options = optionsOf(args)
         await withApi(options, 'status', async (api) => {
           const status = await api.status()
-          if (options.json === true) return printJson(status)
+          // A repo that lost stores is not "ok": the problems are shown, and the exit code is 1.
+          const failed = status.problems.length > 0 ? problemsFailure(status.problems) : undefined
+          if (options.json === true) {
+            printJson(status)
+            if (failed !== undefined) throw failed
+            return
+          }
           print(
             `${status.online ? 'online' : 'offline (no daemon running)'}  peer ${status.peerId}  ${status.peers} peers  up ${status.uptimeSeconds}s`,
           )
@@ -94,6 +100,11 @@ export function nodeCommands(program: Command): void {
               ]),
             ),
           )
+          if (failed !== undefined) {
+            print()
+            printProblems(status.problems)
+            throw failed
+          }
         })
       }),
     ['dagsync status', 'dagsync status --json | jq ".stores[] | {id, lag}"'],

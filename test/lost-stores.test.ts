@@ -193,6 +193,24 @@ describe('a store the database lost', () => {
   })
 })
 
+describe('other entries the database damaged', () => {
+  it('a list of allowed writers that cannot be read is an error, not an empty list', async () => {
+    const repo = await scratch.dir()
+    await cp(base, repo, { recursive: true })
+    const peer = '12D3KooWBWtiXJoKvqwUeDoaamNtXJHc5Wf51VJCmKmXsZADr81p'
+    await cliJson(scratch, repo, ['store', 'allow', 'w', peer])
+    const storage = await openLevelStorage(join(repo, 'data'))
+    for await (const { key } of storage.datastore.query({ prefix: `/dagsync/writers/${writerId}` }))
+      await storage.datastore.put(key, new TextEncoder().encode('{"trunc'))
+    await storage.close()
+    const status = await cli(scratch, repo, ['store', 'status', 'w'])
+    assert.equal(status.code, 1, status.stdout)
+    assert.match(status.stderr, /the list of peers allowed to write store .* is damaged .*dagsync store allow/)
+    await cliJson(scratch, repo, ['store', 'allow', 'w', peer])
+    assert.deepEqual((await cliJson<{ writers: string[] }>(scratch, repo, ['store', 'status', 'w'])).writers, [peer])
+  })
+})
+
 describe('the manifest itself', () => {
   it('when it is not a manifest, stops the repo from opening with what to do', async () => {
     const repo = await scratch.dir()

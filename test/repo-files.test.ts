@@ -3,7 +3,7 @@
 // owner (directories 0700, files 0600), for new repos, for files LevelDB creates while it runs,
 // and for repos made before this rule, which are fixed when they are opened.
 import assert from 'node:assert/strict'
-import { chmod, lstat, readdir, readFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { HttpClient } from '@dagsync/daemon/client'
@@ -50,6 +50,16 @@ describe('repo files', { skip: process.platform === 'win32' ? 'no POSIX modes' :
       'LevelDB wrote tables or logs',
     )
     assert.deepEqual(await notPrivate(repo), [])
+  })
+
+  it('that cannot be read are errors that say so, not a missing repo', async () => {
+    const repo = await scratch.dir()
+    assert.equal((await cli(scratch, repo, ['init', '--no-demo'])).code, 0)
+    await rm(join(repo, 'config.json'))
+    await mkdir(join(repo, 'config.json')) // there, but not readable as a file
+    const result = await cli(scratch, repo, ['store', 'ls'])
+    assert.equal(result.code, 1, result.stderr)
+    assert.match(result.stderr, /^dagsync: cannot read .*config\.json: EISDIR/)
   })
 
   it('of a repo made before are made private when the CLI or the daemon opens it, with a warning', async () => {

@@ -33,7 +33,7 @@ export async function connect(options: GlobalOptions, command: string): Promise<
   const { HttpClient } = await import('@dagsync/daemon/client')
   const repo = repoPath(options.repo)
   const explicit = options.api ?? process.env.DAGSYNC_API
-  const token = process.env.DAGSYNC_API_TOKEN ?? (await readToken(repo).catch(() => undefined))
+  const token = process.env.DAGSYNC_API_TOKEN ?? (await readToken(repo).catch(noToken))
   if (explicit !== undefined) {
     const url = /^https?:\/\//.test(explicit) ? explicit : `http://${explicit}`
     const api = new HttpClient({ url, ...(token === undefined ? {} : { token }) })
@@ -58,6 +58,12 @@ export async function connect(options: GlobalOptions, command: string): Promise<
     await opened.close()
   }
   return { api, mode: 'direct', repo, close }
+}
+
+/** No token file is no token (calls that need one say so); a token file that cannot be read is an error. */
+function noToken(err: NodeJS.ErrnoException): undefined {
+  if (err.code === 'ENOENT') return undefined
+  throw new Error(`cannot read the API token: ${err.message}`)
 }
 
 /** Runs `fn` with the API and closes it afterwards, whatever happens. */

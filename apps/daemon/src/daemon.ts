@@ -93,7 +93,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     })
     await repo.setPeerId(node.peerId.toString())
     const metrics = new Metrics(node)
-    const local = new LocalApi({ repo, node, onCommit: (ms) => metrics.observeCommit(ms) })
+    const local = new LocalApi({ repo, node, log, onCommit: (ms) => metrics.observeCommit(ms) })
     for await (const id of node.writableStores()) {
       // A store whose head the database lost is not served: a write would fork its history.
       if (repo.damageOf(id).length > 0) continue

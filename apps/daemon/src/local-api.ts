@@ -27,6 +27,7 @@ import {
 import type { Block } from '@dagsync/tree'
 import { Key } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
+import type { Logger } from 'pino'
 import {
   type Api,
   ApiError,
@@ -74,6 +75,8 @@ export interface LocalApiInit {
   readonly onCommit?: (ms: number) => void
   /** How long a store pin waits for a store with no known head. @default 15_000 */
   readonly discoverTimeoutMs?: number
+  /** Where to report what goes wrong without failing a call (the daemon's logger). @default nowhere */
+  readonly log?: Pick<Logger, 'warn'>
 }
 
 interface Handle {
@@ -202,8 +205,10 @@ export class LocalApi implements Api {
     node.connect(address)
     try {
       await node.connected(peer, AbortSignal.timeout(10_000))
-    } catch {
-      throw new ApiError('unavailable', `could not connect to ${address} within 10 s (it is still being retried)`)
+    } catch (err) {
+      throw new ApiError('unavailable', `could not connect to ${address} within 10 s (it is still being retried)`, {
+        cause: err,
+      })
     }
     return { id: peer, addresses: [address] }
   }
@@ -393,11 +398,26 @@ export class LocalApi implements Api {
   }
 
   async #storedWriters(id: string): Promise<string[]> {
+    let bytes: Uint8Array
     try {
-      return JSON.parse(new TextDecoder().decode(await this.#datastore.get(new Key(`${WRITERS}/${id}`))))
-    } catch {
-      return []
+      bytes = await this.#datastore.get(new Key(`${WRITERS}/${id}`))
+    } catch (err) {
+      if ((err as Error).name === 'NotFoundError') return [] // none allowed yet
+      throw err
     }
+    // A damaged list must not read as "nobody else may write": say so.
+    let writers: unknown
+    try {
+      writers = JSON.parse(new TextDecoder().decode(bytes))
+    } catch {
+      writers = undefined
+    }
+    if (!Array.isArray(writers) || !writers.every((w) => typeof w === 'string'))
+      throw new ApiError(
+        'internal',
+        `the list of peers allowed to write store ${id} is damaged in the repo's database: set it again with \`dagsync store allow ${id} <peer id>...\``,
+      )
+    return writers
   }
 
   /** The peers allowed to write a store: those set with `store allow`, and the config's. */
@@ -903,7 +923,9 @@ export class LocalApi implements Api {
   ): Promise<RemotePin> {
     const node = this.#needNode('pinning to a remote service (it fetches the blocks from this node)')
     const cid = await this.#root(request.target)
-    return new RemotePinning(request).add(node, cid, request, onProgress)
+    return new RemotePinning(request).add(node, cid, request, onProgress, (delegate, err) =>
+      this.#init.log?.warn({ delegate, err }, 'the pinning service named a delegate that cannot be dialled'),
+    )
   }
 
   remotePinList(
@@ -917,6 +939,7 @@ export class LocalApi implements Api {
   }
 
   async close(): Promise<void> {
+    // A store that failed to open has nothing to close; its caller got that error already.
     for (const store of this.#offline.values()) await (await store.catch(() => undefined))?.close()
     this.#offline.clear()
   }

@@ -63,9 +63,17 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** The lock's holder; undefined if there is no lock, or one a process left half written (it died). */
 async function readLock(file: string): Promise<LockInfo | undefined> {
+  let text: string
   try {
-    const info = JSON.parse(await readFile(file, 'utf8')) as LockInfo
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  try {
+    const info = JSON.parse(text) as LockInfo
     return typeof info.pid === 'number' ? info : undefined
   } catch {
     return undefined
@@ -100,7 +108,9 @@ export async function loadConfig(path: string): Promise<DaemonConfig> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new ApiError('internal', `cannot read ${file}: ${(err as Error).message}`, { cause: err })
     throw new ApiError(
       'not-found',
       `no dagsync repo at ${path} (run \`dagsync init\` or start the daemon to create one)`,
@@ -260,8 +270,9 @@ export class Repo {
   async peerId(): Promise<string | undefined> {
     try {
       return new TextDecoder().decode(await this.storage.datastore.get(PEER_ID))
-    } catch {
-      return undefined
+    } catch (err) {
+      if ((err as Error).name === 'NotFoundError') return undefined // no daemon has run yet
+      throw err
     }
   }
 

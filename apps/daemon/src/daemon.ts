@@ -6,6 +6,7 @@ import { createDagsyncNode, type DagsyncNode } from '@dagsync/peer'
 import { type Logger, pino } from 'pino'
 import pretty from 'pino-pretty'
 import { parseApiAddress } from './config.ts'
+import { toApiError } from './convert.ts'
 import { startHttpServer } from './http.ts'
 import { LocalApi, VERSION } from './local-api.ts'
 import { Metrics } from './metrics.ts'
@@ -118,8 +119,8 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     for (const served of node.servedStores) served.allowWriters(await local.writersOf(served.id))
     // The manifest learns the stores this start added (the demo, the config's follows), and says
     // what the database lost.
-    for (const problem of await repo.checkStores())
-      log.error({ store: problem.store, problem: problem.kind }, problem.message)
+    await repo.checkStores().catch((err) => log.warn({ err }, 'could not update the store manifest (stores.json)'))
+    for (const problem of repo.problems) log.error({ store: problem.store, problem: problem.kind }, problem.message)
 
     let fatal: (message: string) => void = () => {}
     const failed = new Promise<string>((resolve) => (fatal = resolve))
@@ -229,7 +230,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     }
   } catch (err) {
     await node?.stop().catch((stopErr) => log.error({ err: stopErr }, 'stopping the node after a failed start failed'))
-    await repo.close()
-    throw err
+    await repo.close().catch((closeErr) => log.error({ err: closeErr }, 'closing the repo after a failed start failed'))
+    throw toApiError(err) // a full disk or a damaged database says so, and what to do
   }
 }

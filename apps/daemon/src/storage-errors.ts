@@ -37,7 +37,7 @@ export function storageFailure(err: unknown): StorageFailure | undefined {
 
 /** What to do about a damaged database. */
 export const DAMAGED_ADVICE =
-  'stop the daemon, copy the repo somewhere safe, and restore it from a backup; stores written elsewhere can be followed again from peers'
+  'copy the repo somewhere safe, then restore it from a backup; stores written elsewhere can be followed again from peers'
 
 /** What to do, for a message that already quotes LevelDB's words. */
 export function storageAdvice(failure: StorageFailure, dataDir = "the repo's data/ directory"): string {

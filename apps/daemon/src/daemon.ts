@@ -27,8 +27,6 @@ export interface DaemonInit {
   readonly log?: Logger
   /** The built web app to serve at the API's address. @default apps/web/dist of this checkout */
   readonly webRoot?: string
-  /** How often to check that the database takes writes (sooner after a write failed). @default 10_000 */
-  readonly storageCheckMs?: number
 }
 
 const WEB_ROOT = join(import.meta.dirname, '..', '..', 'web', 'dist')
@@ -43,9 +41,9 @@ export interface Daemon {
   /** Whether this start created the demo store. */
   readonly createdDemo: boolean
   /**
-   * Resolves, with a message that says what to do, if the repo's database fails in a way it does
-   * not recover from while open (it refuses writes though the disk has room): the daemon should
-   * then stop and exit, and a restart reopens the database. Never rejects.
+   * Resolves, with a message that says what to do, once a write to the repo's database failed
+   * and the daemon must be restarted to reopen it (when the disk has room again, or at once if
+   * the failure was not for lack of space): the daemon should then stop and exit. Never rejects.
    */
   readonly failed: Promise<string>
   /** The step `stop` is at ("closing the database"), while it runs. */
@@ -124,13 +122,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
 
     let fatal: (message: string) => void = () => {}
     const failed = new Promise<string>((resolve) => (fatal = resolve))
-    const monitor = new StorageMonitor({
-      datastore: repo.storage.datastore,
-      dataDir: join(repo.path, 'data'),
-      log,
-      ...(init.storageCheckMs === undefined ? {} : { intervalMs: init.storageCheckMs }),
-      onStuck: fatal,
-    })
+    const monitor = new StorageMonitor({ gate: repo.gate, dataDir: join(repo.path, 'data'), log, onStuck: fatal })
     const started = Date.now()
     const http = await startHttpServer({
       api: local,
@@ -163,7 +155,6 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
           stores: node!.servedStores.length + node!.followers.length,
         }
       },
-      onError: (err) => monitor.noteError(err),
     })
     local.apiUrl = http.url
     await repo.setApi(http.url)
@@ -185,10 +176,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
           local
             .gc(config.gc.keepLast === null ? {} : { keepLast: config.gc.keepLast })
             .then((r) => log.info(r, 'gc done'))
-            .catch((err) => {
-              log.error({ err }, 'gc failed')
-              monitor.noteError(err)
-            })
+            .catch((err) => log.error({ err }, 'gc failed'))
         }, config.gc.intervalMinutes * 60_000),
       )
     }

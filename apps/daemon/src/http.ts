@@ -33,8 +33,6 @@ export interface HttpServerInit {
   readonly metrics?: Metrics
   /** What /health reports; a `status` other than `ok` makes it answer 503. */
   readonly health: () => Promise<Record<string, unknown>>
-  /** Told of every failed API call (the daemon checks its storage after a storage error). */
-  readonly onError?: (err: unknown) => void
   /** The web app: its built files, and what /config.json tells it (the addresses to dial). */
   readonly web?: { readonly root: string; readonly config: () => Promise<unknown> }
 }
@@ -89,14 +87,14 @@ function json(body: unknown, status = 200): Response {
   return new Response(encodeWire(body), { status, headers: { 'content-type': 'application/json' } })
 }
 
+function failure(err: unknown): Response {
+  const error = toApiError(err)
+  return json(errorBody(error), HTTP_STATUS[error.code])
+}
+
 export function createApp(init: HttpServerInit): Hono {
   const app = new Hono()
   const { api, log } = init
-  const failure = (err: unknown): Response => {
-    const error = toApiError(err)
-    init.onError?.(error)
-    return json(errorBody(error), HTTP_STATUS[error.code])
-  }
 
   // The API is for this machine: refuse other Host names (DNS rebinding) and other web origins.
   app.use('*', async (c, next) => {
@@ -183,7 +181,6 @@ export function createApp(init: HttpServerInit): Hono {
               for (let next = first; next.done !== true; next = await iterator.next())
                 await s.write(`${encodeWire(next.value)}\n`)
             } catch (err) {
-              init.onError?.(err)
               await s.write(`${encodeWire(errorBody(toApiError(err)))}\n`)
             }
           })
@@ -202,7 +199,6 @@ export function createApp(init: HttpServerInit): Hono {
               const result = await CALLS[method](api, args, onProgress)
               await s.write(`${encodeWire({ result: result ?? null })}\n`)
             } catch (err) {
-              init.onError?.(err)
               await s.write(`${encodeWire(errorBody(toApiError(err)))}\n`)
             }
           })

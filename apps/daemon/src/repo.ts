@@ -24,6 +24,7 @@ import { checkStoreName } from './names.ts'
 import { makePrivate, PRIVATE_DIR, PRIVATE_FILE, privateUmask } from './permissions.ts'
 import { readRepoState } from './repo-state.ts'
 import { describeStorageFailure, storageFailure } from './storage-errors.ts'
+import { gateStorage, StorageGate } from './storage-gate.ts'
 
 /** The repo path: `--repo`, else `DAGSYNC_PATH`, else `~/.dagsync`. */
 export function repoPath(option?: string): string {
@@ -137,7 +138,10 @@ export class Repo {
   readonly path: string
   readonly config: DaemonConfig
   readonly token: string
+  /** The database, every write through `gate`. */
   readonly storage: LevelStorage
+  /** Closed by the first write that fails: no write goes through after that until the repo is reopened. */
+  readonly gate: StorageGate
   /** Paths that other users could read, made private (0700/0600) when the repo was opened. */
   readonly madePrivate: readonly string[]
   /** Things that went wrong while opening but did not stop it (a manifest that could not be written), for the user. */
@@ -155,6 +159,7 @@ export class Repo {
     config: DaemonConfig
     token: string
     storage: LevelStorage
+    gate: StorageGate
     lock: LockInfo
     madePrivate: string[]
     releaseUmask: () => void
@@ -164,6 +169,7 @@ export class Repo {
     this.config = init.config
     this.token = init.token
     this.storage = init.storage
+    this.gate = init.gate
     this.madePrivate = init.madePrivate
     this.#manifest = init.manifest
     this.#releaseUmask = init.releaseUmask
@@ -207,8 +213,9 @@ export class Repo {
       try {
         const madePrivate = await makePrivate(path)
         const manifest = await StoreManifest.read(path)
-        const storage = await openLevelStorage(join(path, 'data'))
-        const repo = new Repo({ path, config, token, storage, lock, madePrivate, releaseUmask, manifest })
+        const gate = new StorageGate(join(path, 'data'))
+        const storage = gateStorage(await openLevelStorage(join(path, 'data')), gate)
+        const repo = new Repo({ path, config, token, storage, gate, lock, madePrivate, releaseUmask, manifest })
         let entries: Map<string, ManifestEntry>
         try {
           entries = await repo.#compare()

@@ -91,23 +91,28 @@ function gated<T extends object>(
   gate: StorageGate,
   kinds: { writes: readonly string[]; streams?: readonly string[]; children?: Record<string, unknown> },
 ): T {
+  // One wrapper per method, made on first use (reads go through here too, often).
+  const wrappers = new Map<string, Fn>()
+  const wrap = (prop: string, method: Fn): Fn => {
+    if (kinds.writes.includes(prop)) return (...args) => gate.write(async () => method.apply(target, args))
+    if (kinds.streams?.includes(prop))
+      return (...args) => gate.writeEach(() => method.apply(target, args) as AsyncIterable<unknown>)
+    if (prop === 'batch' && method.length === 0)
+      return () => {
+        gate.check()
+        return gated(method.apply(target) as { commit: Fn }, gate, { writes: ['commit'] })
+      }
+    return method.bind(target)
+  }
   return new Proxy(target, {
     get(object, prop, receiver) {
       if (typeof prop === 'string' && kinds.children !== undefined && prop in kinds.children)
         return kinds.children[prop]
       const value = Reflect.get(object, prop, receiver)
       if (typeof value !== 'function' || typeof prop !== 'string') return value
-      const method = value as Fn
-      if (kinds.writes.includes(prop)) return (...args: unknown[]) => gate.write(async () => method.apply(object, args))
-      if (kinds.streams?.includes(prop))
-        return (...args: unknown[]) => gate.writeEach(() => method.apply(object, args) as AsyncIterable<unknown>)
-      if (prop === 'batch' && method.length === 0)
-        return () => {
-          gate.check()
-          const batch = method.apply(object) as { commit: Fn }
-          return gated(batch, gate, { writes: ['commit'] })
-        }
-      return method.bind(object)
+      let wrapper = wrappers.get(prop)
+      if (wrapper === undefined) wrappers.set(prop, (wrapper = wrap(prop, value as Fn)))
+      return wrapper
     },
   })
 }

@@ -122,16 +122,21 @@ export class DaemonProcess {
     })
   }
 
-  /** Starts a daemon on free ports, or on the ports given (to restart one where a page expects it). */
+  /**
+   * Starts a daemon on free ports, or on the ports given (to restart one where a page expects it).
+   * `imports` are modules loaded into it first (`node --import`), e.g. to inject faults.
+   */
   static async start(
     scratch: Scratch,
     repo: string,
     ports: { ws?: number; api?: number } = {},
+    options: { imports?: readonly string[] } = {},
   ): Promise<DaemonProcess> {
     const { args, env } = await nodeArgs(scratch)
     const child = spawn(
       process.execPath,
       [
+        ...(options.imports ?? []).flatMap((path) => ['--import', path]),
         ...args,
         '--repo',
         repo,

@@ -33,7 +33,7 @@ export async function connect(options: GlobalOptions, command: string): Promise<
   const { HttpClient } = await import('@dagsync/daemon/client')
   const repo = repoPath(options.repo)
   const explicit = options.api ?? process.env.DAGSYNC_API
-  const token = process.env.DAGSYNC_API_TOKEN ?? (await readToken(repo).catch(() => undefined))
+  const token = process.env.DAGSYNC_API_TOKEN ?? (await readToken(repo).catch(noToken))
   if (explicit !== undefined) {
     const url = /^https?:\/\//.test(explicit) ? explicit : `http://${explicit}`
     const api = new HttpClient({ url, ...(token === undefined ? {} : { token }) })
@@ -47,12 +47,23 @@ export async function connect(options: GlobalOptions, command: string): Promise<
   const { Repo } = await import('@dagsync/daemon/repo')
   const { LocalApi } = await import('@dagsync/daemon/local-api')
   const opened = await Repo.open(repo, { command })
+  if (opened.madePrivate.length > 0)
+    process.stderr.write(
+      `dagsync: warning: ${opened.madePrivate.length} files and directories of the repo ${repo} were readable by other users; they are private now (0700/0600)\n`,
+    )
+  for (const warning of opened.warnings) process.stderr.write(`dagsync: warning: ${warning}\n`)
   const api = new LocalApi({ repo: opened })
   const close = async () => {
     await api.close()
     await opened.close()
   }
   return { api, mode: 'direct', repo, close }
+}
+
+/** No token file is no token (calls that need one say so); a token file that cannot be read is an error. */
+function noToken(err: NodeJS.ErrnoException): undefined {
+  if (err.code === 'ENOENT') return undefined
+  throw new Error(`cannot read the API token: ${err.message}`)
 }
 
 /** Runs `fn` with the API and closes it afterwards, whatever happens. */

@@ -2,7 +2,7 @@
 // `--json` as DAG-JSON: one object, or one per line for lists that stream); progress bars and
 // errors go to stderr, so a pipe gets only data.
 import { open, rename, rm } from 'node:fs/promises'
-import type { ApiErrorCode, OnProgress } from '@dagsync/daemon/client'
+import type { ApiErrorCode, OnProgress, StoreProblem } from '@dagsync/daemon/client'
 import { encodeWire } from '@dagsync/daemon/client'
 import cliProgress from 'cli-progress'
 
@@ -53,6 +53,20 @@ export function describeError(err: unknown): { code: number; message: string } {
   if (typeof code === 'string' && code in EXIT_FOR)
     return { code: EXIT_FOR[code as ApiErrorCode], message: (err as Error).message }
   return { code: EXIT.failure, message: err instanceof Error ? err.message : String(err) }
+}
+
+/** Lists stores the repo lost or cannot read, one per line with what to do. */
+export function printProblems(problems: readonly StoreProblem[]): void {
+  print(
+    `PROBLEMS: the repo's database lost or cannot read ${problems.length === 1 ? 'a store' : `${problems.length} stores`}`,
+  )
+  for (const problem of problems) print(`BAD  ${problem.message}`)
+}
+
+/** The failure a command ends with when the repo has problems: it names the stores. */
+export function problemsFailure(problems: readonly StoreProblem[]): ReportedFailure {
+  const stores = [...new Set(problems.map((p) => (p.names[0] === undefined ? p.store : `${p.names[0]} (${p.store})`)))]
+  return new ReportedFailure(`the repo's database lost or cannot read store ${stores.join(', store ')}`)
 }
 
 /** Prints a value as DAG-JSON on one line. */

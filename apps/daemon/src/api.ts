@@ -166,6 +166,9 @@ export interface VerifyResult {
   }[]
   readonly blocks: number
   readonly bytes: number
+  /** Stores the repo knew that are gone or damaged in its database (their blocks cannot be checked). */
+  readonly problems: readonly StoreProblem[]
+  /** No block missing or corrupt, and no problem. */
   readonly ok: boolean
 }
 
@@ -216,7 +219,26 @@ export interface StatusInfo extends IdInfo {
   readonly online: boolean
   readonly uptimeSeconds: number
   readonly peers: number
+  /** The stores that can be read (a damaged one is in `problems` instead). */
   readonly stores: readonly StoreStatus[]
+  /** Stores the repo knew that are gone or damaged in its database: empty when all is well. */
+  readonly problems: readonly StoreProblem[]
+}
+
+/** A store the repo knew (its manifest, stores.json, lists it) that its database lost or cannot read. */
+export interface StoreProblem {
+  /** The store's id. */
+  readonly store: string
+  readonly names: readonly string[]
+  readonly role: StoreInfo['role']
+  /**
+   * `store-missing`: its key or follow record is gone; `head-missing`: it had commits but its head
+   * is gone; `head-behind`: its head is older than a commit it held; `head-unreadable`: its head
+   * commit cannot be read; `name-missing`: one of its names is gone.
+   */
+  readonly kind: 'store-missing' | 'head-missing' | 'head-behind' | 'head-unreadable' | 'name-missing'
+  /** What is wrong and what to do. */
+  readonly message: string
 }
 
 /** A remote pinning service (IPFS Pinning Service API). */

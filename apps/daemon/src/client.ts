@@ -44,7 +44,7 @@ import { ApiError } from './api.ts'
 import { API_PREFIX, decodeWire, encodeWire, errorFrom, type MethodName, streamOf } from './wire.ts'
 
 export * from './api.ts'
-export { decodeWire, encodeWire } from './wire.ts'
+export { decodeWire, encodeWire, MAX_JSON_BODY_BYTES } from './wire.ts'
 
 export interface HttpClientInit {
   /** The daemon's API URL, e.g. http://127.0.0.1:5011. */

@@ -2,6 +2,7 @@
 import type { Commit, KeyInfo } from '@dagsync/store'
 import { CID } from 'multiformats/cid'
 import { ApiError, type CommitInfo, type KeyInfoData } from './api.ts'
+import { storageAdvice, storageFailure } from './storage-errors.ts'
 
 export function commitInfo(commit: Commit): CommitInfo {
   return {
@@ -52,6 +53,16 @@ const CODES: Record<string, ApiError['code']> = {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
   const error = err instanceof Error ? err : new Error(String(err))
+  // The repo's database failed: say so, and what to do, rather than pass LevelDB's words on alone.
+  const failure = storageFailure(error)
+  if (failure !== undefined)
+    return new ApiError(
+      failure.kind === 'io' ? 'unavailable' : 'internal',
+      `${error.message} (${storageAdvice(failure)})`,
+      {
+        cause: error,
+      },
+    )
   if (error.name === 'InvalidBlockError' || error.name.endsWith('NodeError') || error.name === 'MalformedValueError')
     return new ApiError('internal', `corrupt data in the repo: ${error.message}`, { cause: error })
   return new ApiError(CODES[error.name] ?? 'internal', error.message, { cause: error })

@@ -6,10 +6,13 @@ import { createDagsyncNode, type DagsyncNode } from '@dagsync/peer'
 import { type Logger, pino } from 'pino'
 import pretty from 'pino-pretty'
 import { parseApiAddress } from './config.ts'
+import { toApiError } from './convert.ts'
 import { startHttpServer } from './http.ts'
 import { LocalApi, VERSION } from './local-api.ts'
 import { Metrics } from './metrics.ts'
 import { Repo } from './repo.ts'
+import { runSteps } from './shutdown.ts'
+import { StorageMonitor } from './storage-monitor.ts'
 
 export interface DaemonInit {
   /** The repo directory; created with a default config if it does not exist. */
@@ -37,6 +40,19 @@ export interface Daemon {
   readonly log: Logger
   /** Whether this start created the demo store. */
   readonly createdDemo: boolean
+  /**
+   * Resolves, with a message that says what to do, once a write to the repo's database failed
+   * and the daemon must be restarted to reopen it (when the disk has room again, or at once if
+   * the failure was not for lack of space): the daemon should then stop and exit. Never rejects.
+   */
+  readonly failed: Promise<string>
+  /** The step `stop` is at ("closing the database"), while it runs. */
+  readonly stopStep: string | undefined
+  /**
+   * Stops in order: the HTTP API, the node (queued commits finish first), the database. Every
+   * step runs even if one before it failed; then it rejects with ShutdownError. It may never
+   * end if storage hangs: `stopWithin` puts a deadline on it.
+   */
   stop(): Promise<void>
 }
 
@@ -59,6 +75,12 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
   const repo = await Repo.open(init.repo, { command: 'daemon', create: true })
   const config = repo.config
   const log = init.log ?? createLogger(init.logLevel ?? config.logLevel)
+  for (const warning of repo.warnings) log.warn(warning)
+  if (repo.madePrivate.length > 0)
+    log.warn(
+      { repo: repo.path, paths: repo.madePrivate.length },
+      'the repo was readable by other users (it holds private keys and the API token): made it private (0700/0600)',
+    )
   let node: DagsyncNode | undefined
   try {
     const api = parseApiAddress(init.api ?? config.api)
@@ -70,8 +92,12 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     })
     await repo.setPeerId(node.peerId.toString())
     const metrics = new Metrics(node)
-    const local = new LocalApi({ repo, node, onCommit: (ms) => metrics.observeCommit(ms) })
-    for await (const id of node.writableStores()) await node.serve(id)
+    const local = new LocalApi({ repo, node, log, onCommit: (ms) => metrics.observeCommit(ms) })
+    for await (const id of node.writableStores()) {
+      // A store whose head the database lost is not served: a write would fork its history.
+      if (repo.damageOf(id).length > 0) continue
+      await node.serve(id).catch((err) => log.error({ err, store: id }, 'could not serve a store written here'))
+    }
     let createdDemo = false
     if (config.demo && !(await repo.names()).has('demo')) {
       const demo = await node.createStore()
@@ -89,7 +115,14 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       if (follow.name !== undefined) await repo.setName(follow.name, follow.id)
     }
     for (const served of node.servedStores) served.allowWriters(await local.writersOf(served.id))
+    // The manifest learns the stores this start added (the demo, the config's follows), and says
+    // what the database lost.
+    await repo.checkStores().catch((err) => log.warn({ err }, 'could not update the store manifest (stores.json)'))
+    for (const problem of repo.problems) log.error({ store: problem.store, problem: problem.kind }, problem.message)
 
+    let fatal: (message: string) => void = () => {}
+    const failed = new Promise<string>((resolve) => (fatal = resolve))
+    const monitor = new StorageMonitor({ gate: repo.gate, dataDir: join(repo.path, 'data'), log, onStuck: fatal })
     const started = Date.now()
     const http = await startHttpServer({
       api: local,
@@ -111,13 +144,17 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
           }
         },
       },
-      health: async () => ({
-        version: VERSION,
-        peerId: node!.peerId.toString(),
-        uptimeSeconds: Math.round((Date.now() - started) / 1000),
-        peers: node!.libp2p.getPeers().length,
-        stores: node!.servedStores.length + node!.followers.length,
-      }),
+      health: async () => {
+        const storage = monitor.state
+        return {
+          ...(storage.status === 'ok' ? {} : { status: storage.status, problem: storage.problem }),
+          version: VERSION,
+          peerId: node!.peerId.toString(),
+          uptimeSeconds: Math.round((Date.now() - started) / 1000),
+          peers: node!.libp2p.getPeers().length,
+          stores: node!.servedStores.length + node!.followers.length,
+        }
+      },
     })
     local.apiUrl = http.url
     await repo.setApi(http.url)
@@ -125,12 +162,13 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     // Report what happens, for operators.
     node.libp2p.addEventListener('peer:connect', (e) => log.info({ peer: e.detail.toString() }, 'peer connected'))
     node.libp2p.addEventListener('peer:disconnect', (e) => log.info({ peer: e.detail.toString() }, 'peer disconnected'))
-    node.onSync((store, r) =>
+    node.onSync((store, r) => {
       log.info(
         { store, seq: r.seq, path: r.path, ms: Math.round(r.ms), wireBytes: r.wireBytes, blocks: r.blocks },
         'synced',
-      ),
-    )
+      )
+      void repo.noteHead(store, r.seq)
+    })
     const timers: ReturnType<typeof setInterval>[] = []
     if (config.gc.intervalMinutes > 0) {
       timers.push(
@@ -144,6 +182,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     }
 
     let stopping: Promise<void> | undefined
+    let stopStep: string | undefined
     const running = node
     return {
       repo,
@@ -152,21 +191,34 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       url: http.url,
       log,
       createdDemo,
+      failed,
+      get stopStep() {
+        return stopStep
+      },
       stop: () => {
         stopping ??= (async () => {
           for (const timer of timers) clearInterval(timer)
-          await http.close()
-          await local.close()
-          await running.stop() // closes the stores: queued transactions commit first
-          await repo.close()
+          monitor.stop()
+          await runSteps(
+            [
+              { name: 'closing the HTTP API', run: () => http.close() },
+              { name: 'closing offline stores', run: () => local.close() },
+              // Closes the stores first: queued transactions commit.
+              { name: 'stopping the node', run: () => running.stop() },
+              { name: 'closing the database', run: () => repo.close() },
+            ],
+            log,
+            (step) => (stopStep = step),
+          )
+          stopStep = undefined
           log.info('stopped')
         })()
         return stopping
       },
     }
   } catch (err) {
-    await node?.stop().catch(() => {})
-    await repo.close()
-    throw err
+    await node?.stop().catch((stopErr) => log.error({ err: stopErr }, 'stopping the node after a failed start failed'))
+    await repo.close().catch((closeErr) => log.error({ err: closeErr }, 'closing the repo after a failed start failed'))
+    throw toApiError(err) // a full disk or a damaged database says so, and what to do
   }
 }

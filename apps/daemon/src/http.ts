@@ -10,9 +10,19 @@ import { Hono } from 'hono'
 import { stream } from 'hono/streaming'
 import type { Logger } from 'pino'
 import { type Api, ApiError, HTTP_STATUS, type Progress } from './api.ts'
+import { readLimitedText } from './body.ts'
 import { toApiError } from './convert.ts'
 import type { Metrics } from './metrics.ts'
-import { API_PREFIX, decodeWire, encodeWire, errorBody, METHODS, type MethodName, streamOf } from './wire.ts'
+import {
+  API_PREFIX,
+  decodeWire,
+  encodeWire,
+  errorBody,
+  METHODS,
+  type MethodName,
+  needsToken,
+  streamOf,
+} from './wire.ts'
 
 export interface HttpServerInit {
   readonly api: Api
@@ -21,7 +31,7 @@ export interface HttpServerInit {
   readonly port: number
   readonly log: Logger
   readonly metrics?: Metrics
-  /** What /health reports besides `status`. */
+  /** What /health reports; a `status` other than `ok` makes it answer 503. */
   readonly health: () => Promise<Record<string, unknown>>
   /** The web app: its built files, and what /config.json tells it (the addresses to dial). */
   readonly web?: { readonly root: string; readonly config: () => Promise<unknown> }
@@ -98,7 +108,11 @@ export function createApp(init: HttpServerInit): Hono {
     return undefined
   })
 
-  app.get('/health', async (c) => c.json({ status: 'ok', ...(await init.health()) }))
+  // 503 when the daemon is not well (its storage fails): what load balancers and monitors read.
+  app.get('/health', async (c) => {
+    const health = { status: 'ok', ...(await init.health()) }
+    return c.json(health, health.status === 'ok' ? 200 : 503)
+  })
 
   app.get('/metrics', async (c) => {
     if (init.metrics === undefined) return c.text('no metrics\n', 404)
@@ -111,8 +125,8 @@ export function createApp(init: HttpServerInit): Hono {
     const name = c.req.param('method')
     if (!Object.hasOwn(METHODS, name)) return failure(new ApiError('not-found', `no API method "${name}"`))
     const method = name as MethodName
-    const { kind, mutates } = METHODS[method]
-    if (mutates) {
+    const { kind } = METHODS[method]
+    if (needsToken(method)) {
       const auth = c.req.header('authorization')
       const given = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined
       if (!sameToken(given, init.token))
@@ -120,14 +134,14 @@ export function createApp(init: HttpServerInit): Hono {
           new ApiError(
             'unauthorized',
             given === undefined
-              ? `${method} changes state and needs the API token (the repo's api-token file)`
+              ? `${method} ${METHODS[method].mutates ? 'changes state' : 'contacts other hosts'} and needs the API token (the repo's api-token file)`
               : 'wrong API token',
           ),
         )
     }
     let args: Args
     try {
-      const text = kind === 'upload' ? (c.req.query('args') ?? '{}') : await c.req.text()
+      const text = kind === 'upload' ? (c.req.query('args') ?? '{}') : await readLimitedText(c.req.raw)
       const decoded = text === '' ? {} : decodeWire(text)
       if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded))
         throw new ApiError('bad-request', 'the arguments must be an object')

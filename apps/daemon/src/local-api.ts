@@ -28,6 +28,7 @@ import {
 } from '@dagsync/store'
 import { Key } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
+import type { Logger } from 'pino'
 import {
   type Api,
   ApiError,
@@ -57,6 +58,7 @@ import {
 } from './api.ts'
 import { exportCar, importCar } from './car.ts'
 import { commitInfo, keyInfoData, parseCid, toApiError } from './convert.ts'
+import { checkStoreName } from './names.ts'
 import { RemotePinning } from './remote-pins.ts'
 import type { Repo } from './repo.ts'
 
@@ -74,6 +76,8 @@ export interface LocalApiInit {
   readonly onCommit?: (ms: number) => void
   /** How long a store pin waits for a store with no known head. @default 15_000 */
   readonly discoverTimeoutMs?: number
+  /** Where to report what goes wrong without failing a call (the daemon's logger). @default nowhere */
+  readonly log?: Pick<Logger, 'warn'>
 }
 
 interface Handle {
@@ -131,6 +135,7 @@ export class LocalApi implements Api {
   }
 
   async status(): Promise<StatusInfo> {
+    const problems = await this.#repo.checkStores()
     const stores: StoreStatus[] = []
     for (const info of await this.storeList()) stores.push(await this.storeStatus({ store: info.id }))
     return {
@@ -139,6 +144,7 @@ export class LocalApi implements Api {
       uptimeSeconds: Math.round((Date.now() - this.#started) / 1000),
       peers: this.#node?.libp2p.getPeers().length ?? 0,
       stores,
+      problems,
     }
   }
 
@@ -167,8 +173,10 @@ export class LocalApi implements Api {
     node.connect(address)
     try {
       await node.connected(peer, AbortSignal.timeout(10_000))
-    } catch {
-      throw new ApiError('unavailable', `could not connect to ${address} within 10 s (it is still being retried)`)
+    } catch (err) {
+      throw new ApiError('unavailable', `could not connect to ${address} within 10 s (it is still being retried)`, {
+        cause: err,
+      })
     }
     return { id: peer, addresses: [address] }
   }
@@ -204,6 +212,9 @@ export class LocalApi implements Api {
 
   async #handle(ref: string): Promise<Handle> {
     const id = await this.#resolve(ref)
+    // A store the database lost part of would show as empty or old, and a write would fork it.
+    const damage = this.#repo.damageOf(id)[0]
+    if (damage !== undefined && damage.role === 'writer') throw new ApiError('internal', damage.message)
     if (this.#node !== undefined) {
       const served = this.#node.served(id)
       if (served !== undefined) return { id, role: 'writer', store: served.store, served }
@@ -245,6 +256,8 @@ export class LocalApi implements Api {
   }
 
   async storeCreate({ name }: { name?: string }): Promise<StoreInfo> {
+    // Every check before the store exists: a refused name must not leave an unnamed store behind.
+    if (name !== undefined) checkStoreName(name)
     if (name !== undefined && (await this.#repo.names()).has(name))
       throw new ApiError('conflict', `the name "${name}" is already given to a store`)
     let id: string
@@ -254,6 +267,7 @@ export class LocalApi implements Api {
       id = await saveStoreKey(this.#datastore, await createStoreKey())
     }
     if (name !== undefined) await this.#repo.setName(name, id)
+    await this.#repo.checkStores()
     return this.#info(await this.#handle(id))
   }
 
@@ -268,7 +282,8 @@ export class LocalApi implements Api {
         // A sparse store offline: listed, without a head.
         if (err instanceof ApiError && err.code === 'unavailable')
           out.push({ id, names, role: 'sparse', seq: 0, head: null })
-        else throw err
+        // A damaged store is not listed: `status` and `pin verify` report it.
+        else if (this.#repo.damageOf(id).length === 0) throw err
       }
     }
     return out.sort((a, b) => (a.names[0] ?? a.id).localeCompare(b.names[0] ?? b.id))
@@ -291,10 +306,12 @@ export class LocalApi implements Api {
       // Recorded here; the daemon follows it when it starts.
       await recordFollow(this.#datastore, { id, sparse })
       if (sparse) {
+        await this.#repo.checkStores()
         const names = name === undefined ? [] : [name]
         return { id, names, role: 'sparse', seq: 0, head: null }
       }
     }
+    await this.#repo.checkStores()
     return this.#info(await this.#handle(id))
   }
 
@@ -302,6 +319,7 @@ export class LocalApi implements Api {
     const id = await this.#resolve(store)
     if ((await this.#writable()).has(id)) throw new ApiError('conflict', `store ${id} is written here, not followed`)
     if (!(await this.#followed()).has(id)) throw new ApiError('not-found', `store ${id} is not followed here`)
+    await this.#repo.forgetStore(id)
     if (this.#node !== undefined) {
       await this.#node.unfollow(id)
     } else {
@@ -348,11 +366,26 @@ export class LocalApi implements Api {
   }
 
   async #storedWriters(id: string): Promise<string[]> {
+    let bytes: Uint8Array
     try {
-      return JSON.parse(new TextDecoder().decode(await this.#datastore.get(new Key(`${WRITERS}/${id}`))))
-    } catch {
-      return []
+      bytes = await this.#datastore.get(new Key(`${WRITERS}/${id}`))
+    } catch (err) {
+      if ((err as Error).name === 'NotFoundError') return [] // none allowed yet
+      throw err
     }
+    // A damaged list must not read as "nobody else may write": say so.
+    let writers: unknown
+    try {
+      writers = JSON.parse(new TextDecoder().decode(bytes))
+    } catch {
+      writers = undefined
+    }
+    if (!Array.isArray(writers) || !writers.every((w) => typeof w === 'string'))
+      throw new ApiError(
+        'internal',
+        `the list of peers allowed to write store ${id} is damaged in the repo's database: set it again with \`dagsync store allow ${id} <peer id>...\``,
+      )
+    return writers
   }
 
   /** The peers allowed to write a store: those set with `store allow`, and the config's. */
@@ -383,6 +416,7 @@ export class LocalApi implements Api {
   async storeName({ store, name }: { store: string; name: string }): Promise<StoreInfo> {
     const handle = await this.#handle(store)
     await this.#repo.setName(name, handle.id)
+    await this.#repo.checkStores()
     return this.#info(handle)
   }
 
@@ -499,6 +533,7 @@ export class LocalApi implements Api {
       if (handle.role === 'writer') {
         commit = await local(handle.store)
         this.#init.onCommit?.(performance.now() - started)
+        if (commit !== null) await this.#repo.noteHead(handle.id, commit.seq)
       } else if (handle.follower !== undefined) {
         commit = await remote(handle.follower)
       } else {
@@ -644,6 +679,7 @@ export class LocalApi implements Api {
       const current = node.followed(id)
       if (current?.sparse === true) await node.unfollow(id)
       const follower = await node.follow(id, { sparse: false })
+      await this.#repo.checkStores()
       await this.#awaitSynced(follower, onProgress)
     }
     const handle = await this.#handle(id)
@@ -765,7 +801,9 @@ export class LocalApi implements Api {
       bytes += check.bytes
       results.push({ ...root, blocks: check.blocks, missing: check.missing, corrupt: check.corrupt })
     }
-    return { roots: results, blocks, bytes, ok: results.every((r) => r.missing.length === 0 && r.corrupt.length === 0) }
+    const problems = await this.#repo.checkStores()
+    const intact = results.every((r) => r.missing.length === 0 && r.corrupt.length === 0)
+    return { roots: results, blocks, bytes, problems, ok: intact && problems.length === 0 }
   }
 
   async gc(request: GcRequest, onProgress?: OnProgress): Promise<GcReport> {
@@ -869,7 +907,9 @@ export class LocalApi implements Api {
   ): Promise<RemotePin> {
     const node = this.#needNode('pinning to a remote service (it fetches the blocks from this node)')
     const cid = await this.#root(request.target)
-    return new RemotePinning(request).add(node, cid, request, onProgress)
+    return new RemotePinning(request).add(node, cid, request, onProgress, (delegate, err) =>
+      this.#init.log?.warn({ delegate, err }, 'the pinning service named a delegate that cannot be dialled'),
+    )
   }
 
   remotePinList(
@@ -883,6 +923,7 @@ export class LocalApi implements Api {
   }
 
   async close(): Promise<void> {
+    // A store that failed to open has nothing to close; its caller got that error already.
     for (const store of this.#offline.values()) await (await store.catch(() => undefined))?.close()
     this.#offline.clear()
   }

@@ -74,6 +74,7 @@ export class RemotePinning {
     cid: CID,
     options: { name?: string; background?: boolean; timeoutMs?: number },
     onProgress?: OnProgress,
+    onBadDelegate?: (delegate: string, err: unknown) => void,
   ): Promise<RemotePin> {
     const origins = node.addresses.filter((address) => address.includes('/p2p/'))
     let status = await this.#call('add the pin', () =>
@@ -81,12 +82,15 @@ export class RemotePinning {
         pin: { cid: cid.toString(), origins, ...(options.name === undefined ? {} : { name: options.name }) },
       }),
     )
-    // Best effort, as the spec says: a delegate that cannot be dialled does not fail the pin.
+    // Best effort, as the spec says: a delegate that cannot be dialled does not fail the pin, but
+    // one that is not even an address is reported.
     for (const delegate of status.delegates) {
       if (delegate.includes('/p2p/')) {
         try {
           node.connect(delegate)
-        } catch {}
+        } catch (err) {
+          onBadDelegate?.(delegate, err)
+        }
       }
     }
     const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000)

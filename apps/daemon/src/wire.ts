@@ -8,50 +8,71 @@
 //     upload    → the arguments in the `args` query parameter, the bytes as the body; 200 and DAG-JSON
 //   errors      → 4xx/5xx and {"error": {"code": ..., "message": ...}}
 //
-// Methods that change state need `Authorization: Bearer <token>` (the repo's api-token file).
+// Methods that change state or contact other hosts need `Authorization: Bearer <token>` (the
+// repo's api-token file).
 // DAG-JSON is JSON in which bytes are {"/": {"bytes": "<base64>"}} and links {"/": "<cid>"}.
 import * as dagJson from '@ipld/dag-json'
 import { ApiError, type ApiErrorCode } from './api.ts'
 
 export type MethodKind = 'json' | 'stream' | 'progress' | 'download' | 'upload'
 
+/**
+ * Each method's shape, and what it may do: `mutates`, it changes the repo's state; `remote`, it
+ * makes the daemon contact other hosts (peers, a pinning service), often ones the caller names.
+ * Either needs the API token (see `needsToken`).
+ */
 export const METHODS = {
-  id: { kind: 'json', mutates: false },
-  status: { kind: 'json', mutates: false },
-  peers: { kind: 'json', mutates: false },
-  connect: { kind: 'json', mutates: true },
-  storeCreate: { kind: 'json', mutates: true },
-  storeList: { kind: 'json', mutates: false },
-  storeFollow: { kind: 'json', mutates: true },
-  storeUnfollow: { kind: 'json', mutates: true },
-  storeStatus: { kind: 'json', mutates: false },
-  storeAllow: { kind: 'json', mutates: true },
-  storeName: { kind: 'json', mutates: true },
-  get: { kind: 'json', mutates: false },
-  getBytes: { kind: 'download', mutates: false },
-  put: { kind: 'json', mutates: true },
-  putBytes: { kind: 'upload', mutates: true },
-  del: { kind: 'json', mutates: true },
-  keys: { kind: 'stream', mutates: false },
-  log: { kind: 'stream', mutates: false },
-  diff: { kind: 'stream', mutates: false },
-  pinAdd: { kind: 'progress', mutates: true },
-  pinList: { kind: 'json', mutates: false },
-  pinRemove: { kind: 'json', mutates: true },
-  pinVerify: { kind: 'progress', mutates: false },
-  gc: { kind: 'progress', mutates: true },
-  carExport: { kind: 'download', mutates: false },
-  carImport: { kind: 'upload', mutates: true },
-  namePublish: { kind: 'json', mutates: true },
-  nameResolve: { kind: 'json', mutates: false },
-  remotePinAdd: { kind: 'progress', mutates: true },
-  remotePinList: { kind: 'json', mutates: false },
-  remotePinRemove: { kind: 'json', mutates: true },
-} as const satisfies Record<string, { kind: MethodKind; mutates: boolean }>
+  id: { kind: 'json', mutates: false, remote: false },
+  status: { kind: 'json', mutates: false, remote: false },
+  peers: { kind: 'json', mutates: false, remote: false },
+  connect: { kind: 'json', mutates: true, remote: true },
+  storeCreate: { kind: 'json', mutates: true, remote: false },
+  storeList: { kind: 'json', mutates: false, remote: false },
+  storeFollow: { kind: 'json', mutates: true, remote: true },
+  storeUnfollow: { kind: 'json', mutates: true, remote: false },
+  storeStatus: { kind: 'json', mutates: false, remote: false },
+  storeAllow: { kind: 'json', mutates: true, remote: false },
+  storeName: { kind: 'json', mutates: true, remote: false },
+  get: { kind: 'json', mutates: false, remote: false },
+  getBytes: { kind: 'download', mutates: false, remote: false },
+  put: { kind: 'json', mutates: true, remote: false },
+  putBytes: { kind: 'upload', mutates: true, remote: false },
+  del: { kind: 'json', mutates: true, remote: false },
+  keys: { kind: 'stream', mutates: false, remote: false },
+  log: { kind: 'stream', mutates: false, remote: false },
+  diff: { kind: 'stream', mutates: false, remote: false },
+  pinAdd: { kind: 'progress', mutates: true, remote: true },
+  pinList: { kind: 'json', mutates: false, remote: false },
+  pinRemove: { kind: 'json', mutates: true, remote: false },
+  pinVerify: { kind: 'progress', mutates: false, remote: false },
+  gc: { kind: 'progress', mutates: true, remote: false },
+  carExport: { kind: 'download', mutates: false, remote: false },
+  carImport: { kind: 'upload', mutates: true, remote: false },
+  namePublish: { kind: 'json', mutates: true, remote: true },
+  nameResolve: { kind: 'json', mutates: false, remote: true },
+  remotePinAdd: { kind: 'progress', mutates: true, remote: true },
+  remotePinList: { kind: 'json', mutates: false, remote: true },
+  remotePinRemove: { kind: 'json', mutates: true, remote: true },
+} as const satisfies Record<string, { kind: MethodKind; mutates: boolean; remote: boolean }>
 
 export type MethodName = keyof typeof METHODS
 
 export const API_PREFIX = '/api/v1/'
+
+/**
+ * The largest body a JSON call takes: 64 KiB. Its DAG-JSON is decoded on the daemon's event loop
+ * before anything else, and 64 KiB of the slowest shapes (deeply nested lists) decode in about
+ * 30 ms, so the daemon keeps answering during any write it accepts. Larger values go through the
+ * binary API (`putBytes`), which streams. A value this size always fits in one block
+ * (MAX_BLOCK_BYTES): its DAG-CBOR is at most 9/4 of its JSON (`1.5,` is 4 characters and 9 bytes).
+ */
+export const MAX_JSON_BODY_BYTES = 64 * 1024
+
+/** Whether a call needs the API token: it changes state, or it makes the daemon contact other hosts. */
+export function needsToken(method: MethodName): boolean {
+  const { mutates, remote } = METHODS[method]
+  return mutates || remote
+}
 
 const utf8 = new TextEncoder()
 const fromUtf8 = new TextDecoder()

@@ -1,6 +1,6 @@
 // get, put, del, keys, log, diff: reading and writing a store's keys.
 import type { Api, KeysQuery, WriteResult } from '@dagsync/daemon/client'
-import { decodeWire } from '@dagsync/daemon/client'
+import { decodeWire, encodeWire, MAX_JSON_BODY_BYTES } from '@dagsync/daemon/client'
 import type { Command } from 'commander'
 import { examples, optionsOf } from '../command.ts'
 import {
@@ -22,6 +22,18 @@ function printWrite(result: WriteResult, options: GlobalOptions, what: string): 
   if (options.json === true) printJson(result)
   else if (options.quiet !== true)
     print(result.commit === null ? `${what}: no change` : `${what}: commit ${result.commit.seq} ${result.commit.cid}`)
+}
+
+/**
+ * Refuses a JSON put whose request would be over the API's limit, before it is parsed or sent:
+ * the same limit applies with or without a daemon, so a value written here is one the API serves.
+ */
+function checkJsonSize(bytes: number): void {
+  if (bytes > MAX_JSON_BODY_BYTES)
+    throw new UsageError(
+      `the value is over ${MAX_JSON_BODY_BYTES / 1024} KiB, the limit for JSON values: store it as bytes with --file ` +
+        '(`dagsync put <store> <key> --file <path>`)',
+    )
 }
 
 function parseValue(text: string, asString: boolean): unknown {
@@ -93,15 +105,12 @@ export function dataCommands(program: Command): void {
           return
         }
         const raw = text ?? new TextDecoder().decode(await readStdin()).replace(/\n$/, '')
+        checkJsonSize(Buffer.byteLength(raw))
         const value = parseValue(raw, options.string === true)
         const path = parsePath(options.path)
-        await withApi(options, 'put', async (api) =>
-          printWrite(
-            await api.put({ store, key, value, ...(path === undefined ? {} : { path }) }),
-            options,
-            `put ${key}`,
-          ),
-        )
+        const request = { store, key, value, ...(path === undefined ? {} : { path }) }
+        checkJsonSize(Buffer.byteLength(encodeWire(request)))
+        await withApi(options, 'put', async (api) => printWrite(await api.put(request), options, `put ${key}`))
       }),
     [
       `dagsync put demo greeting '"hello"'`,

@@ -2,7 +2,7 @@
 import type { Command } from 'commander'
 import { examples, optionsOf } from '../command.ts'
 import { withApi } from '../context.ts'
-import { formatBytes, print, printJson, ReportedFailure, table } from '../output.ts'
+import { formatBytes, print, printJson, printProblems, problemsFailure, ReportedFailure, table } from '../output.ts'
 
 export function nodeCommands(program: Command): void {
   examples(
@@ -72,7 +72,13 @@ export function nodeCommands(program: Command): void {
         const options = optionsOf(args)
         await withApi(options, 'status', async (api) => {
           const status = await api.status()
-          if (options.json === true) return printJson(status)
+          // A repo that lost stores is not "ok": the problems are shown, and the exit code is 1.
+          const failed = status.problems.length > 0 ? problemsFailure(status.problems) : undefined
+          if (options.json === true) {
+            printJson(status)
+            if (failed !== undefined) throw failed
+            return
+          }
           print(
             `${status.online ? 'online' : 'offline (no daemon running)'}  peer ${status.peerId}  ${status.peers} peers  up ${status.uptimeSeconds}s`,
           )
@@ -94,6 +100,11 @@ export function nodeCommands(program: Command): void {
               ]),
             ),
           )
+          if (failed !== undefined) {
+            print()
+            printProblems(status.problems)
+            throw failed
+          }
         })
       }),
     ['dagsync status', 'dagsync status --json | jq ".stores[] | {id, lag}"'],
@@ -167,7 +178,7 @@ async function runDaemon(options: {
   apiAddress?: string
   logLevel?: string
 }): Promise<void> {
-  const { repoPath, startDaemon } = await import('@dagsync/daemon')
+  const { repoPath, startDaemon, stopWithin } = await import('@dagsync/daemon')
   const daemon = await startDaemon({
     repo: repoPath(options.repo),
     ...(options.listen === undefined ? {} : { listen: options.listen }),
@@ -193,7 +204,16 @@ async function runDaemon(options: {
     print('Stop with Ctrl+C.')
   }
 
-  await new Promise<void>((resolve) => {
+  // A database that refuses writes though the disk has room recovers only when reopened: stop,
+  // and exit with the message (a supervisor, or the user, starts the daemon again).
+  void daemon.failed.then(async (message) => {
+    await stopWithin(daemon)
+    process.stderr.write(`dagsync: ${message}\n`)
+    process.exit(1)
+  })
+
+  // Runs until a signal; the process then ends in onSignal.
+  await new Promise<void>(() => {
     let first = 0
     const onSignal = (signal: NodeJS.Signals) => {
       // Wrappers (npm, tools/run.mjs) pass a Ctrl+C on that the terminal also sent to the
@@ -205,11 +225,9 @@ async function runDaemon(options: {
       }
       first = Date.now()
       daemon.log.info({ signal }, 'shutting down (in-flight commits finish first)')
-      daemon.stop().then(resolve, (err) => {
-        daemon.log.error({ err }, 'shutdown failed')
-        process.exitCode = 1
-        resolve()
-      })
+      // Exits when the stop is done, or at its deadline if storage hangs: nothing left running
+      // (a half-stopped node after a failed step) may keep the process alive.
+      void stopWithin(daemon).then((code) => process.exit(code))
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)

@@ -8,6 +8,8 @@ import {
   formatTime,
   print,
   printJson,
+  printProblems,
+  problemsFailure,
   progressBar,
   ReportedFailure,
   table,
@@ -118,7 +120,9 @@ export function pinCommands(program: Command): void {
   examples(
     pin
       .command('verify')
-      .description('Re-hash every block reachable from the pins and store heads; exit 1 if any is missing or corrupt')
+      .description(
+        'Re-hash every block reachable from the pins and store heads; exit 1 if any is missing or corrupt, or a store the repo knew is gone',
+      )
       .action(async (...args) => {
         const options = optionsOf(args)
         await withApi(options, 'pin verify', async (api) => {
@@ -135,10 +139,13 @@ export function pinCommands(program: Command): void {
               for (const problem of problems.slice(0, 20)) print(`       ${problem}`)
               if (problems.length > 20) print(`       ... and ${problems.length - 20} more`)
             }
+            if (result.problems.length > 0) printProblems(result.problems)
             print(
               `${result.blocks} blocks, ${formatBytes(result.bytes)} checked: ${result.ok ? 'all good' : 'PROBLEMS FOUND'}`,
             )
           }
+          // Stores the database lost are named first: their blocks could not even be checked.
+          if (result.problems.length > 0) throw problemsFailure(result.problems)
           if (!result.ok)
             throw new ReportedFailure(
               'some pinned blocks are missing or corrupt (re-fetch them with `dagsync pin add`)',

@@ -3,6 +3,7 @@
 // target is missed.
 //   node test/faults/suite.ts [--long] [--only <scenario>]
 import { Scratch } from '../cli-helpers.ts'
+import { badInput } from './bad-input.ts'
 import { corruption } from './corruption.ts'
 import { killRounds, powerLoss } from './durability.ts'
 import { followerPowerLoss } from './follower-power-loss.ts'
@@ -22,6 +23,7 @@ export const SCENARIOS = {
   'reader-power': (_: Scratch, form: (typeof FORMS)[keyof typeof FORMS]) => followerPowerLoss(form.readerPower),
   'gc-race': (scratch: Scratch, form: (typeof FORMS)[keyof typeof FORMS]) => gcRace(scratch, form.gcWrites),
   'lying-peer': (_: Scratch, form: (typeof FORMS)[keyof typeof FORMS]) => lyingPeer(form.lies),
+  'bad-input': (scratch: Scratch) => badInput(scratch),
   corruption: (scratch: Scratch, form: (typeof FORMS)[keyof typeof FORMS]) => corruption(scratch, form.corruptions),
 } as const
 

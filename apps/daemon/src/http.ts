@@ -186,17 +186,40 @@ export function createApp(init: HttpServerInit): Hono {
           })
         }
         case 'progress': {
+          // The status is decided by what comes first: a failure before any progress (bad input,
+          // nothing to pin) is a 4xx like any other call's; once progress flows, it is 200 and a
+          // later failure is the stream's last line.
+          const queued: Progress[] = []
+          let started: (() => void) | undefined
+          const firstProgress = new Promise<void>((resolve) => {
+            started = resolve
+          })
+          let write: ((progress: Progress) => void) | undefined
+          let last = 0
+          const onProgress = (progress: Progress) => {
+            const now = Date.now()
+            if (now - last < 100) return
+            last = now
+            if (write === undefined) queued.push(progress)
+            else write(progress)
+            started?.()
+          }
+          const call = Promise.resolve(CALLS[method](api, args, onProgress))
+          call.catch(() => {})
+          const outcome = await Promise.race([
+            call.then(
+              () => 'done' as const,
+              () => 'failed' as const,
+            ),
+            firstProgress,
+          ])
+          if (outcome === 'failed') return failure(await call.catch((err: unknown) => err))
           c.header('content-type', 'application/x-ndjson')
           return stream(c, async (s) => {
-            let last = 0
-            const onProgress = (progress: Progress) => {
-              const now = Date.now()
-              if (now - last < 100) return
-              last = now
-              void s.write(`${encodeWire({ progress })}\n`)
-            }
+            for (const progress of queued) await s.write(`${encodeWire({ progress })}\n`)
+            write = (progress) => void s.write(`${encodeWire({ progress })}\n`)
             try {
-              const result = await CALLS[method](api, args, onProgress)
+              const result = await call
               await s.write(`${encodeWire({ result: result ?? null })}\n`)
             } catch (err) {
               await s.write(`${encodeWire(errorBody(toApiError(err)))}\n`)

@@ -10,6 +10,7 @@ import { toApiError } from './convert.ts'
 import { startHttpServer } from './http.ts'
 import { LocalApi, VERSION } from './local-api.ts'
 import { Metrics } from './metrics.ts'
+import { peerLogger } from './peer-log.ts'
 import { Repo } from './repo.ts'
 import { runSteps } from './shutdown.ts'
 import { StorageMonitor } from './storage-monitor.ts'
@@ -89,6 +90,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       listen: init.listen ?? config.listen,
       peers: config.peers,
       announceIntervalMs: config.announceIntervalMs,
+      log: peerLogger(log),
     })
     await repo.setPeerId(node.peerId.toString())
     const metrics = new Metrics(node)

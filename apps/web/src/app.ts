@@ -1,6 +1,6 @@
 // What the page shows and does: sync status, the keys in pages with a prefix filter, one key's
 // value, metadata and history, live updates (changed rows flash), and writes through the writer.
-import { type DagsyncNode, type Follower, UnauthorizedError } from '@dagsync/browser'
+import { type DagsyncNode, type Follower, UnauthorizedError, WatchInterruptedError } from '@dagsync/browser'
 import * as dagJson from '@ipld/dag-json'
 
 const PAGE_SIZE = 25
@@ -91,12 +91,25 @@ export class App {
     })
   }
 
-  /** Re-renders after the changes of each new commit, flashing the rows that changed. */
+  /**
+   * Re-renders after the changes of each new commit, flashing the rows that changed. A watch that
+   * ends because the page fell behind (or a diff failed) is started again after a full render:
+   * the page then shows the head as it is, whatever it missed.
+   */
   async #watch(): Promise<void> {
-    for await (const event of this.#follower.watch()) {
-      const changed = new Set(event.changes.map((c) => showKey(c.key)))
-      this.#queueRender(changed)
-      if (this.#selected !== undefined && changed.has(this.#selected)) void this.#renderDetail(this.#selected)
+    for (;;) {
+      try {
+        for await (const event of this.#follower.watch()) {
+          const changed = new Set(event.changes.map((c) => showKey(c.key)))
+          this.#queueRender(changed)
+          if (this.#selected !== undefined && changed.has(this.#selected)) void this.#renderDetail(this.#selected)
+        }
+        return
+      } catch (err) {
+        if (!(err instanceof WatchInterruptedError)) throw err
+        console.warn(`the live view restarts: ${err.message}`)
+        this.#queueRender(new Set())
+      }
     }
   }
 

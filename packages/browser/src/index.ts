@@ -33,6 +33,7 @@ export {
   SyncFailedError,
   UnauthorizedError,
 } from '@dagsync/peer'
+export { WatchFailedError, WatchInterruptedError, WatchOverflowError } from '@dagsync/store'
 
 export interface BrowserPeerInit {
   /** Daemons to dial and stay connected to: WebSocket multiaddrs ending in /p2p/<peer id>. */

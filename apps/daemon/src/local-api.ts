@@ -26,6 +26,7 @@ import {
   WholeDagWriter,
   walkDag,
 } from '@dagsync/store'
+import { concatBytes } from '@dagsync/tree'
 import { Key } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
@@ -576,13 +577,7 @@ export class LocalApi implements Api {
             throw new ApiError('bad-request', 'binary values written through another peer are limited to 1 MiB')
           parts.push(part)
         }
-        const whole = new Uint8Array(size)
-        let offset = 0
-        for (const part of parts) {
-          whole.set(part, offset)
-          offset += part.length
-        }
-        return f.bassoc(key, whole)
+        return f.bassoc(key, concatBytes(parts))
       },
     )
   }

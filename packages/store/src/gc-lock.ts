@@ -14,14 +14,9 @@ export class GcLock {
   #held: Promise<void> | undefined
   readonly #queue: (() => void)[] = []
 
-  /** Whether a gc holds the lock (its sweep is running). */
-  get exclusive(): boolean {
+  /** Whether an exclusive section (a gc's sweep) holds the lock now. */
+  get heldExclusively(): boolean {
     return this.#held !== undefined
-  }
-
-  /** Shared sections open now. */
-  get holders(): number {
-    return this.#shared
   }
 
   /**

@@ -45,7 +45,7 @@ describe('GcLock', { timeout: 5_000 }, () => {
       await held.promise
       events.push('exclusive end')
     })
-    assert.equal(lock.exclusive, true)
+    assert.equal(lock.heldExclusively, true)
     held.open()
     await exclusive
     await lock.shared(() => {})
@@ -80,7 +80,7 @@ describe('GcLock', { timeout: 5_000 }, () => {
       },
     )
     assert.equal(waited, false)
-    assert.equal(lock.exclusive, false)
+    assert.equal(lock.heldExclusively, false)
   })
 
   it('runs exclusive sections one at a time, in order', async () => {

@@ -61,13 +61,24 @@ export interface CrashReport {
   readonly broken: readonly string[]
 }
 
-/** `rounds` kill -9 rounds in a row on one LevelDB at `path`, each checked on reopening. */
-export async function crashRounds(path: string, rounds: number): Promise<CrashReport> {
-  const owed = new Map<string, Acked>()
+/**
+ * `rounds` kill -9 rounds, each checked on reopening, in series of `seriesLength` rounds on one
+ * LevelDB under `dir` (a new one per series: the writer commits thousands of keys a round, and
+ * each check reads every key the series acknowledged).
+ */
+export async function crashRounds(dir: string, rounds: number, seriesLength = 10): Promise<CrashReport> {
+  let owed = new Map<string, Acked>()
+  let acked = 0
   const lost: string[] = []
   const broken: string[] = []
   let maxAcked = 0
   for (let run = 0; run < rounds; run++) {
+    if (run % seriesLength === 0) {
+      acked += owed.size
+      owed = new Map()
+      maxAcked = 0
+    }
+    const path = join(dir, `series-${Math.floor(run / seriesLength)}`)
     const { point, nth } = crashPlan(run)
     const round = await crashRound(path, run, point, nth)
     if (point === 'ack' && round.size !== nth) broken.push(`run ${run}: ${round.size} acks, killed after ack ${nth}`)
@@ -93,7 +104,7 @@ export async function crashRounds(path: string, rounds: number): Promise<CrashRe
       await storage.close()
     }
   }
-  return { rounds, acked: owed.size + lost.length, lost, broken }
+  return { rounds, acked: acked + owed.size + lost.length, lost, broken }
 }
 
 /** The value fixtures/crash-writer.ts writes for its i-th key of run `run`. */

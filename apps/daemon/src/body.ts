@@ -19,26 +19,26 @@ export class BodyTooLargeError extends ApiError {
 }
 
 /**
- * A refused body is read to its end and dropped, up to this much, before the answer is sent: a
- * client still sending when the server answers and closes gets a reset connection instead of the
- * answer (undici does). Dropping costs no parsing, so other requests are not held up; past this,
- * the connection is cut.
+ * A refused body sent without a length (chunked) is read to its end and dropped, up to this much,
+ * before the answer is sent: a client still streaming when the server answers and closes gets a
+ * reset connection instead of the answer (undici does). Dropping costs no parsing; past this,
+ * the connection is cut. A body whose declared length is over the limit is refused at once:
+ * clients that declare a length read the answer while they send.
  */
-const DRAIN_BYTES = 64 * 1024 * 1024
+const DRAIN_BYTES = 8 * 1024 * 1024
 
 /**
  * The body as text; fails with BodyTooLargeError once it is known to be longer than `limit`
- * (from Content-Length, or as the bytes arrive). Such a body is never held in memory: what is
- * left of it is read and dropped first, so the client gets the error as an answer.
+ * (from Content-Length, or as the bytes arrive). Such a body is never held in memory.
  */
 export async function readLimitedText(request: Request, limit: number = MAX_JSON_BODY_BYTES): Promise<string> {
-  if (request.body === null) return ''
   const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > limit) throw new BodyTooLargeError(limit)
+  if (request.body === null) return ''
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
   try {
-    if (declared !== null && Number(declared) > limit) return await refuse(reader, limit, 0)
     for (;;) {
       const { done, value } = await reader.read()
       if (done) break

@@ -29,6 +29,9 @@ import {
   sameStoredValue,
   type TreeNode,
 } from './node.ts'
+import { childBefore, isCid, lift, nodeOrNull, sameRef, withRight } from './ref.ts'
+import { lowerBound, type PackedKeys, packedEqual, packedLowerBound, packKeys, upperBound } from './search.ts'
+import type { Change, EntryInput, KeepIf, Meta, Op, Range, StoredChange, StoredEntry, ValueEntry } from './types.ts'
 import { type Block, encodeMeta, prepareValue, readByteStream, readValue } from './value.ts'
 import { blockLinks, type WalkOptions, walkBlocks } from './walk.ts'
 
@@ -50,81 +53,6 @@ export interface TreeInit {
    * @default ceil(64 / bitsPerLevel), the level 2^64 keys would reach
    */
   maxLevel?: number
-}
-
-/** Metadata kept beside a value in its entry: a small plain object, always inline. */
-export type Meta = Record<string, unknown>
-
-export type Op =
-  | {
-      readonly type: 'put'
-      readonly key: KeyInput
-      readonly value: unknown
-      readonly meta?: Meta
-      readonly keepIf?: KeepIf
-    }
-  /** A put of a value whose blocks are already written, as from prepareByteStream. */
-  | {
-      readonly type: 'put'
-      readonly key: KeyInput
-      readonly stored: StoredValue
-      readonly meta?: Meta
-      readonly keepIf?: KeepIf
-    }
-  | { readonly type: 'delete'; readonly key: KeyInput }
-
-/**
- * For a put over a key that already holds the very same value: called with that entry's
- * metadata, and if it returns true the entry is left as it is, metadata included (the put
- * changes nothing). Lets a caller that stamps metadata (a write time) keep an equal write a no-op.
- */
-export type KeepIf = (meta: Meta | undefined) => boolean
-
-/** An entry as stored: its value is not read. */
-export interface StoredEntry {
-  readonly key: Uint8Array
-  readonly stored: StoredValue
-  readonly meta: Meta | undefined
-}
-
-/** An entry to build a tree from. */
-export interface EntryInput {
-  readonly key: KeyInput
-  readonly value: unknown
-  readonly meta?: Meta
-}
-
-export interface ValueEntry {
-  readonly key: Uint8Array
-  readonly value: unknown
-  readonly meta: Meta | undefined
-}
-
-export interface Range {
-  gt?: KeyInput
-  gte?: KeyInput
-  lt?: KeyInput
-  lte?: KeyInput
-  /** Only keys that start with these bytes. Combines with the bounds above. */
-  prefix?: KeyInput
-  /** Descending key order. @default false */
-  reverse?: boolean
-  /** Stop after this many entries. */
-  limit?: number
-}
-
-/** One changed key between two roots, in key order. `before` is absent for an added key, `after` for a deleted one. */
-export interface Change {
-  readonly key: Uint8Array
-  readonly before?: ValueEntry
-  readonly after?: ValueEntry
-}
-
-/** A change as stored, without reading values. */
-export interface StoredChange {
-  readonly key: Uint8Array
-  readonly before?: StoredEntry
-  readonly after?: StoredEntry
 }
 
 interface Loaded {
@@ -777,7 +705,7 @@ export class MerkleSearchTree {
       // The common case, a cached node: search its packed keys.
       const loaded = isCid(ref) ? this.#cache.get(ref) : undefined
       if (loaded !== undefined && loaded.level === level) {
-        const packed = loaded.packed ?? packKeys(loaded)
+        const packed = loaded.packed ?? (loaded.packed = packKeys(loaded.node.entries))
         const i = packedLowerBound(packed, key)
         const { entries } = loaded.node
         if (i < entries.length && packedEqual(packed, i, key)) return entries[i]
@@ -991,25 +919,6 @@ export class MerkleSearchTree {
   }
 }
 
-function isCid(ref: CID | TreeNode): ref is CID {
-  return 'bytes' in ref
-}
-
-function sameRef(a: Ref, b: Ref): boolean {
-  return a === b || (a !== null && b !== null && isCid(a) && isCid(b) && a.equals(b))
-}
-
-function nodeOrNull(node: TreeNode): TreeNode | null {
-  return node.entries.length === 0 && node.left === null ? null : node
-}
-
-/** Wraps a subtree in entry-less nodes until it stands at `to`, as it would under a higher root. */
-function lift(ref: Ref, from: number, to: number): Ref {
-  for (let l = from; l < to && ref !== null; l++) ref = { left: ref, entries: [] }
-  return ref
-}
-
-/** The subtree before entry i (the left subtree for i = 0, the last one for i = entries.length). */
 /** One step of an aligned walk of two nodes: a pair of differing subtrees, or an entry that differs. */
 type AlignedStep =
   | {
@@ -1055,95 +964,6 @@ function alignEntries(A: TreeNode, B: TreeNode, lo: Uint8Array | null, hi: Uint8
   }
   subtrees(hi)
   return steps
-}
-
-/**
- * A node's keys copied into one buffer. A lookup compares a key at each step of a binary search
- * in each node on its path; in a large tree these are cache misses, and a search over separate
- * entry, key and byte objects touches three times the memory of one over a packed buffer.
- */
-interface PackedKeys {
-  readonly bytes: Uint8Array
-  /** Where each key starts; `offsets[n]` is where the last ends. */
-  readonly offsets: readonly number[]
-}
-
-function packKeys(loaded: Loaded): PackedKeys {
-  const { entries } = loaded.node
-  let size = 0
-  for (const entry of entries) size += entry.key.length
-  const bytes = new Uint8Array(size)
-  const offsets = new Array<number>(entries.length + 1)
-  let at = 0
-  for (let i = 0; i < entries.length; i++) {
-    offsets[i] = at
-    bytes.set(entries[i].key, at)
-    at += entries[i].key.length
-  }
-  offsets[entries.length] = at
-  loaded.packed = { bytes, offsets }
-  return loaded.packed
-}
-
-/** compareBytes(key i of `packed`, key). */
-function comparePacked(packed: PackedKeys, i: number, key: Uint8Array): number {
-  const { bytes, offsets } = packed
-  const start = offsets[i]
-  const length = offsets[i + 1] - start
-  const n = Math.min(length, key.length)
-  for (let j = 0; j < n; j++) {
-    const d = bytes[start + j] - key[j]
-    if (d !== 0) return d
-  }
-  return length - key.length
-}
-
-/** The first index whose key is >= key, over packed keys. */
-function packedLowerBound(packed: PackedKeys, key: Uint8Array): number {
-  let lo = 0
-  let hi = packed.offsets.length - 1
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (comparePacked(packed, mid, key) < 0) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-function packedEqual(packed: PackedKeys, i: number, key: Uint8Array): boolean {
-  return comparePacked(packed, i, key) === 0
-}
-
-function withRight(entry: Entry, right: Ref): Entry {
-  return { key: entry.key, value: entry.value, meta: entry.meta, right }
-}
-
-function childBefore(node: TreeNode, i: number): Ref {
-  return i === 0 ? node.left : node.entries[i - 1].right
-}
-
-/** The first index whose key is >= key. */
-function lowerBound(entries: readonly { key: Uint8Array }[], key: Uint8Array): number {
-  let lo = 0
-  let hi = entries.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (compareBytes(entries[mid].key, key) < 0) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-/** The first index whose key is > key. */
-function upperBound(entries: readonly { key: Uint8Array }[], key: Uint8Array): number {
-  let lo = 0
-  let hi = entries.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (compareBytes(entries[mid].key, key) <= 0) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 function below(key: Uint8Array, upper: Bound | null): boolean {

@@ -46,7 +46,7 @@ export {
   MAX_VALUE_DEPTH,
   type TreeLimits,
 } from './limits.ts'
-export { type CheckedNode, MerkleSearchTree, type TreeInit } from './mst.ts'
+export { MerkleSearchTree, type TreeInit } from './mst.ts'
 export { type StoredValue, sameStoredValue } from './node.ts'
 export type {
   Change,
@@ -59,5 +59,6 @@ export type {
   StoredEntry,
   ValueEntry,
 } from './types.ts'
+export type { CheckedNode } from './validate.ts'
 export { type Block, type GetBlock, type PreparedValue, prepareByteStream, prepareValue } from './value.ts'
 export { blockLinks, collectCids, type WalkOptions } from './walk.ts'

@@ -1,24 +1,14 @@
 import type { Blockstore } from 'interface-blockstore'
-import { CID } from 'multiformats/cid'
-import { bytesKey, collectBytes } from './bytes.ts'
-import { CidCache } from './cache.ts'
+import type { CID } from 'multiformats/cid'
+import { bytesKey } from './bytes.ts'
 import { CborReader } from './cbor.ts'
 import { decodeValidated } from './dag-cbor.ts'
-import {
-  BlockNotFoundError,
-  InvalidBlockError,
-  InvalidKeyError,
-  MalformedNodeError,
-  NodeOverflowError,
-  TreeTooDeepError,
-  UnsortedInputError,
-  WrongLevelError,
-} from './errors.ts'
+import { InvalidKeyError, NodeOverflowError, UnsortedInputError } from './errors.ts'
 import { cidKey, cidOf, hasherReady, keyLevel } from './hash.ts'
 import { compareBytes, equalBytes, type KeyInput, prefixEnd, toKey } from './keys.ts'
 import { MAX_BLOCK_BYTES, type TreeLimits, treeLimits } from './limits.ts'
+import { NodeLoader, type Top } from './loader.ts'
 import {
-  decodeNode,
   EMPTY_NODE,
   type Entry,
   encodeNode,
@@ -30,8 +20,9 @@ import {
   type TreeNode,
 } from './node.ts'
 import { childBefore, isCid, lift, nodeOrNull, sameRef, withRight } from './ref.ts'
-import { lowerBound, type PackedKeys, packedEqual, packedLowerBound, packKeys, upperBound } from './search.ts'
+import { lowerBound, packedEqual, packedLowerBound, packKeys, upperBound } from './search.ts'
 import type { Change, EntryInput, KeepIf, Meta, Op, Range, StoredChange, StoredEntry, ValueEntry } from './types.ts'
+import type { CheckedNode } from './validate.ts'
 import { type Block, encodeMeta, prepareValue, readByteStream, readValue } from './value.ts'
 import { blockLinks, type WalkOptions, walkBlocks } from './walk.ts'
 
@@ -53,21 +44,6 @@ export interface TreeInit {
    * @default ceil(64 / bitsPerLevel), the level 2^64 keys would reach
    */
   maxLevel?: number
-}
-
-interface Loaded {
-  readonly node: TreeNode
-  readonly level: number
-  /** The node's keys in one buffer, made on the first lookup through this node (see packKeys). */
-  packed?: PackedKeys
-}
-
-/** A node decoded and checked by `precheck`; its level is unknown when it has no entries. */
-export interface CheckedNode {
-  readonly node: TreeNode
-  readonly level: number | undefined
-  /** The node it was rebuilt from (a delta's base), which it replaces in the node cache. */
-  readonly base?: CID
 }
 
 /** A block one root reaches and another does not; for a node, the node it replaces, if any. */
@@ -100,24 +76,6 @@ function mayHaveLinks(bytes: Uint8Array): boolean {
   return false
 }
 
-/** A root as the walk from it starts: its subtree and level. */
-interface Top {
-  readonly ref: Ref
-  readonly level: number
-}
-
-const EMPTY_TOP: Top = { ref: null, level: 0 }
-
-function topOf(cid: CID, { node, level }: Loaded): Top {
-  // A node cached as an entry-less inner node is not a valid root.
-  if (node.entries.length === 0 && node.left !== null) {
-    const err = new MalformedNodeError('a root with no entries must have no subtree')
-    err.cid = cid
-    throw err
-  }
-  return { ref: node.entries.length === 0 ? null : cid, level }
-}
-
 interface Bound {
   readonly key: Uint8Array
   readonly inclusive: boolean
@@ -142,17 +100,12 @@ export class MerkleSearchTree {
   readonly limits: TreeLimits
   /** The root of the tree with no entries. */
   readonly emptyRoot: CID
-  readonly #blockstore: Blockstore
-  readonly #cache: CidCache<Loaded>
-  readonly #loading = new Map<string, Promise<Loaded>>()
-  readonly #emptyBytes: Uint8Array
+  readonly #loader: NodeLoader
 
   constructor(blockstore: Blockstore, init: TreeInit = {}) {
     this.limits = treeLimits(init.bitsPerLevel, init.maxLevel)
-    this.#blockstore = blockstore
-    this.#cache = new CidCache(init.cacheSize ?? 10_000)
-    this.#emptyBytes = encodeNode(EMPTY_NODE).bytes
-    this.emptyRoot = cidOf(this.#emptyBytes)
+    this.#loader = new NodeLoader(blockstore, this.limits, init.cacheSize ?? 10_000)
+    this.emptyRoot = this.#loader.emptyRoot
   }
 
   // --- reads ---------------------------------------------------------------------------------
@@ -175,7 +128,7 @@ export class MerkleSearchTree {
   #lookup<T>(root: CID, key: KeyInput, map: (entry: Entry | undefined) => T | Promise<T>): Promise<T> {
     try {
       const k = toKey(key)
-      let top = this.#root(root)
+      let top = this.#loader.root(root)
       if (top instanceof Promise) return top.then((t) => this.#findFrom(t.ref, t.level, k)).then(map)
       top = top as Top
       const entry = this.#findFrom(top.ref, top.level, k)
@@ -190,7 +143,7 @@ export class MerkleSearchTree {
    * values; from the decoded node if it is cached, else from its block.
    */
   async nodeLinks(cid: CID): Promise<CID[]> {
-    const node = this.#cache.get(cid)?.node
+    const node = this.#loader.cache.get(cid)?.node
     if (node === undefined || node.valueLinks === undefined) return blockLinks(cid, await this.blockBytes(cid))
     const links: CID[] = []
     if (node.left !== null) links.push(node.left as CID)
@@ -204,18 +157,20 @@ export class MerkleSearchTree {
 
   /** A block's bytes: a cached node's own block, without a blockstore read, or the blockstore's. */
   async blockBytes(cid: CID): Promise<Uint8Array> {
-    const encoding = this.#cache.get(cid)?.node.encoding
-    return encoding === undefined ? this.#bytes(cid) : encoding.bytes
+    const encoding = this.#loader.cache.get(cid)?.node.encoding
+    return encoding === undefined ? this.#loader.bytes(cid) : encoding.bytes
   }
 
   /** Reads a stored value. */
   readValue(stored: StoredValue): Promise<unknown> {
-    return stored.kind === 'inline' ? Promise.resolve(decodeValidated(stored.bytes)) : readValue(stored, this.#getBlock)
+    return stored.kind === 'inline'
+      ? Promise.resolve(decodeValidated(stored.bytes))
+      : readValue(stored, this.#loader.getBlock)
   }
 
   /** Streams a byte-string value without holding a chunked value in memory. */
   readBytes(stored: StoredValue): AsyncGenerator<Uint8Array> {
-    return readByteStream(stored, this.#getBlock)
+    return readByteStream(stored, this.#loader.getBlock)
   }
 
   /** Entries in key order (or reverse), with their values read. */
@@ -230,7 +185,7 @@ export class MerkleSearchTree {
     const { lower, upper } = bounds(range)
     let remaining = range.limit ?? Number.POSITIVE_INFINITY
     if (remaining <= 0) return
-    const top = await this.#root(root)
+    const top = await this.#loader.root(root)
     for await (const entry of this.#range(top.ref, top.level, lower, upper, range.reverse === true)) {
       yield storedEntry(entry)
       if (--remaining === 0) return
@@ -248,15 +203,15 @@ export class MerkleSearchTree {
   async proof(root: CID, key: KeyInput): Promise<Block[]> {
     const k = toKey(key)
     const blocks: Block[] = []
-    let { ref, level } = await this.#root(root)
-    blocks.push({ cid: root, bytes: await this.#bytes(root) })
+    let { ref, level } = await this.#loader.root(root)
+    blocks.push({ cid: root, bytes: await this.#loader.bytes(root) })
     while (ref !== null) {
-      const node = await this.#resolve(ref, level)
+      const node = await this.#loader.resolve(ref, level)
       const i = lowerBound(node.entries, k)
       if (i < node.entries.length && equalBytes(node.entries[i].key, k)) break
       ref = i === 0 ? node.left : node.entries[i - 1].right
       level--
-      if (ref !== null) blocks.push({ cid: ref as CID, bytes: await this.#bytes(ref as CID) })
+      if (ref !== null) blocks.push({ cid: ref as CID, bytes: await this.#loader.bytes(ref as CID) })
     }
     return blocks
   }
@@ -268,17 +223,11 @@ export class MerkleSearchTree {
    * lacks. With `getBlock`, blocks come from elsewhere (the network) instead of this blockstore.
    */
   walk(root: CID, options: WalkOptions = {}): AsyncGenerator<Block> {
+    const loader = this.#loader
     return walkBlocks(root, {
       ...options,
-      getBlock: options.getBlock ?? this.#getBlock,
-      // A node that passed validation is worth keeping decoded: a sync reads these nodes next.
-      checkNode: (cid, bytes, level) => {
-        const checked = options.checked?.(cid)
-        const loaded = checked !== undefined ? this.#place(checked, level) : this.#checkNode(bytes, level)
-        // A node a sync rebuilt from a delta replaces its base, as a write's new node does.
-        this.#cache.set(cid, loaded, checked?.base)
-        return loaded
-      },
+      getBlock: options.getBlock ?? loader.getBlock,
+      checkNode: (cid, bytes, level) => loader.placeWalked(cid, bytes, level, options.checked?.(cid)),
     })
   }
 
@@ -298,8 +247,8 @@ export class MerkleSearchTree {
   /** As diff, without reading values. */
   async *diffEntries(from: CID, to: CID): AsyncGenerator<StoredChange> {
     if (from.equals(to)) return
-    const a = await this.#root(from)
-    const b = await this.#root(to)
+    const a = await this.#loader.root(from)
+    const b = await this.#loader.root(to)
     const level = Math.max(a.level, b.level)
     const [x, y] = [lift(a.ref, a.level, level), lift(b.ref, b.level, level)]
     if (!sameRef(x, y)) yield* this.#diff(x, y, level, null, null)
@@ -328,9 +277,9 @@ export class MerkleSearchTree {
 
   /** Opens the two nodes an aligned walk compares (a missing one is the empty node), and prefetches below them. */
   async #openPair(a: Ref, b: Ref, level: number): Promise<[TreeNode, TreeNode]> {
-    let A = a === null ? EMPTY_NODE : this.#resolve(a, level)
+    let A = a === null ? EMPTY_NODE : this.#loader.resolve(a, level)
     if (A instanceof Promise) A = await A
-    let B = b === null ? EMPTY_NODE : this.#resolve(b, level)
+    let B = b === null ? EMPTY_NODE : this.#loader.resolve(b, level)
     if (B instanceof Promise) B = await B
     this.#prefetchChildren(A, B, level - 1)
     return [A, B]
@@ -346,14 +295,14 @@ export class MerkleSearchTree {
   async *newBlocks(from: CID, to: CID): AsyncGenerator<NewBlock> {
     // (Not `from.equals(to)`: multiformats types it as a guard that narrows `to` away.)
     if (from.toString() === to.toString()) return
-    const a = await this.#root(from)
-    const b = await this.#root(to)
+    const a = await this.#loader.root(from)
+    const b = await this.#loader.root(to)
     const level = Math.max(a.level, b.level)
     const [x, y] = [lift(a.ref, a.level, level), lift(b.ref, b.level, level)]
     const sent = new Set<string>()
     if (!sameRef(x, y)) yield* this.#newBlocks(x, y, level, null, null, sent)
     // A root that is the empty node is written as a block too.
-    if (b.ref === null && !sent.has(cidKey(to))) yield { cid: to, bytes: await this.#bytes(to) }
+    if (b.ref === null && !sent.has(cidKey(to))) yield { cid: to, bytes: await this.#loader.bytes(to) }
   }
 
   /**
@@ -385,7 +334,7 @@ export class MerkleSearchTree {
       const id = cidKey(cid)
       if (sent.has(id) || cid.multihash.code === 0) continue
       sent.add(id)
-      const bytes = await this.#bytes(cid)
+      const bytes = await this.#loader.bytes(cid)
       yield { cid, bytes }
       links.push(...blockLinks(cid, bytes))
     }
@@ -411,20 +360,20 @@ export class MerkleSearchTree {
     const valueBlocks: Block[] = []
     const prepared = this.#prepareOps(ops, valueBlocks)
     if (prepared.length === 0) return root
-    const top = await this.#root(root)
+    const top = await this.#loader.root(root)
     let level = top.level
     for (const op of prepared) if (op.entry !== undefined && op.level > level) level = op.level
     let ref = await this.#mutate(lift(top.ref, top.level, level), level, prepared)
     // A root has entries: drop levels left with none.
     while (ref !== null) {
-      const node = await this.#resolve(ref, level)
+      const node = await this.#loader.resolve(ref, level)
       if (node.entries.length > 0) break
       ref = node.left
       level--
     }
     const blocks = valueBlocks
     const cid = ref === null ? this.emptyRoot : this.#persist(ref, level, blocks)
-    if (ref === null) blocks.push({ cid, bytes: this.#emptyBytes })
+    if (ref === null) blocks.push({ cid, bytes: this.#loader.emptyBytes })
     await this.#putBlocks(blocks)
     return cid
   }
@@ -476,7 +425,7 @@ export class MerkleSearchTree {
     }
     if (carry === null) {
       carry = this.emptyRoot
-      blocks.push({ cid: carry, bytes: this.#emptyBytes })
+      blocks.push({ cid: carry, bytes: this.#loader.emptyBytes })
     }
     await this.#putBlocks(blocks)
     return carry
@@ -530,7 +479,7 @@ export class MerkleSearchTree {
    */
   async #mutate(ref: Ref, level: number, ops: readonly PreparedOp[]): Promise<Ref> {
     if (ops.length === 0) return ref
-    const node = ref === null ? EMPTY_NODE : await this.#resolve(ref, level)
+    const node = ref === null ? EMPTY_NODE : await this.#loader.resolve(ref, level)
     const old = node.entries
     // Ops at this level (a delete of a key above the tree's top level counts as one: a no-op).
     let here = 0
@@ -624,7 +573,7 @@ export class MerkleSearchTree {
   /** Splits a subtree at `level` around `key` (which it does not hold) into the keys below and above. */
   async #split(ref: Ref, key: Uint8Array, level: number): Promise<[Ref, Ref]> {
     if (ref === null) return [null, null]
-    const node = await this.#resolve(ref, level)
+    const node = await this.#loader.resolve(ref, level)
     const i = lowerBound(node.entries, key)
     const [below, above] = await this.#split(childBefore(node, i), key, level - 1)
     const left: TreeNode =
@@ -639,8 +588,8 @@ export class MerkleSearchTree {
   async #merge(a: Ref, b: Ref, level: number): Promise<Ref> {
     if (a === null) return b
     if (b === null) return a
-    const A = await this.#resolve(a, level)
-    const B = await this.#resolve(b, level)
+    const A = await this.#loader.resolve(a, level)
+    const B = await this.#loader.resolve(b, level)
     const n = A.entries.length
     const middle = await this.#merge(childBefore(A, n), B.left, level - 1)
     if (n === 0) return nodeOrNull({ left: middle, entries: B.entries })
@@ -681,9 +630,7 @@ export class MerkleSearchTree {
     }
     const cid = cidOf(bytes)
     out.push({ cid, bytes })
-    // The new node takes the cache slot of the node it replaces: a writer's cache then holds its
-    // live tree, not the versions its own writes left behind.
-    this.#cache.set(cid, { node: { left: node.left, entries: node.entries, encoding }, level }, ref.base?.cid)
+    this.#loader.placeWritten(cid, node, encoding, level, ref.base?.cid)
     return cid
   }
 
@@ -691,7 +638,7 @@ export class MerkleSearchTree {
   async #putBlocks(blocks: Block[]): Promise<void> {
     const pending: Promise<unknown>[] = []
     for (const { cid, bytes } of blocks) {
-      const done = this.#blockstore.put(cid, bytes)
+      const done = this.#loader.blockstore.put(cid, bytes)
       if (done instanceof Promise) pending.push(done)
     }
     if (pending.length > 0) await Promise.all(pending)
@@ -703,7 +650,7 @@ export class MerkleSearchTree {
   #findFrom(ref: Ref, level: number, key: Uint8Array): Entry | undefined | Promise<Entry | undefined> {
     while (ref !== null) {
       // The common case, a cached node: search its packed keys.
-      const loaded = isCid(ref) ? this.#cache.get(ref) : undefined
+      const loaded = isCid(ref) ? this.#loader.cache.get(ref) : undefined
       if (loaded !== undefined && loaded.level === level) {
         const packed = loaded.packed ?? (loaded.packed = packKeys(loaded.node.entries))
         const i = packedLowerBound(packed, key)
@@ -713,7 +660,7 @@ export class MerkleSearchTree {
         level--
         continue
       }
-      const node = this.#resolve(ref, level)
+      const node = this.#loader.resolve(ref, level)
       if (node instanceof Promise) {
         const at = level
         return node.then((loaded) => {
@@ -739,7 +686,7 @@ export class MerkleSearchTree {
     reverse: boolean,
   ): AsyncGenerator<Entry> {
     if (ref === null) return
-    const node = await this.#resolve(ref, level)
+    const node = await this.#loader.resolve(ref, level)
     const { entries } = node
     if (!reverse) {
       let i = lower === null ? 0 : lower.inclusive ? lowerBound(entries, lower.key) : upperBound(entries, lower.key)
@@ -772,7 +719,7 @@ export class MerkleSearchTree {
     let uncached: CID[] | undefined
     for (let i = 0; i <= B.entries.length; i++) {
       const ref = childBefore(B, i)
-      if (ref !== null && isCid(ref) && this.#cache.get(ref) === undefined) (uncached ??= []).push(ref)
+      if (ref !== null && isCid(ref) && this.#loader.cache.get(ref) === undefined) (uncached ??= []).push(ref)
     }
     // Usually all cached (a warm tree): then there is nothing to compare or start.
     if (uncached === undefined) return
@@ -783,139 +730,18 @@ export class MerkleSearchTree {
     }
     for (const ref of uncached) {
       // A failure surfaces when the walk itself opens the node.
-      if (!shared.has(cidKey(ref))) this.#load(ref, level).catch(() => {})
+      if (!shared.has(cidKey(ref))) this.#loader.load(ref, level).catch(() => {})
     }
-  }
-
-  /** The root's node and level; the empty tree is level 0 with no node. */
-  #root(root: CID): Top | Promise<Top> {
-    const cid = CID.asCID(root)
-    if (cid === null) throw new TypeError('root must be a CID')
-    if (cid.equals(this.emptyRoot)) return EMPTY_TOP
-    const hit = this.#cache.get(cid)
-    if (hit !== undefined) return topOf(cid, hit)
-    return this.#load(cid, undefined).then((loaded) => topOf(cid, loaded))
-  }
-
-  #resolve(ref: CID | TreeNode, level: number): TreeNode | Promise<TreeNode> {
-    if (!isCid(ref)) return ref
-    const hit = this.#cache.get(ref)
-    if (hit !== undefined && hit.level === level) return hit.node
-    return this.#load(ref, level).then((loaded) => loaded.node)
-  }
-
-  async #load(cid: CID, level: number | undefined): Promise<Loaded> {
-    let loaded = this.#cache.get(cid)
-    if (loaded === undefined) {
-      // One read per node, however many walks (and prefetches) want it at once.
-      const key = cidKey(cid)
-      let pending = this.#loading.get(key)
-      if (pending === undefined) {
-        pending = this.#bytes(cid)
-          .then((bytes) => {
-            const checked = this.#checkNode(bytes, level)
-            this.#cache.set(cid, checked)
-            return checked
-          })
-          .catch((err) => {
-            if (err instanceof InvalidBlockError) err.cid = cid
-            throw err
-          })
-          .finally(() => this.#loading.delete(key))
-        this.#loading.set(key, pending)
-      }
-      loaded = await pending
-    }
-    if (level !== undefined && loaded.level !== level) {
-      const err = new WrongLevelError(`node ${cid} is at level ${loaded.level} but is linked at level ${level}`)
-      err.cid = cid
-      throw err
-    }
-    return loaded
-  }
-
-  /** Decodes a node and checks it against the level it is linked at (undefined for a root). */
-  #checkNode(bytes: Uint8Array, expected: number | undefined): Loaded {
-    return this.#place(this.#decodeChecked(bytes), expected)
   }
 
   /**
    * Decodes and checks a block that is likely a node, as far as that can be done without knowing
-   * where it is linked: a sync does this as blocks arrive, and its walk then only places them.
-   * Keys it shares with `base` (the node a delta rebuilt it from, if cached here, so checked) are
-   * at the base's level without hashing them. Undefined if the block is not a valid node (the
-   * walk, which knows what it expects, says why).
+   * where it is linked: a sync does this as blocks arrive, and its walk (`checked`) then only
+   * places them. `base` is the node a delta rebuilt it from, if any. Undefined if the block is
+   * not a valid node (the walk, which knows what it expects, says why).
    */
   precheck(bytes: Uint8Array, base?: CID): CheckedNode | undefined {
-    try {
-      if (base === undefined) return this.#decodeChecked(bytes)
-      return { ...this.#decodeChecked(bytes, this.#cache.get(base)), base }
-    } catch {
-      return undefined
-    }
-  }
-
-  /** Decoding, and the level checks that need no parent: one level for all keys, in range. */
-  #decodeChecked(bytes: Uint8Array, base?: Loaded): CheckedNode {
-    const node = decodeNode(bytes, this.limits, base?.node)
-    const { entries } = node
-    if (entries.length === 0) return { node, level: undefined }
-    const known = base?.node.entries ?? []
-    let j = 0
-    const levelOf = (key: Uint8Array): number => {
-      // Both nodes' keys are sorted: advance through the base's alongside.
-      while (j < known.length && compareBytes(known[j].key, key) < 0) j++
-      if (j < known.length && compareBytes(known[j].key, key) === 0) return (base as Loaded).level
-      return keyLevel(key, this.limits.bitsPerLevel)
-    }
-    const level = levelOf(entries[0].key)
-    for (let i = 1; i < entries.length; i++) {
-      const other = levelOf(entries[i].key)
-      if (other !== level) throw new WrongLevelError(`a node mixes keys of levels ${level} and ${other}`)
-    }
-    this.#checkLevel(node, level)
-    return { node, level }
-  }
-
-  /** Checks a decoded node against the level it is linked at (undefined for a root). */
-  #place({ node, level }: CheckedNode, expected: number | undefined): Loaded {
-    if (level !== undefined) {
-      if (expected !== undefined && level !== expected) {
-        throw new WrongLevelError(`a key at level ${level} is in a node linked at level ${expected}`)
-      }
-      return { node, level }
-    }
-    // No entries: the empty tree's root, or an inner node that only carries a subtree down.
-    if (node.left === null) {
-      if (expected !== undefined)
-        throw new MalformedNodeError('an empty subtree must be a null link, not an empty node')
-      return { node, level: 0 }
-    }
-    if (expected === undefined) throw new MalformedNodeError('a root with no entries must have no subtree')
-    this.#checkLevel(node, expected)
-    return { node, level: expected }
-  }
-
-  #checkLevel(node: TreeNode, level: number): void {
-    if (level > this.limits.maxLevel) {
-      throw new TreeTooDeepError(`tree has level ${level}, the limit is ${this.limits.maxLevel}`)
-    }
-    if (level === 0 && (node.left !== null || node.entries.some((e) => e.right !== null))) {
-      throw new WrongLevelError('a node at level 0 cannot have subtrees')
-    }
-  }
-
-  readonly #getBlock = (cid: CID): Promise<Uint8Array> => this.#bytes(cid)
-
-  async #bytes(cid: CID): Promise<Uint8Array> {
-    // The empty tree's root is a known block that a tree never written to has not stored.
-    if (cid.equals(this.emptyRoot)) return this.#emptyBytes
-    try {
-      return await collectBytes(this.#blockstore.get(cid))
-    } catch (err) {
-      if ((err as Error).name === 'NotFoundError') throw new BlockNotFoundError(cid, { cause: err })
-      throw err
-    }
+    return this.#loader.precheck(bytes, base)
   }
 }
 

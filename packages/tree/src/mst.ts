@@ -5,9 +5,9 @@ import { CborReader } from './cbor.ts'
 import { decodeValidated } from './dag-cbor.ts'
 import { InvalidKeyError, NodeOverflowError, UnsortedInputError } from './errors.ts'
 import { cidKey, cidOf, hasherReady, keyLevel } from './hash.ts'
-import { compareBytes, equalBytes, type KeyInput, prefixEnd, toKey } from './keys.ts'
+import { compareBytes, equalBytes, type KeyInput, toKey } from './keys.ts'
 import { MAX_BLOCK_BYTES, type TreeLimits, treeLimits } from './limits.ts'
-import { NodeLoader, type Top } from './loader.ts'
+import { NodeLoader } from './loader.ts'
 import {
   EMPTY_NODE,
   type Entry,
@@ -19,8 +19,9 @@ import {
   sameStoredValue,
   type TreeNode,
 } from './node.ts'
+import { keys, lookup, proof, storedEntry } from './read.ts'
 import { childBefore, isCid, lift, nodeOrNull, sameRef, withRight } from './ref.ts'
-import { lowerBound, packedEqual, packedLowerBound, packKeys, upperBound } from './search.ts'
+import { lowerBound, upperBound } from './search.ts'
 import type { Change, EntryInput, KeepIf, Meta, Op, Range, StoredChange, StoredEntry, ValueEntry } from './types.ts'
 import type { CheckedNode } from './validate.ts'
 import { type Block, encodeMeta, prepareValue, readByteStream, readValue } from './value.ts'
@@ -76,11 +77,6 @@ function mayHaveLinks(bytes: Uint8Array): boolean {
   return false
 }
 
-interface Bound {
-  readonly key: Uint8Array
-  readonly inclusive: boolean
-}
-
 interface PreparedOp {
   readonly key: Uint8Array
   readonly level: number
@@ -112,30 +108,16 @@ export class MerkleSearchTree {
 
   /** The value at `key`, or undefined. Values stored out of line are read from their blocks. */
   get(root: CID, key: KeyInput): Promise<unknown> {
-    return this.#lookup(root, key, (entry) => (entry === undefined ? undefined : this.readValue(entry.value)))
+    return lookup(this.#loader, root, key, (entry) => (entry === undefined ? undefined : this.readValue(entry.value)))
   }
 
   has(root: CID, key: KeyInput): Promise<boolean> {
-    return this.#lookup(root, key, (entry) => entry !== undefined)
+    return lookup(this.#loader, root, key, (entry) => entry !== undefined)
   }
 
   /** The entry at `key` without reading its value (metadata and where the value lives). */
   getEntry(root: CID, key: KeyInput): Promise<StoredEntry | undefined> {
-    return this.#lookup(root, key, (entry) => (entry === undefined ? undefined : storedEntry(entry)))
-  }
-
-  /** Finds `key` and maps the entry, synchronously while every node on the way is cached. */
-  #lookup<T>(root: CID, key: KeyInput, map: (entry: Entry | undefined) => T | Promise<T>): Promise<T> {
-    try {
-      const k = toKey(key)
-      let top = this.#loader.root(root)
-      if (top instanceof Promise) return top.then((t) => this.#findFrom(t.ref, t.level, k)).then(map)
-      top = top as Top
-      const entry = this.#findFrom(top.ref, top.level, k)
-      return entry instanceof Promise ? entry.then(map) : Promise.resolve(map(entry))
-    } catch (err) {
-      return Promise.reject(err)
-    }
+    return lookup(this.#loader, root, key, (entry) => (entry === undefined ? undefined : storedEntry(entry)))
   }
 
   /**
@@ -181,15 +163,8 @@ export class MerkleSearchTree {
   }
 
   /** Entries in key order (or reverse), without reading values. */
-  async *keys(root: CID, range: Range = {}): AsyncGenerator<StoredEntry> {
-    const { lower, upper } = bounds(range)
-    let remaining = range.limit ?? Number.POSITIVE_INFINITY
-    if (remaining <= 0) return
-    const top = await this.#loader.root(root)
-    for await (const entry of this.#range(top.ref, top.level, lower, upper, range.reverse === true)) {
-      yield storedEntry(entry)
-      if (--remaining === 0) return
-    }
+  keys(root: CID, range: Range = {}): AsyncGenerator<StoredEntry> {
+    return keys(this.#loader, root, range)
   }
 
   /** Number of entries (in a range, if given): visits every node in it. */
@@ -200,20 +175,8 @@ export class MerkleSearchTree {
   }
 
   /** The nodes from the root down to where `key` is or would be: a proof of its presence or absence. */
-  async proof(root: CID, key: KeyInput): Promise<Block[]> {
-    const k = toKey(key)
-    const blocks: Block[] = []
-    let { ref, level } = await this.#loader.root(root)
-    blocks.push({ cid: root, bytes: await this.#loader.bytes(root) })
-    while (ref !== null) {
-      const node = await this.#loader.resolve(ref, level)
-      const i = lowerBound(node.entries, k)
-      if (i < node.entries.length && equalBytes(node.entries[i].key, k)) break
-      ref = i === 0 ? node.left : node.entries[i - 1].right
-      level--
-      if (ref !== null) blocks.push({ cid: ref as CID, bytes: await this.#loader.bytes(ref as CID) })
-    }
-    return blocks
+  proof(root: CID, key: KeyInput): Promise<Block[]> {
+    return proof(this.#loader, root, key)
   }
 
   /**
@@ -646,70 +609,6 @@ export class MerkleSearchTree {
 
   // --- loading -------------------------------------------------------------------------------
 
-  /** Descends from a subtree to `key`; goes asynchronous only at a node that is not cached. */
-  #findFrom(ref: Ref, level: number, key: Uint8Array): Entry | undefined | Promise<Entry | undefined> {
-    while (ref !== null) {
-      // The common case, a cached node: search its packed keys.
-      const loaded = isCid(ref) ? this.#loader.cache.get(ref) : undefined
-      if (loaded !== undefined && loaded.level === level) {
-        const packed = loaded.packed ?? (loaded.packed = packKeys(loaded.node.entries))
-        const i = packedLowerBound(packed, key)
-        const { entries } = loaded.node
-        if (i < entries.length && packedEqual(packed, i, key)) return entries[i]
-        ref = childBefore(loaded.node, i)
-        level--
-        continue
-      }
-      const node = this.#loader.resolve(ref, level)
-      if (node instanceof Promise) {
-        const at = level
-        return node.then((loaded) => {
-          const i = lowerBound(loaded.entries, key)
-          return i < loaded.entries.length && equalBytes(loaded.entries[i].key, key)
-            ? loaded.entries[i]
-            : this.#findFrom(childBefore(loaded, i), at - 1, key)
-        })
-      }
-      const i = lowerBound(node.entries, key)
-      if (i < node.entries.length && equalBytes(node.entries[i].key, key)) return node.entries[i]
-      ref = childBefore(node, i)
-      level--
-    }
-    return undefined
-  }
-
-  async *#range(
-    ref: Ref,
-    level: number,
-    lower: Bound | null,
-    upper: Bound | null,
-    reverse: boolean,
-  ): AsyncGenerator<Entry> {
-    if (ref === null) return
-    const node = await this.#loader.resolve(ref, level)
-    const { entries } = node
-    if (!reverse) {
-      let i = lower === null ? 0 : lower.inclusive ? lowerBound(entries, lower.key) : upperBound(entries, lower.key)
-      for (; ; i++) {
-        yield* this.#range(childBefore(node, i), level - 1, lower, upper, reverse)
-        if (i === entries.length || !below(entries[i].key, upper)) return
-        yield entries[i]
-      }
-    } else {
-      let i =
-        upper === null
-          ? entries.length
-          : upper.inclusive
-            ? upperBound(entries, upper.key)
-            : lowerBound(entries, upper.key)
-      for (; ; i--) {
-        yield* this.#range(childBefore(node, i), level - 1, lower, upper, reverse)
-        if (i === 0 || !above(entries[i - 1].key, lower)) return
-        yield entries[i - 1]
-      }
-    }
-  }
-
   /**
    * Starts loading the subtrees of `B` that `A` does not share, which an aligned walk of the two
    * is about to open one by one: reads from storage then overlap instead of queueing.
@@ -790,50 +689,6 @@ function alignEntries(A: TreeNode, B: TreeNode, lo: Uint8Array | null, hi: Uint8
   }
   subtrees(hi)
   return steps
-}
-
-function below(key: Uint8Array, upper: Bound | null): boolean {
-  if (upper === null) return true
-  const c = compareBytes(key, upper.key)
-  return c < 0 || (c === 0 && upper.inclusive)
-}
-
-function above(key: Uint8Array, lower: Bound | null): boolean {
-  if (lower === null) return true
-  const c = compareBytes(key, lower.key)
-  return c > 0 || (c === 0 && lower.inclusive)
-}
-
-function bounds(range: Range): { lower: Bound | null; upper: Bound | null } {
-  let lower: Bound | null = null
-  let upper: Bound | null = null
-  const tighterLower = (b: Bound): void => {
-    const c = lower === null ? 1 : compareBytes(b.key, lower.key)
-    if (c > 0 || (c === 0 && !b.inclusive)) lower = b
-  }
-  const tighterUpper = (b: Bound): void => {
-    const c = upper === null ? -1 : compareBytes(b.key, upper.key)
-    if (c < 0 || (c === 0 && !b.inclusive)) upper = b
-  }
-  if (range.gt !== undefined) tighterLower({ key: toKey(range.gt), inclusive: false })
-  if (range.gte !== undefined) tighterLower({ key: toKey(range.gte), inclusive: true })
-  if (range.lt !== undefined) tighterUpper({ key: toKey(range.lt), inclusive: false })
-  if (range.lte !== undefined) tighterUpper({ key: toKey(range.lte), inclusive: true })
-  if (range.prefix !== undefined) {
-    const prefix = toKey(range.prefix)
-    tighterLower({ key: prefix, inclusive: true })
-    const end = prefixEnd(prefix)
-    if (end !== null) tighterUpper({ key: end, inclusive: false })
-  }
-  return { lower, upper }
-}
-
-function storedEntry(entry: Entry): StoredEntry {
-  return {
-    key: entry.key,
-    stored: entry.value,
-    meta: entry.meta === null ? undefined : (decodeValidated(entry.meta) as Meta),
-  }
 }
 
 function sameEntry(a: Entry, b: Entry): boolean {

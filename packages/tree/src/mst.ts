@@ -1,31 +1,21 @@
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
-import { bytesKey } from './bytes.ts'
+import { build } from './build.ts'
 import { CborReader } from './cbor.ts'
 import { decodeValidated } from './dag-cbor.ts'
-import { InvalidKeyError, NodeOverflowError, UnsortedInputError } from './errors.ts'
-import { cidKey, cidOf, hasherReady, keyLevel } from './hash.ts'
-import { compareBytes, equalBytes, type KeyInput, toKey } from './keys.ts'
-import { MAX_BLOCK_BYTES, type TreeLimits, treeLimits } from './limits.ts'
+import { cidKey } from './hash.ts'
+import { compareBytes, equalBytes, type KeyInput } from './keys.ts'
+import { type TreeLimits, treeLimits } from './limits.ts'
 import { NodeLoader } from './loader.ts'
-import {
-  EMPTY_NODE,
-  type Entry,
-  encodeNode,
-  isBaseEntry,
-  type NodeBase,
-  type Ref,
-  type StoredValue,
-  sameStoredValue,
-  type TreeNode,
-} from './node.ts'
+import { EMPTY_NODE, type Entry, type Ref, type StoredValue, sameStoredValue, type TreeNode } from './node.ts'
 import { keys, lookup, proof, storedEntry } from './read.ts'
-import { childBefore, isCid, lift, nodeOrNull, sameRef, withRight } from './ref.ts'
+import { childBefore, isCid, lift, sameRef } from './ref.ts'
 import { lowerBound, upperBound } from './search.ts'
-import type { Change, EntryInput, KeepIf, Meta, Op, Range, StoredChange, StoredEntry, ValueEntry } from './types.ts'
+import type { Change, EntryInput, Meta, Op, Range, StoredChange, StoredEntry, ValueEntry } from './types.ts'
 import type { CheckedNode } from './validate.ts'
-import { type Block, encodeMeta, prepareValue, readByteStream, readValue } from './value.ts'
+import { type Block, readByteStream, readValue } from './value.ts'
 import { blockLinks, type WalkOptions, walkBlocks } from './walk.ts'
+import { batch } from './write.ts'
 
 export interface TreeInit {
   /**
@@ -76,16 +66,6 @@ function mayHaveLinks(bytes: Uint8Array): boolean {
   for (let at = bytes.indexOf(0xd8); at >= 0; at = bytes.indexOf(0xd8, at + 1)) if (bytes[at + 1] === 42) return true
   return false
 }
-
-interface PreparedOp {
-  readonly key: Uint8Array
-  readonly level: number
-  /** undefined for a delete */
-  readonly entry?: { value: StoredValue; meta: Uint8Array | null }
-  readonly keepIf?: KeepIf
-}
-
-type MutableEntry = { -readonly [K in keyof Entry]: Entry[K] }
 
 /**
  * A Merkle Search Tree over a blockstore. It holds no root of its own: every operation takes
@@ -318,293 +298,16 @@ export class MerkleSearchTree {
    * key win. Every value is checked and encoded before anything is written, and the root
    * returned is only reachable once all its blocks are in the blockstore.
    */
-  async batch(root: CID, ops: Iterable<Op>): Promise<CID> {
-    await hasherReady
-    const valueBlocks: Block[] = []
-    const prepared = this.#prepareOps(ops, valueBlocks)
-    if (prepared.length === 0) return root
-    const top = await this.#loader.root(root)
-    let level = top.level
-    for (const op of prepared) if (op.entry !== undefined && op.level > level) level = op.level
-    let ref = await this.#mutate(lift(top.ref, top.level, level), level, prepared)
-    // A root has entries: drop levels left with none.
-    while (ref !== null) {
-      const node = await this.#loader.resolve(ref, level)
-      if (node.entries.length > 0) break
-      ref = node.left
-      level--
-    }
-    const blocks = valueBlocks
-    const cid = ref === null ? this.emptyRoot : this.#persist(ref, level, blocks)
-    if (ref === null) blocks.push({ cid, bytes: this.#loader.emptyBytes })
-    await this.#putBlocks(blocks)
-    return cid
+  batch(root: CID, ops: Iterable<Op>): Promise<CID> {
+    return batch(this.#loader, root, ops)
   }
 
   /**
    * Builds a tree from entries in strictly increasing key order in one pass, O(n), writing each
    * node once as soon as it is complete. Returns the same root as any sequence of puts would.
    */
-  async build(source: Iterable<EntryInput> | AsyncIterable<EntryInput>): Promise<CID> {
-    await hasherReady
-    const open: { left: CID | null; entries: MutableEntry[] }[] = []
-    const blocks: Block[] = []
-    let prev: Uint8Array | null = null
-    const setLastChild = (level: number, child: CID | null): void => {
-      const o = open[level]
-      if (o.entries.length === 0) o.left = child
-      else o.entries[o.entries.length - 1].right = child
-    }
-    const close = (level: number): CID | null => {
-      const o = open[level]
-      open[level] = { left: null, entries: [] }
-      if (o.entries.length === 0 && o.left === null) return null
-      return this.#persist(o, level, blocks)
-    }
-    for await (const item of source) {
-      const key = toKey(item.key)
-      if (prev !== null && compareBytes(prev, key) >= 0) {
-        throw new UnsortedInputError('build needs entries in strictly increasing key order')
-      }
-      prev = key
-      const value = prepareValue(item.value)
-      blocks.push(...value.blocks)
-      const meta = encodeMeta(item.meta)
-      const level = this.#levelOf(key)
-      while (open.length <= level) open.push({ left: null, entries: [] })
-      let carry: CID | null = null
-      for (let l = 0; l < level; l++) {
-        setLastChild(l, carry)
-        carry = close(l)
-      }
-      setLastChild(level, carry)
-      open[level].entries.push({ key, value: value.stored, meta, right: null })
-      if (blocks.length >= 1024) await this.#putBlocks(blocks.splice(0))
-    }
-    let carry: CID | null = null
-    for (let l = 0; l < open.length; l++) {
-      setLastChild(l, carry)
-      carry = close(l)
-    }
-    if (carry === null) {
-      carry = this.emptyRoot
-      blocks.push({ cid: carry, bytes: this.#loader.emptyBytes })
-    }
-    await this.#putBlocks(blocks)
-    return carry
-  }
-
-  #prepareOps(ops: Iterable<Op>, valueBlocks: Block[]): PreparedOp[] {
-    const byKey = new Map<string, PreparedOp>()
-    for (const op of ops) {
-      const key = toKey(op.key)
-      let prepared: PreparedOp
-      if (op.type === 'delete') {
-        prepared = { key, level: this.#levelOf(key) }
-      } else if (op.type === 'put') {
-        let stored: StoredValue
-        if ('stored' in op) {
-          stored = op.stored
-        } else {
-          const value = prepareValue(op.value)
-          valueBlocks.push(...value.blocks)
-          stored = value.stored
-        }
-        const entry = { value: stored, meta: encodeMeta(op.meta) }
-        prepared =
-          op.keepIf === undefined
-            ? { key, level: this.#levelOf(key), entry }
-            : { key, level: this.#levelOf(key), entry, keepIf: op.keepIf }
-      } else {
-        throw new TypeError(`unknown op type ${(op as { type: unknown }).type}`)
-      }
-      // Later ops on a key replace earlier ones; the Map keeps first-insertion order, so delete first.
-      const id = bytesKey(key)
-      byKey.delete(id)
-      byKey.set(id, prepared)
-    }
-    return [...byKey.values()].sort((a, b) => compareBytes(a.key, b.key))
-  }
-
-  #levelOf(key: Uint8Array): number {
-    const level = keyLevel(key, this.limits.bitsPerLevel)
-    if (level > this.limits.maxLevel) {
-      throw new InvalidKeyError(`key hashes to level ${level}, above the limit of ${this.limits.maxLevel}`)
-    }
-    return level
-  }
-
-  /**
-   * Applies sorted ops, all at `level` or below, to a subtree at `level`. Entries the ops leave
-   * alone are shared with the old node, and only read where an op lands: in a large tree each
-   * read of an entry object is a cache miss, and reading every entry's subtree was most of a
-   * put's time here.
-   */
-  async #mutate(ref: Ref, level: number, ops: readonly PreparedOp[]): Promise<Ref> {
-    if (ops.length === 0) return ref
-    const node = ref === null ? EMPTY_NODE : await this.#loader.resolve(ref, level)
-    const old = node.entries
-    // Ops at this level (a delete of a key above the tree's top level counts as one: a no-op).
-    let here = 0
-    for (const op of ops) if (op.level >= level) here++
-    // Sized for the most entries the node can end with, and trimmed at the end.
-    const entries: Entry[] = new Array(old.length + here)
-    // For each entry, its index in the old node, or -1 for a new key or value (see NodeBase).
-    const from: number[] = new Array(old.length + here)
-    let count = 0
-    let left = node.left
-    // The subtree between the last entry so far and old[e].
-    let open = node.left
-    let e = 0
-    // Makes `sub` the subtree after the last entry so far.
-    const closeGap = (sub: Ref): void => {
-      if (count === 0) left = sub
-      else if (entries[count - 1].right !== sub) entries[count - 1] = withRight(entries[count - 1], sub)
-    }
-    const keepUntil = (end: number): void => {
-      if (end === e) return
-      closeGap(open)
-      for (; e < end; e++, count++) {
-        entries[count] = old[e]
-        from[count] = e
-      }
-      open = old[e - 1].right
-    }
-    for (const op of ops) {
-      if (op.level < level) continue
-      // Keep the unchanged entries before the op's key (found by binary search from e).
-      let lo = e
-      let hi = old.length
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if (compareBytes(old[mid].key, op.key) < 0) lo = mid + 1
-        else hi = mid
-      }
-      keepUntil(lo)
-      if (e < old.length && equalBytes(old[e].key, op.key)) {
-        if (op.keepIf !== undefined && keeps(old[e], op)) {
-          keepUntil(e + 1)
-          continue
-        }
-        const existing = old[e++]
-        if (op.entry !== undefined) {
-          closeGap(open)
-          from[count] = -1
-          entries[count++] = { key: existing.key, value: op.entry.value, meta: op.entry.meta, right: existing.right }
-          open = existing.right
-        } else {
-          // Removing a key joins the subtrees on either side of it.
-          open = await this.#merge(open, existing.right, level - 1)
-        }
-      } else if (op.entry !== undefined) {
-        const [below, above] = await this.#split(open, op.key, level - 1)
-        closeGap(below)
-        from[count] = -1
-        entries[count++] = { key: op.key, value: op.entry.value, meta: op.entry.meta, right: above }
-        open = above
-      }
-    }
-    keepUntil(old.length)
-    closeGap(open)
-    entries.length = count
-    from.length = count
-
-    // Ops for lower levels go into the child between the entries around their key.
-    const below = here === 0 ? ops : ops.filter((op) => op.level < level)
-    let start = 0
-    while (start < below.length) {
-      const gap = lowerBound(entries, below[start].key)
-      let end = start + 1
-      while (end < below.length && (gap === count || compareBytes(below[end].key, entries[gap].key) < 0)) end++
-      const child = gap === 0 ? left : entries[gap - 1].right
-      const changed = await this.#mutate(
-        child,
-        level - 1,
-        start === 0 && end === below.length ? below : below.slice(start, end),
-      )
-      if (gap === 0) left = changed
-      else if (changed !== child) entries[gap - 1] = withRight(entries[gap - 1], changed)
-      start = end
-    }
-    if (count === 0 && left === null) return null
-    // Remember the node this one was made from, so encoding can copy the entries they share.
-    const base: NodeBase | undefined =
-      node.encoding === undefined ? undefined : { node, from, cid: ref !== null && isCid(ref) ? ref : undefined }
-    return { left, entries, base }
-  }
-
-  /** Splits a subtree at `level` around `key` (which it does not hold) into the keys below and above. */
-  async #split(ref: Ref, key: Uint8Array, level: number): Promise<[Ref, Ref]> {
-    if (ref === null) return [null, null]
-    const node = await this.#loader.resolve(ref, level)
-    const i = lowerBound(node.entries, key)
-    const [below, above] = await this.#split(childBefore(node, i), key, level - 1)
-    const left: TreeNode =
-      i === 0
-        ? { left: below, entries: [] }
-        : { left: node.left, entries: [...node.entries.slice(0, i - 1), withRight(node.entries[i - 1], below)] }
-    const right: TreeNode = { left: above, entries: node.entries.slice(i) }
-    return [nodeOrNull(left), nodeOrNull(right)]
-  }
-
-  /** Joins two subtrees at `level` where every key of `a` is below every key of `b`. */
-  async #merge(a: Ref, b: Ref, level: number): Promise<Ref> {
-    if (a === null) return b
-    if (b === null) return a
-    const A = await this.#loader.resolve(a, level)
-    const B = await this.#loader.resolve(b, level)
-    const n = A.entries.length
-    const middle = await this.#merge(childBefore(A, n), B.left, level - 1)
-    if (n === 0) return nodeOrNull({ left: middle, entries: B.entries })
-    return {
-      left: A.left,
-      entries: [...A.entries.slice(0, n - 1), withRight(A.entries[n - 1], middle), ...B.entries],
-    }
-  }
-
-  /** Encodes the unwritten nodes under `ref`, children first, into `out`; returns its CID. */
-  #persist(ref: CID | TreeNode, level: number, out: Block[]): CID {
-    if (isCid(ref)) return ref
-    const link = (child: Ref): CID | null => (child === null ? null : this.#persist(child, level - 1, out))
-    const left = link(ref.left)
-    // Entries kept from a stored base node link only stored subtrees: they are passed over
-    // without being read (see #mutate). The array is copied before the first one that changes.
-    const { base, entries } = ref
-    let linked: Entry[] | undefined
-    for (let i = 0; i < entries.length; i++) {
-      if (base !== undefined && isBaseEntry(base, entries, i)) continue
-      const { right } = entries[i]
-      if (right === null || isCid(right)) continue
-      linked ??= entries.slice()
-      linked[i] = withRight(entries[i], link(right))
-    }
-    const node: TreeNode = { left, entries: linked ?? entries, base }
-    if (node.entries.length > this.limits.maxEntries) {
-      throw new NodeOverflowError(
-        `a node at level ${level} would hold ${node.entries.length} entries, the limit is ${this.limits.maxEntries}`,
-      )
-    }
-    const encoding = encodeNode(node)
-    const { bytes } = encoding
-    if (bytes.length > MAX_BLOCK_BYTES) {
-      throw new NodeOverflowError(
-        `a node at level ${level} would be ${bytes.length} bytes, the limit is ${MAX_BLOCK_BYTES}`,
-      )
-    }
-    const cid = cidOf(bytes)
-    out.push({ cid, bytes })
-    this.#loader.placeWritten(cid, node, encoding, level, ref.base?.cid)
-    return cid
-  }
-
-  /** Writes blocks concurrently; a synchronous blockstore (memory) costs no awaits. */
-  async #putBlocks(blocks: Block[]): Promise<void> {
-    const pending: Promise<unknown>[] = []
-    for (const { cid, bytes } of blocks) {
-      const done = this.#loader.blockstore.put(cid, bytes)
-      if (done instanceof Promise) pending.push(done)
-    }
-    if (pending.length > 0) await Promise.all(pending)
+  build(source: Iterable<EntryInput> | AsyncIterable<EntryInput>): Promise<CID> {
+    return build(this.#loader, source)
   }
 
   // --- loading -------------------------------------------------------------------------------
@@ -696,11 +399,4 @@ function sameEntry(a: Entry, b: Entry): boolean {
   if (!sameStoredValue(a.value, b.value)) return false
   if (a.meta === null || b.meta === null) return a.meta === b.meta
   return equalBytes(a.meta, b.meta)
-}
-
-/** Whether a put with `keepIf` leaves `entry` as it is: the same value, and metadata it accepts. */
-function keeps(entry: Entry, op: PreparedOp): boolean {
-  const { entry: put, keepIf } = op
-  if (put === undefined || keepIf === undefined || !sameStoredValue(entry.value, put.value)) return false
-  return keepIf(entry.meta === null ? undefined : (decodeValidated(entry.meta) as Meta))
 }

@@ -1,3 +1,4 @@
+// The cache of decoded nodes by CID that every read goes through (see CidCache below).
 import type { CID } from 'multiformats/cid'
 
 interface Item<V> {

@@ -1,3 +1,5 @@
+// The package's errors, one class per way things fail: InvalidBlockError and its subclasses for
+// untrusted blocks that break the format, the others for a caller's input or a missing block.
 import type { CID } from 'multiformats/cid'
 
 /** Base class of every error thrown by this package. */

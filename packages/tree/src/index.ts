@@ -46,20 +46,19 @@ export {
   MAX_VALUE_DEPTH,
   type TreeLimits,
 } from './limits.ts'
-export {
-  type Change,
-  type CheckedNode,
-  type EntryInput,
-  type KeepIf,
-  MerkleSearchTree,
-  type Meta,
-  type Op,
-  type Range,
-  type StoredChange,
-  type StoredEntry,
-  type TreeInit,
-  type ValueEntry,
-} from './mst.ts'
+export { MerkleSearchTree, type TreeInit } from './mst.ts'
 export { type StoredValue, sameStoredValue } from './node.ts'
+export type {
+  Change,
+  EntryInput,
+  KeepIf,
+  Meta,
+  Op,
+  Range,
+  StoredChange,
+  StoredEntry,
+  ValueEntry,
+} from './types.ts'
+export type { CheckedNode } from './validate.ts'
 export { type Block, type GetBlock, type PreparedValue, prepareByteStream, prepareValue } from './value.ts'
 export { blockLinks, collectCids, type WalkOptions } from './walk.ts'

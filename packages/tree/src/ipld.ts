@@ -1,3 +1,4 @@
+// Values checked against the IPLD data model before they are encoded, and the links a value may hold.
 import { CID } from 'multiformats/cid'
 import { InvalidValueError } from './errors.ts'
 import { isInlineCid } from './hash.ts'

@@ -1,3 +1,4 @@
+// Keys: bytes, or strings taken as UTF-8, within MAX_KEY_BYTES, in unsigned bytewise order.
 import { InvalidKeyError } from './errors.ts'
 import { MAX_KEY_BYTES } from './limits.ts'
 

@@ -1,3 +1,5 @@
+// The limits writers and readers share: a write refuses whatever a reader of its blocks would.
+
 /** Limits that every tree enforces on what it writes and what it accepts from blocks. */
 export interface TreeLimits {
   /** Bits of sha256(key) per level: a key's level is its hash's leading zero bits divided by this. */

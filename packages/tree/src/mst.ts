@@ -1,36 +1,29 @@
+// The Merkle Search Tree's public surface: the class callers hold, with its reads, diffs, walks
+// and writes. Each method hands the work to the module that does it:
+//   loader.ts      nodes from the cache or the blockstore, checked (validate.ts) as decoded
+//   read.ts        lookups, ranges and proofs (search.ts: a key's place in one node)
+//   write.ts       batches of puts and deletes, and encoding the nodes they make
+//   build.ts       a whole tree from sorted entries
+//   diff.ts        the aligned walk of two trees, and the entries that differ
+//   new-blocks.ts  the blocks a holder of one root lacks to read another (for sync)
+//   walk.ts        every block reachable from a root, wave by wave
+// types.ts holds the types these take and give; ref.ts the moves between a node and its subtrees.
 import type { Blockstore } from 'interface-blockstore'
-import { CID } from 'multiformats/cid'
-import { bytesKey, collectBytes } from './bytes.ts'
-import { CidCache } from './cache.ts'
-import { CborReader } from './cbor.ts'
+import type { CID } from 'multiformats/cid'
+import { build } from './build.ts'
 import { decodeValidated } from './dag-cbor.ts'
-import {
-  BlockNotFoundError,
-  InvalidBlockError,
-  InvalidKeyError,
-  MalformedNodeError,
-  NodeOverflowError,
-  TreeTooDeepError,
-  UnsortedInputError,
-  WrongLevelError,
-} from './errors.ts'
-import { cidKey, cidOf, hasherReady, keyLevel } from './hash.ts'
-import { compareBytes, equalBytes, type KeyInput, prefixEnd, toKey } from './keys.ts'
-import { MAX_BLOCK_BYTES, type TreeLimits, treeLimits } from './limits.ts'
-import {
-  decodeNode,
-  EMPTY_NODE,
-  type Entry,
-  encodeNode,
-  isBaseEntry,
-  type NodeBase,
-  type Ref,
-  type StoredValue,
-  sameStoredValue,
-  type TreeNode,
-} from './node.ts'
-import { type Block, encodeMeta, prepareValue, readByteStream, readValue } from './value.ts'
+import { diffEntries } from './diff.ts'
+import type { KeyInput } from './keys.ts'
+import { type TreeLimits, treeLimits } from './limits.ts'
+import { NodeLoader } from './loader.ts'
+import { type NewBlock, newBlocks } from './new-blocks.ts'
+import type { StoredValue } from './node.ts'
+import { keys, lookup, proof, storedEntry } from './read.ts'
+import type { Change, EntryInput, Meta, Op, Range, StoredChange, StoredEntry, ValueEntry } from './types.ts'
+import type { CheckedNode } from './validate.ts'
+import { type Block, readByteStream, readValue } from './value.ts'
 import { blockLinks, type WalkOptions, walkBlocks } from './walk.ts'
+import { batch } from './write.ts'
 
 export interface TreeInit {
   /**
@@ -52,159 +45,6 @@ export interface TreeInit {
   maxLevel?: number
 }
 
-/** Metadata kept beside a value in its entry: a small plain object, always inline. */
-export type Meta = Record<string, unknown>
-
-export type Op =
-  | {
-      readonly type: 'put'
-      readonly key: KeyInput
-      readonly value: unknown
-      readonly meta?: Meta
-      readonly keepIf?: KeepIf
-    }
-  /** A put of a value whose blocks are already written, as from prepareByteStream. */
-  | {
-      readonly type: 'put'
-      readonly key: KeyInput
-      readonly stored: StoredValue
-      readonly meta?: Meta
-      readonly keepIf?: KeepIf
-    }
-  | { readonly type: 'delete'; readonly key: KeyInput }
-
-/**
- * For a put over a key that already holds the very same value: called with that entry's
- * metadata, and if it returns true the entry is left as it is, metadata included (the put
- * changes nothing). Lets a caller that stamps metadata (a write time) keep an equal write a no-op.
- */
-export type KeepIf = (meta: Meta | undefined) => boolean
-
-/** An entry as stored: its value is not read. */
-export interface StoredEntry {
-  readonly key: Uint8Array
-  readonly stored: StoredValue
-  readonly meta: Meta | undefined
-}
-
-/** An entry to build a tree from. */
-export interface EntryInput {
-  readonly key: KeyInput
-  readonly value: unknown
-  readonly meta?: Meta
-}
-
-export interface ValueEntry {
-  readonly key: Uint8Array
-  readonly value: unknown
-  readonly meta: Meta | undefined
-}
-
-export interface Range {
-  gt?: KeyInput
-  gte?: KeyInput
-  lt?: KeyInput
-  lte?: KeyInput
-  /** Only keys that start with these bytes. Combines with the bounds above. */
-  prefix?: KeyInput
-  /** Descending key order. @default false */
-  reverse?: boolean
-  /** Stop after this many entries. */
-  limit?: number
-}
-
-/** One changed key between two roots, in key order. `before` is absent for an added key, `after` for a deleted one. */
-export interface Change {
-  readonly key: Uint8Array
-  readonly before?: ValueEntry
-  readonly after?: ValueEntry
-}
-
-/** A change as stored, without reading values. */
-export interface StoredChange {
-  readonly key: Uint8Array
-  readonly before?: StoredEntry
-  readonly after?: StoredEntry
-}
-
-interface Loaded {
-  readonly node: TreeNode
-  readonly level: number
-  /** The node's keys in one buffer, made on the first lookup through this node (see packKeys). */
-  packed?: PackedKeys
-}
-
-/** A node decoded and checked by `precheck`; its level is unknown when it has no entries. */
-export interface CheckedNode {
-  readonly node: TreeNode
-  readonly level: number | undefined
-  /** The node it was rebuilt from (a delta's base), which it replaces in the node cache. */
-  readonly base?: CID
-}
-
-/** A block one root reaches and another does not; for a node, the node it replaces, if any. */
-export interface NewBlock {
-  readonly cid: CID
-  readonly bytes: Uint8Array
-  /** For a node: where each entry starts in `bytes` (`offsets[n]` is where the entries end). */
-  readonly offsets?: readonly number[]
-  /** The node at the same place in the older tree, which its holder has: a base for a delta. */
-  readonly base?: { readonly cid: CID; readonly bytes: Uint8Array; readonly offsets: readonly number[] }
-}
-
-/**
- * The links a new or changed entry adds: its value block or chunk index if that changed, and
- * the CIDs inside its inline value and metadata (none, for a decoded node that found none).
- */
-function valueLinks(node: TreeNode, after: Entry, before: Entry | undefined, out: CID[]): void {
-  const { value } = after
-  if (value.kind !== 'inline') {
-    if (before?.value.kind !== value.kind || !before.value.cid.equals(value.cid)) out.push(value.cid)
-  }
-  if (node.valueLinks !== undefined && node.valueLinks.length === 0) return
-  if (value.kind === 'inline' && mayHaveLinks(value.bytes)) new CborReader(value.bytes).item(out)
-  if (after.meta !== null && mayHaveLinks(after.meta)) new CborReader(after.meta).item(out)
-}
-
-/** False when DAG-CBOR bytes cannot hold a CID (no tag 42 header anywhere): most values. */
-function mayHaveLinks(bytes: Uint8Array): boolean {
-  for (let at = bytes.indexOf(0xd8); at >= 0; at = bytes.indexOf(0xd8, at + 1)) if (bytes[at + 1] === 42) return true
-  return false
-}
-
-/** A root as the walk from it starts: its subtree and level. */
-interface Top {
-  readonly ref: Ref
-  readonly level: number
-}
-
-const EMPTY_TOP: Top = { ref: null, level: 0 }
-
-function topOf(cid: CID, { node, level }: Loaded): Top {
-  // A node cached as an entry-less inner node is not a valid root.
-  if (node.entries.length === 0 && node.left !== null) {
-    const err = new MalformedNodeError('a root with no entries must have no subtree')
-    err.cid = cid
-    throw err
-  }
-  return { ref: node.entries.length === 0 ? null : cid, level }
-}
-
-interface Bound {
-  readonly key: Uint8Array
-  readonly inclusive: boolean
-}
-
-interface PreparedOp {
-  readonly key: Uint8Array
-  readonly level: number
-  /** undefined for a delete */
-  readonly entry?: { value: StoredValue; meta: Uint8Array | null }
-  readonly keepIf?: KeepIf
-}
-
-type MutableEntry = { -readonly [K in keyof Entry]: Entry[K] }
-
 /**
  * A Merkle Search Tree over a blockstore. It holds no root of its own: every operation takes
  * the root CID to read and writes return the new root, so any past root stays a readable,
@@ -214,47 +54,28 @@ export class MerkleSearchTree {
   readonly limits: TreeLimits
   /** The root of the tree with no entries. */
   readonly emptyRoot: CID
-  readonly #blockstore: Blockstore
-  readonly #cache: CidCache<Loaded>
-  readonly #loading = new Map<string, Promise<Loaded>>()
-  readonly #emptyBytes: Uint8Array
+  readonly #loader: NodeLoader
 
   constructor(blockstore: Blockstore, init: TreeInit = {}) {
     this.limits = treeLimits(init.bitsPerLevel, init.maxLevel)
-    this.#blockstore = blockstore
-    this.#cache = new CidCache(init.cacheSize ?? 10_000)
-    this.#emptyBytes = encodeNode(EMPTY_NODE).bytes
-    this.emptyRoot = cidOf(this.#emptyBytes)
+    this.#loader = new NodeLoader(blockstore, this.limits, init.cacheSize ?? 10_000)
+    this.emptyRoot = this.#loader.emptyRoot
   }
 
   // --- reads ---------------------------------------------------------------------------------
 
   /** The value at `key`, or undefined. Values stored out of line are read from their blocks. */
   get(root: CID, key: KeyInput): Promise<unknown> {
-    return this.#lookup(root, key, (entry) => (entry === undefined ? undefined : this.readValue(entry.value)))
+    return lookup(this.#loader, root, key, (entry) => (entry === undefined ? undefined : this.readValue(entry.value)))
   }
 
   has(root: CID, key: KeyInput): Promise<boolean> {
-    return this.#lookup(root, key, (entry) => entry !== undefined)
+    return lookup(this.#loader, root, key, (entry) => entry !== undefined)
   }
 
   /** The entry at `key` without reading its value (metadata and where the value lives). */
   getEntry(root: CID, key: KeyInput): Promise<StoredEntry | undefined> {
-    return this.#lookup(root, key, (entry) => (entry === undefined ? undefined : storedEntry(entry)))
-  }
-
-  /** Finds `key` and maps the entry, synchronously while every node on the way is cached. */
-  #lookup<T>(root: CID, key: KeyInput, map: (entry: Entry | undefined) => T | Promise<T>): Promise<T> {
-    try {
-      const k = toKey(key)
-      let top = this.#root(root)
-      if (top instanceof Promise) return top.then((t) => this.#findFrom(t.ref, t.level, k)).then(map)
-      top = top as Top
-      const entry = this.#findFrom(top.ref, top.level, k)
-      return entry instanceof Promise ? entry.then(map) : Promise.resolve(map(entry))
-    } catch (err) {
-      return Promise.reject(err)
-    }
+    return lookup(this.#loader, root, key, (entry) => (entry === undefined ? undefined : storedEntry(entry)))
   }
 
   /**
@@ -262,7 +83,7 @@ export class MerkleSearchTree {
    * values; from the decoded node if it is cached, else from its block.
    */
   async nodeLinks(cid: CID): Promise<CID[]> {
-    const node = this.#cache.get(cid)?.node
+    const node = this.#loader.cache.get(cid)?.node
     if (node === undefined || node.valueLinks === undefined) return blockLinks(cid, await this.blockBytes(cid))
     const links: CID[] = []
     if (node.left !== null) links.push(node.left as CID)
@@ -276,18 +97,20 @@ export class MerkleSearchTree {
 
   /** A block's bytes: a cached node's own block, without a blockstore read, or the blockstore's. */
   async blockBytes(cid: CID): Promise<Uint8Array> {
-    const encoding = this.#cache.get(cid)?.node.encoding
-    return encoding === undefined ? this.#bytes(cid) : encoding.bytes
+    const encoding = this.#loader.cache.get(cid)?.node.encoding
+    return encoding === undefined ? this.#loader.bytes(cid) : encoding.bytes
   }
 
   /** Reads a stored value. */
   readValue(stored: StoredValue): Promise<unknown> {
-    return stored.kind === 'inline' ? Promise.resolve(decodeValidated(stored.bytes)) : readValue(stored, this.#getBlock)
+    return stored.kind === 'inline'
+      ? Promise.resolve(decodeValidated(stored.bytes))
+      : readValue(stored, this.#loader.getBlock)
   }
 
   /** Streams a byte-string value without holding a chunked value in memory. */
   readBytes(stored: StoredValue): AsyncGenerator<Uint8Array> {
-    return readByteStream(stored, this.#getBlock)
+    return readByteStream(stored, this.#loader.getBlock)
   }
 
   /** Entries in key order (or reverse), with their values read. */
@@ -298,15 +121,8 @@ export class MerkleSearchTree {
   }
 
   /** Entries in key order (or reverse), without reading values. */
-  async *keys(root: CID, range: Range = {}): AsyncGenerator<StoredEntry> {
-    const { lower, upper } = bounds(range)
-    let remaining = range.limit ?? Number.POSITIVE_INFINITY
-    if (remaining <= 0) return
-    const top = await this.#root(root)
-    for await (const entry of this.#range(top.ref, top.level, lower, upper, range.reverse === true)) {
-      yield storedEntry(entry)
-      if (--remaining === 0) return
-    }
+  keys(root: CID, range: Range = {}): AsyncGenerator<StoredEntry> {
+    return keys(this.#loader, root, range)
   }
 
   /** Number of entries (in a range, if given): visits every node in it. */
@@ -317,20 +133,8 @@ export class MerkleSearchTree {
   }
 
   /** The nodes from the root down to where `key` is or would be: a proof of its presence or absence. */
-  async proof(root: CID, key: KeyInput): Promise<Block[]> {
-    const k = toKey(key)
-    const blocks: Block[] = []
-    let { ref, level } = await this.#root(root)
-    blocks.push({ cid: root, bytes: await this.#bytes(root) })
-    while (ref !== null) {
-      const node = await this.#resolve(ref, level)
-      const i = lowerBound(node.entries, k)
-      if (i < node.entries.length && equalBytes(node.entries[i].key, k)) break
-      ref = i === 0 ? node.left : node.entries[i - 1].right
-      level--
-      if (ref !== null) blocks.push({ cid: ref as CID, bytes: await this.#bytes(ref as CID) })
-    }
-    return blocks
+  proof(root: CID, key: KeyInput): Promise<Block[]> {
+    return proof(this.#loader, root, key)
   }
 
   /**
@@ -340,18 +144,22 @@ export class MerkleSearchTree {
    * lacks. With `getBlock`, blocks come from elsewhere (the network) instead of this blockstore.
    */
   walk(root: CID, options: WalkOptions = {}): AsyncGenerator<Block> {
+    const loader = this.#loader
     return walkBlocks(root, {
       ...options,
-      getBlock: options.getBlock ?? this.#getBlock,
-      // A node that passed validation is worth keeping decoded: a sync reads these nodes next.
-      checkNode: (cid, bytes, level) => {
-        const checked = options.checked?.(cid)
-        const loaded = checked !== undefined ? this.#place(checked, level) : this.#checkNode(bytes, level)
-        // A node a sync rebuilt from a delta replaces its base, as a write's new node does.
-        this.#cache.set(cid, loaded, checked?.base)
-        return loaded
-      },
+      getBlock: options.getBlock ?? loader.getBlock,
+      checkNode: (cid, bytes, level) => loader.placeWalked(cid, bytes, level, options.checked?.(cid)),
     })
+  }
+
+  /**
+   * Decodes and checks a block that is likely a node, as far as that can be done without knowing
+   * where it is linked: a sync does this as blocks arrive, and its walk (`checked`) then only
+   * places them. `base` is the node a delta rebuilt it from, if any. Undefined if the block is
+   * not a valid node (the walk, which knows what it expects, says why).
+   */
+  precheck(bytes: Uint8Array, base?: CID): CheckedNode | undefined {
+    return this.#loader.precheck(bytes, base)
   }
 
   // --- diff ----------------------------------------------------------------------------------
@@ -368,44 +176,8 @@ export class MerkleSearchTree {
   }
 
   /** As diff, without reading values. */
-  async *diffEntries(from: CID, to: CID): AsyncGenerator<StoredChange> {
-    if (from.equals(to)) return
-    const a = await this.#root(from)
-    const b = await this.#root(to)
-    const level = Math.max(a.level, b.level)
-    const [x, y] = [lift(a.ref, a.level, level), lift(b.ref, b.level, level)]
-    if (!sameRef(x, y)) yield* this.#diff(x, y, level, null, null)
-  }
-
-  async *#diff(
-    a: Ref,
-    b: Ref,
-    level: number,
-    lo: Uint8Array | null,
-    hi: Uint8Array | null,
-  ): AsyncGenerator<StoredChange> {
-    const [A, B] = await this.#openPair(a, b, level)
-    for (const step of alignEntries(A, B, lo, hi)) {
-      if (step.kind === 'subtrees') yield* this.#diff(step.a, step.b, level - 1, step.lo, step.hi)
-      else {
-        const { key, before, after } = step
-        yield {
-          key,
-          ...(before === undefined ? {} : { before: storedEntry(before) }),
-          ...(after === undefined ? {} : { after: storedEntry(after) }),
-        }
-      }
-    }
-  }
-
-  /** Opens the two nodes an aligned walk compares (a missing one is the empty node), and prefetches below them. */
-  async #openPair(a: Ref, b: Ref, level: number): Promise<[TreeNode, TreeNode]> {
-    let A = a === null ? EMPTY_NODE : this.#resolve(a, level)
-    if (A instanceof Promise) A = await A
-    let B = b === null ? EMPTY_NODE : this.#resolve(b, level)
-    if (B instanceof Promise) B = await B
-    this.#prefetchChildren(A, B, level - 1)
-    return [A, B]
+  diffEntries(from: CID, to: CID): AsyncGenerator<StoredChange> {
+    return diffEntries(this.#loader, from, to)
   }
 
   /**
@@ -415,52 +187,8 @@ export class MerkleSearchTree {
    * walk as diff, so it opens only the changed paths. A block `from` holds elsewhere in its
    * tree may be included; one `to` needs is never left out.
    */
-  async *newBlocks(from: CID, to: CID): AsyncGenerator<NewBlock> {
-    // (Not `from.equals(to)`: multiformats types it as a guard that narrows `to` away.)
-    if (from.toString() === to.toString()) return
-    const a = await this.#root(from)
-    const b = await this.#root(to)
-    const level = Math.max(a.level, b.level)
-    const [x, y] = [lift(a.ref, a.level, level), lift(b.ref, b.level, level)]
-    const sent = new Set<string>()
-    if (!sameRef(x, y)) yield* this.#newBlocks(x, y, level, null, null, sent)
-    // A root that is the empty node is written as a block too.
-    if (b.ref === null && !sent.has(cidKey(to))) yield { cid: to, bytes: await this.#bytes(to) }
-  }
-
-  /**
-   * The aligned walk of diff, yielding per node pair rather than per entry (a cold sync sends
-   * every node, and a generator step per entry and level costs more than the rest).
-   */
-  async *#newBlocks(
-    a: Ref,
-    b: Ref,
-    level: number,
-    lo: Uint8Array | null,
-    hi: Uint8Array | null,
-    sent: Set<string>,
-  ): AsyncGenerator<NewBlock> {
-    const [A, B] = await this.#openPair(a, b, level)
-    if (b !== null && isCid(b) && B.encoding !== undefined && !sent.has(cidKey(b))) {
-      sent.add(cidKey(b))
-      const base = a !== null && isCid(a) && A.encoding !== undefined ? { cid: a, ...A.encoding } : undefined
-      yield { cid: b, ...B.encoding, ...(base === undefined ? {} : { base }) }
-    }
-    const links: CID[] = []
-    for (const step of alignEntries(A, B, lo, hi)) {
-      if (step.kind === 'subtrees') yield* this.#newBlocks(step.a, step.b, level - 1, step.lo, step.hi, sent)
-      else if (step.after !== undefined) valueLinks(B, step.after, step.before, links)
-    }
-    // The blocks new values need, their chunks, and whatever their DAGs link to, each once.
-    while (links.length > 0) {
-      const cid = links.pop() as CID
-      const id = cidKey(cid)
-      if (sent.has(id) || cid.multihash.code === 0) continue
-      sent.add(id)
-      const bytes = await this.#bytes(cid)
-      yield { cid, bytes }
-      links.push(...blockLinks(cid, bytes))
-    }
+  newBlocks(from: CID, to: CID): AsyncGenerator<NewBlock> {
+    return newBlocks(this.#loader, from, to)
   }
 
   // --- writes --------------------------------------------------------------------------------
@@ -478,728 +206,15 @@ export class MerkleSearchTree {
    * key win. Every value is checked and encoded before anything is written, and the root
    * returned is only reachable once all its blocks are in the blockstore.
    */
-  async batch(root: CID, ops: Iterable<Op>): Promise<CID> {
-    await hasherReady
-    const valueBlocks: Block[] = []
-    const prepared = this.#prepareOps(ops, valueBlocks)
-    if (prepared.length === 0) return root
-    const top = await this.#root(root)
-    let level = top.level
-    for (const op of prepared) if (op.entry !== undefined && op.level > level) level = op.level
-    let ref = await this.#mutate(lift(top.ref, top.level, level), level, prepared)
-    // A root has entries: drop levels left with none.
-    while (ref !== null) {
-      const node = await this.#resolve(ref, level)
-      if (node.entries.length > 0) break
-      ref = node.left
-      level--
-    }
-    const blocks = valueBlocks
-    const cid = ref === null ? this.emptyRoot : this.#persist(ref, level, blocks)
-    if (ref === null) blocks.push({ cid, bytes: this.#emptyBytes })
-    await this.#putBlocks(blocks)
-    return cid
+  batch(root: CID, ops: Iterable<Op>): Promise<CID> {
+    return batch(this.#loader, root, ops)
   }
 
   /**
    * Builds a tree from entries in strictly increasing key order in one pass, O(n), writing each
    * node once as soon as it is complete. Returns the same root as any sequence of puts would.
    */
-  async build(source: Iterable<EntryInput> | AsyncIterable<EntryInput>): Promise<CID> {
-    await hasherReady
-    const open: { left: CID | null; entries: MutableEntry[] }[] = []
-    const blocks: Block[] = []
-    let prev: Uint8Array | null = null
-    const setLastChild = (level: number, child: CID | null): void => {
-      const o = open[level]
-      if (o.entries.length === 0) o.left = child
-      else o.entries[o.entries.length - 1].right = child
-    }
-    const close = (level: number): CID | null => {
-      const o = open[level]
-      open[level] = { left: null, entries: [] }
-      if (o.entries.length === 0 && o.left === null) return null
-      return this.#persist(o, level, blocks)
-    }
-    for await (const item of source) {
-      const key = toKey(item.key)
-      if (prev !== null && compareBytes(prev, key) >= 0) {
-        throw new UnsortedInputError('build needs entries in strictly increasing key order')
-      }
-      prev = key
-      const value = prepareValue(item.value)
-      blocks.push(...value.blocks)
-      const meta = encodeMeta(item.meta)
-      const level = this.#levelOf(key)
-      while (open.length <= level) open.push({ left: null, entries: [] })
-      let carry: CID | null = null
-      for (let l = 0; l < level; l++) {
-        setLastChild(l, carry)
-        carry = close(l)
-      }
-      setLastChild(level, carry)
-      open[level].entries.push({ key, value: value.stored, meta, right: null })
-      if (blocks.length >= 1024) await this.#putBlocks(blocks.splice(0))
-    }
-    let carry: CID | null = null
-    for (let l = 0; l < open.length; l++) {
-      setLastChild(l, carry)
-      carry = close(l)
-    }
-    if (carry === null) {
-      carry = this.emptyRoot
-      blocks.push({ cid: carry, bytes: this.#emptyBytes })
-    }
-    await this.#putBlocks(blocks)
-    return carry
+  build(source: Iterable<EntryInput> | AsyncIterable<EntryInput>): Promise<CID> {
+    return build(this.#loader, source)
   }
-
-  #prepareOps(ops: Iterable<Op>, valueBlocks: Block[]): PreparedOp[] {
-    const byKey = new Map<string, PreparedOp>()
-    for (const op of ops) {
-      const key = toKey(op.key)
-      let prepared: PreparedOp
-      if (op.type === 'delete') {
-        prepared = { key, level: this.#levelOf(key) }
-      } else if (op.type === 'put') {
-        let stored: StoredValue
-        if ('stored' in op) {
-          stored = op.stored
-        } else {
-          const value = prepareValue(op.value)
-          valueBlocks.push(...value.blocks)
-          stored = value.stored
-        }
-        const entry = { value: stored, meta: encodeMeta(op.meta) }
-        prepared =
-          op.keepIf === undefined
-            ? { key, level: this.#levelOf(key), entry }
-            : { key, level: this.#levelOf(key), entry, keepIf: op.keepIf }
-      } else {
-        throw new TypeError(`unknown op type ${(op as { type: unknown }).type}`)
-      }
-      // Later ops on a key replace earlier ones; the Map keeps first-insertion order, so delete first.
-      const id = bytesKey(key)
-      byKey.delete(id)
-      byKey.set(id, prepared)
-    }
-    return [...byKey.values()].sort((a, b) => compareBytes(a.key, b.key))
-  }
-
-  #levelOf(key: Uint8Array): number {
-    const level = keyLevel(key, this.limits.bitsPerLevel)
-    if (level > this.limits.maxLevel) {
-      throw new InvalidKeyError(`key hashes to level ${level}, above the limit of ${this.limits.maxLevel}`)
-    }
-    return level
-  }
-
-  /**
-   * Applies sorted ops, all at `level` or below, to a subtree at `level`. Entries the ops leave
-   * alone are shared with the old node, and only read where an op lands: in a large tree each
-   * read of an entry object is a cache miss, and reading every entry's subtree was most of a
-   * put's time here.
-   */
-  async #mutate(ref: Ref, level: number, ops: readonly PreparedOp[]): Promise<Ref> {
-    if (ops.length === 0) return ref
-    const node = ref === null ? EMPTY_NODE : await this.#resolve(ref, level)
-    const old = node.entries
-    // Ops at this level (a delete of a key above the tree's top level counts as one: a no-op).
-    let here = 0
-    for (const op of ops) if (op.level >= level) here++
-    // Sized for the most entries the node can end with, and trimmed at the end.
-    const entries: Entry[] = new Array(old.length + here)
-    // For each entry, its index in the old node, or -1 for a new key or value (see NodeBase).
-    const from: number[] = new Array(old.length + here)
-    let count = 0
-    let left = node.left
-    // The subtree between the last entry so far and old[e].
-    let open = node.left
-    let e = 0
-    // Makes `sub` the subtree after the last entry so far.
-    const closeGap = (sub: Ref): void => {
-      if (count === 0) left = sub
-      else if (entries[count - 1].right !== sub) entries[count - 1] = withRight(entries[count - 1], sub)
-    }
-    const keepUntil = (end: number): void => {
-      if (end === e) return
-      closeGap(open)
-      for (; e < end; e++, count++) {
-        entries[count] = old[e]
-        from[count] = e
-      }
-      open = old[e - 1].right
-    }
-    for (const op of ops) {
-      if (op.level < level) continue
-      // Keep the unchanged entries before the op's key (found by binary search from e).
-      let lo = e
-      let hi = old.length
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1
-        if (compareBytes(old[mid].key, op.key) < 0) lo = mid + 1
-        else hi = mid
-      }
-      keepUntil(lo)
-      if (e < old.length && equalBytes(old[e].key, op.key)) {
-        if (op.keepIf !== undefined && keeps(old[e], op)) {
-          keepUntil(e + 1)
-          continue
-        }
-        const existing = old[e++]
-        if (op.entry !== undefined) {
-          closeGap(open)
-          from[count] = -1
-          entries[count++] = { key: existing.key, value: op.entry.value, meta: op.entry.meta, right: existing.right }
-          open = existing.right
-        } else {
-          // Removing a key joins the subtrees on either side of it.
-          open = await this.#merge(open, existing.right, level - 1)
-        }
-      } else if (op.entry !== undefined) {
-        const [below, above] = await this.#split(open, op.key, level - 1)
-        closeGap(below)
-        from[count] = -1
-        entries[count++] = { key: op.key, value: op.entry.value, meta: op.entry.meta, right: above }
-        open = above
-      }
-    }
-    keepUntil(old.length)
-    closeGap(open)
-    entries.length = count
-    from.length = count
-
-    // Ops for lower levels go into the child between the entries around their key.
-    const below = here === 0 ? ops : ops.filter((op) => op.level < level)
-    let start = 0
-    while (start < below.length) {
-      const gap = lowerBound(entries, below[start].key)
-      let end = start + 1
-      while (end < below.length && (gap === count || compareBytes(below[end].key, entries[gap].key) < 0)) end++
-      const child = gap === 0 ? left : entries[gap - 1].right
-      const changed = await this.#mutate(
-        child,
-        level - 1,
-        start === 0 && end === below.length ? below : below.slice(start, end),
-      )
-      if (gap === 0) left = changed
-      else if (changed !== child) entries[gap - 1] = withRight(entries[gap - 1], changed)
-      start = end
-    }
-    if (count === 0 && left === null) return null
-    // Remember the node this one was made from, so encoding can copy the entries they share.
-    const base: NodeBase | undefined =
-      node.encoding === undefined ? undefined : { node, from, cid: ref !== null && isCid(ref) ? ref : undefined }
-    return { left, entries, base }
-  }
-
-  /** Splits a subtree at `level` around `key` (which it does not hold) into the keys below and above. */
-  async #split(ref: Ref, key: Uint8Array, level: number): Promise<[Ref, Ref]> {
-    if (ref === null) return [null, null]
-    const node = await this.#resolve(ref, level)
-    const i = lowerBound(node.entries, key)
-    const [below, above] = await this.#split(childBefore(node, i), key, level - 1)
-    const left: TreeNode =
-      i === 0
-        ? { left: below, entries: [] }
-        : { left: node.left, entries: [...node.entries.slice(0, i - 1), withRight(node.entries[i - 1], below)] }
-    const right: TreeNode = { left: above, entries: node.entries.slice(i) }
-    return [nodeOrNull(left), nodeOrNull(right)]
-  }
-
-  /** Joins two subtrees at `level` where every key of `a` is below every key of `b`. */
-  async #merge(a: Ref, b: Ref, level: number): Promise<Ref> {
-    if (a === null) return b
-    if (b === null) return a
-    const A = await this.#resolve(a, level)
-    const B = await this.#resolve(b, level)
-    const n = A.entries.length
-    const middle = await this.#merge(childBefore(A, n), B.left, level - 1)
-    if (n === 0) return nodeOrNull({ left: middle, entries: B.entries })
-    return {
-      left: A.left,
-      entries: [...A.entries.slice(0, n - 1), withRight(A.entries[n - 1], middle), ...B.entries],
-    }
-  }
-
-  /** Encodes the unwritten nodes under `ref`, children first, into `out`; returns its CID. */
-  #persist(ref: CID | TreeNode, level: number, out: Block[]): CID {
-    if (isCid(ref)) return ref
-    const link = (child: Ref): CID | null => (child === null ? null : this.#persist(child, level - 1, out))
-    const left = link(ref.left)
-    // Entries kept from a stored base node link only stored subtrees: they are passed over
-    // without being read (see #mutate). The array is copied before the first one that changes.
-    const { base, entries } = ref
-    let linked: Entry[] | undefined
-    for (let i = 0; i < entries.length; i++) {
-      if (base !== undefined && isBaseEntry(base, entries, i)) continue
-      const { right } = entries[i]
-      if (right === null || isCid(right)) continue
-      linked ??= entries.slice()
-      linked[i] = withRight(entries[i], link(right))
-    }
-    const node: TreeNode = { left, entries: linked ?? entries, base }
-    if (node.entries.length > this.limits.maxEntries) {
-      throw new NodeOverflowError(
-        `a node at level ${level} would hold ${node.entries.length} entries, the limit is ${this.limits.maxEntries}`,
-      )
-    }
-    const encoding = encodeNode(node)
-    const { bytes } = encoding
-    if (bytes.length > MAX_BLOCK_BYTES) {
-      throw new NodeOverflowError(
-        `a node at level ${level} would be ${bytes.length} bytes, the limit is ${MAX_BLOCK_BYTES}`,
-      )
-    }
-    const cid = cidOf(bytes)
-    out.push({ cid, bytes })
-    // The new node takes the cache slot of the node it replaces: a writer's cache then holds its
-    // live tree, not the versions its own writes left behind.
-    this.#cache.set(cid, { node: { left: node.left, entries: node.entries, encoding }, level }, ref.base?.cid)
-    return cid
-  }
-
-  /** Writes blocks concurrently; a synchronous blockstore (memory) costs no awaits. */
-  async #putBlocks(blocks: Block[]): Promise<void> {
-    const pending: Promise<unknown>[] = []
-    for (const { cid, bytes } of blocks) {
-      const done = this.#blockstore.put(cid, bytes)
-      if (done instanceof Promise) pending.push(done)
-    }
-    if (pending.length > 0) await Promise.all(pending)
-  }
-
-  // --- loading -------------------------------------------------------------------------------
-
-  /** Descends from a subtree to `key`; goes asynchronous only at a node that is not cached. */
-  #findFrom(ref: Ref, level: number, key: Uint8Array): Entry | undefined | Promise<Entry | undefined> {
-    while (ref !== null) {
-      // The common case, a cached node: search its packed keys.
-      const loaded = isCid(ref) ? this.#cache.get(ref) : undefined
-      if (loaded !== undefined && loaded.level === level) {
-        const packed = loaded.packed ?? packKeys(loaded)
-        const i = packedLowerBound(packed, key)
-        const { entries } = loaded.node
-        if (i < entries.length && packedEqual(packed, i, key)) return entries[i]
-        ref = childBefore(loaded.node, i)
-        level--
-        continue
-      }
-      const node = this.#resolve(ref, level)
-      if (node instanceof Promise) {
-        const at = level
-        return node.then((loaded) => {
-          const i = lowerBound(loaded.entries, key)
-          return i < loaded.entries.length && equalBytes(loaded.entries[i].key, key)
-            ? loaded.entries[i]
-            : this.#findFrom(childBefore(loaded, i), at - 1, key)
-        })
-      }
-      const i = lowerBound(node.entries, key)
-      if (i < node.entries.length && equalBytes(node.entries[i].key, key)) return node.entries[i]
-      ref = childBefore(node, i)
-      level--
-    }
-    return undefined
-  }
-
-  async *#range(
-    ref: Ref,
-    level: number,
-    lower: Bound | null,
-    upper: Bound | null,
-    reverse: boolean,
-  ): AsyncGenerator<Entry> {
-    if (ref === null) return
-    const node = await this.#resolve(ref, level)
-    const { entries } = node
-    if (!reverse) {
-      let i = lower === null ? 0 : lower.inclusive ? lowerBound(entries, lower.key) : upperBound(entries, lower.key)
-      for (; ; i++) {
-        yield* this.#range(childBefore(node, i), level - 1, lower, upper, reverse)
-        if (i === entries.length || !below(entries[i].key, upper)) return
-        yield entries[i]
-      }
-    } else {
-      let i =
-        upper === null
-          ? entries.length
-          : upper.inclusive
-            ? upperBound(entries, upper.key)
-            : lowerBound(entries, upper.key)
-      for (; ; i--) {
-        yield* this.#range(childBefore(node, i), level - 1, lower, upper, reverse)
-        if (i === 0 || !above(entries[i - 1].key, lower)) return
-        yield entries[i - 1]
-      }
-    }
-  }
-
-  /**
-   * Starts loading the subtrees of `B` that `A` does not share, which an aligned walk of the two
-   * is about to open one by one: reads from storage then overlap instead of queueing.
-   */
-  #prefetchChildren(A: TreeNode, B: TreeNode, level: number): void {
-    if (level < 0) return
-    let uncached: CID[] | undefined
-    for (let i = 0; i <= B.entries.length; i++) {
-      const ref = childBefore(B, i)
-      if (ref !== null && isCid(ref) && this.#cache.get(ref) === undefined) (uncached ??= []).push(ref)
-    }
-    // Usually all cached (a warm tree): then there is nothing to compare or start.
-    if (uncached === undefined) return
-    const shared = new Set<string>()
-    for (let i = 0; i <= A.entries.length; i++) {
-      const ref = childBefore(A, i)
-      if (ref !== null && isCid(ref)) shared.add(cidKey(ref))
-    }
-    for (const ref of uncached) {
-      // A failure surfaces when the walk itself opens the node.
-      if (!shared.has(cidKey(ref))) this.#load(ref, level).catch(() => {})
-    }
-  }
-
-  /** The root's node and level; the empty tree is level 0 with no node. */
-  #root(root: CID): Top | Promise<Top> {
-    const cid = CID.asCID(root)
-    if (cid === null) throw new TypeError('root must be a CID')
-    if (cid.equals(this.emptyRoot)) return EMPTY_TOP
-    const hit = this.#cache.get(cid)
-    if (hit !== undefined) return topOf(cid, hit)
-    return this.#load(cid, undefined).then((loaded) => topOf(cid, loaded))
-  }
-
-  #resolve(ref: CID | TreeNode, level: number): TreeNode | Promise<TreeNode> {
-    if (!isCid(ref)) return ref
-    const hit = this.#cache.get(ref)
-    if (hit !== undefined && hit.level === level) return hit.node
-    return this.#load(ref, level).then((loaded) => loaded.node)
-  }
-
-  async #load(cid: CID, level: number | undefined): Promise<Loaded> {
-    let loaded = this.#cache.get(cid)
-    if (loaded === undefined) {
-      // One read per node, however many walks (and prefetches) want it at once.
-      const key = cidKey(cid)
-      let pending = this.#loading.get(key)
-      if (pending === undefined) {
-        pending = this.#bytes(cid)
-          .then((bytes) => {
-            const checked = this.#checkNode(bytes, level)
-            this.#cache.set(cid, checked)
-            return checked
-          })
-          .catch((err) => {
-            if (err instanceof InvalidBlockError) err.cid = cid
-            throw err
-          })
-          .finally(() => this.#loading.delete(key))
-        this.#loading.set(key, pending)
-      }
-      loaded = await pending
-    }
-    if (level !== undefined && loaded.level !== level) {
-      const err = new WrongLevelError(`node ${cid} is at level ${loaded.level} but is linked at level ${level}`)
-      err.cid = cid
-      throw err
-    }
-    return loaded
-  }
-
-  /** Decodes a node and checks it against the level it is linked at (undefined for a root). */
-  #checkNode(bytes: Uint8Array, expected: number | undefined): Loaded {
-    return this.#place(this.#decodeChecked(bytes), expected)
-  }
-
-  /**
-   * Decodes and checks a block that is likely a node, as far as that can be done without knowing
-   * where it is linked: a sync does this as blocks arrive, and its walk then only places them.
-   * Keys it shares with `base` (the node a delta rebuilt it from, if cached here, so checked) are
-   * at the base's level without hashing them. Undefined if the block is not a valid node (the
-   * walk, which knows what it expects, says why).
-   */
-  precheck(bytes: Uint8Array, base?: CID): CheckedNode | undefined {
-    try {
-      if (base === undefined) return this.#decodeChecked(bytes)
-      return { ...this.#decodeChecked(bytes, this.#cache.get(base)), base }
-    } catch {
-      return undefined
-    }
-  }
-
-  /** Decoding, and the level checks that need no parent: one level for all keys, in range. */
-  #decodeChecked(bytes: Uint8Array, base?: Loaded): CheckedNode {
-    const node = decodeNode(bytes, this.limits, base?.node)
-    const { entries } = node
-    if (entries.length === 0) return { node, level: undefined }
-    const known = base?.node.entries ?? []
-    let j = 0
-    const levelOf = (key: Uint8Array): number => {
-      // Both nodes' keys are sorted: advance through the base's alongside.
-      while (j < known.length && compareBytes(known[j].key, key) < 0) j++
-      if (j < known.length && compareBytes(known[j].key, key) === 0) return (base as Loaded).level
-      return keyLevel(key, this.limits.bitsPerLevel)
-    }
-    const level = levelOf(entries[0].key)
-    for (let i = 1; i < entries.length; i++) {
-      const other = levelOf(entries[i].key)
-      if (other !== level) throw new WrongLevelError(`a node mixes keys of levels ${level} and ${other}`)
-    }
-    this.#checkLevel(node, level)
-    return { node, level }
-  }
-
-  /** Checks a decoded node against the level it is linked at (undefined for a root). */
-  #place({ node, level }: CheckedNode, expected: number | undefined): Loaded {
-    if (level !== undefined) {
-      if (expected !== undefined && level !== expected) {
-        throw new WrongLevelError(`a key at level ${level} is in a node linked at level ${expected}`)
-      }
-      return { node, level }
-    }
-    // No entries: the empty tree's root, or an inner node that only carries a subtree down.
-    if (node.left === null) {
-      if (expected !== undefined)
-        throw new MalformedNodeError('an empty subtree must be a null link, not an empty node')
-      return { node, level: 0 }
-    }
-    if (expected === undefined) throw new MalformedNodeError('a root with no entries must have no subtree')
-    this.#checkLevel(node, expected)
-    return { node, level: expected }
-  }
-
-  #checkLevel(node: TreeNode, level: number): void {
-    if (level > this.limits.maxLevel) {
-      throw new TreeTooDeepError(`tree has level ${level}, the limit is ${this.limits.maxLevel}`)
-    }
-    if (level === 0 && (node.left !== null || node.entries.some((e) => e.right !== null))) {
-      throw new WrongLevelError('a node at level 0 cannot have subtrees')
-    }
-  }
-
-  readonly #getBlock = (cid: CID): Promise<Uint8Array> => this.#bytes(cid)
-
-  async #bytes(cid: CID): Promise<Uint8Array> {
-    // The empty tree's root is a known block that a tree never written to has not stored.
-    if (cid.equals(this.emptyRoot)) return this.#emptyBytes
-    try {
-      return await collectBytes(this.#blockstore.get(cid))
-    } catch (err) {
-      if ((err as Error).name === 'NotFoundError') throw new BlockNotFoundError(cid, { cause: err })
-      throw err
-    }
-  }
-}
-
-function isCid(ref: CID | TreeNode): ref is CID {
-  return 'bytes' in ref
-}
-
-function sameRef(a: Ref, b: Ref): boolean {
-  return a === b || (a !== null && b !== null && isCid(a) && isCid(b) && a.equals(b))
-}
-
-function nodeOrNull(node: TreeNode): TreeNode | null {
-  return node.entries.length === 0 && node.left === null ? null : node
-}
-
-/** Wraps a subtree in entry-less nodes until it stands at `to`, as it would under a higher root. */
-function lift(ref: Ref, from: number, to: number): Ref {
-  for (let l = from; l < to && ref !== null; l++) ref = { left: ref, entries: [] }
-  return ref
-}
-
-/** The subtree before entry i (the left subtree for i = 0, the last one for i = entries.length). */
-/** One step of an aligned walk of two nodes: a pair of differing subtrees, or an entry that differs. */
-type AlignedStep =
-  | {
-      readonly kind: 'subtrees'
-      readonly a: Ref
-      readonly b: Ref
-      readonly lo: Uint8Array | null
-      readonly hi: Uint8Array | null
-    }
-  | { readonly kind: 'entry'; readonly key: Uint8Array; readonly before?: Entry; readonly after?: Entry }
-
-/**
- * Merges the entries of two nodes at the same level that lie strictly inside (lo, hi), in key
- * order: the entries that differ, and between them the pairs of subtrees that differ (cut to the
- * keys around them). What diff and newBlocks both walk.
- */
-function alignEntries(A: TreeNode, B: TreeNode, lo: Uint8Array | null, hi: Uint8Array | null): AlignedStep[] {
-  const steps: AlignedStep[] = []
-  let i = lo === null ? 0 : upperBound(A.entries, lo)
-  let j = lo === null ? 0 : upperBound(B.entries, lo)
-  const iEnd = hi === null ? A.entries.length : lowerBound(A.entries, hi)
-  const jEnd = hi === null ? B.entries.length : lowerBound(B.entries, hi)
-  let from = lo
-  const subtrees = (to: Uint8Array | null): void => {
-    const a = childBefore(A, i)
-    const b = childBefore(B, j)
-    // Most neighbouring subtrees are shared: compare links before the caller opens them.
-    if (!sameRef(a, b)) steps.push({ kind: 'subtrees', a, b, lo: from, hi: to })
-  }
-  while (i < iEnd || j < jEnd) {
-    // Unchanged entries are shared objects between a node and the node made from it.
-    const same = i < iEnd && j < jEnd && A.entries[i] === B.entries[j]
-    const order = same ? 0 : i === iEnd ? 1 : j === jEnd ? -1 : compareBytes(A.entries[i].key, B.entries[j].key)
-    const key = order <= 0 ? A.entries[i].key : B.entries[j].key
-    subtrees(key)
-    if (order < 0) steps.push({ kind: 'entry', key, before: A.entries[i] })
-    else if (order > 0) steps.push({ kind: 'entry', key, after: B.entries[j] })
-    else if (!same && !sameEntry(A.entries[i], B.entries[j]))
-      steps.push({ kind: 'entry', key, before: A.entries[i], after: B.entries[j] })
-    if (order <= 0) i++
-    if (order >= 0) j++
-    from = key
-  }
-  subtrees(hi)
-  return steps
-}
-
-/**
- * A node's keys copied into one buffer. A lookup compares a key at each step of a binary search
- * in each node on its path; in a large tree these are cache misses, and a search over separate
- * entry, key and byte objects touches three times the memory of one over a packed buffer.
- */
-interface PackedKeys {
-  readonly bytes: Uint8Array
-  /** Where each key starts; `offsets[n]` is where the last ends. */
-  readonly offsets: readonly number[]
-}
-
-function packKeys(loaded: Loaded): PackedKeys {
-  const { entries } = loaded.node
-  let size = 0
-  for (const entry of entries) size += entry.key.length
-  const bytes = new Uint8Array(size)
-  const offsets = new Array<number>(entries.length + 1)
-  let at = 0
-  for (let i = 0; i < entries.length; i++) {
-    offsets[i] = at
-    bytes.set(entries[i].key, at)
-    at += entries[i].key.length
-  }
-  offsets[entries.length] = at
-  loaded.packed = { bytes, offsets }
-  return loaded.packed
-}
-
-/** compareBytes(key i of `packed`, key). */
-function comparePacked(packed: PackedKeys, i: number, key: Uint8Array): number {
-  const { bytes, offsets } = packed
-  const start = offsets[i]
-  const length = offsets[i + 1] - start
-  const n = Math.min(length, key.length)
-  for (let j = 0; j < n; j++) {
-    const d = bytes[start + j] - key[j]
-    if (d !== 0) return d
-  }
-  return length - key.length
-}
-
-/** The first index whose key is >= key, over packed keys. */
-function packedLowerBound(packed: PackedKeys, key: Uint8Array): number {
-  let lo = 0
-  let hi = packed.offsets.length - 1
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (comparePacked(packed, mid, key) < 0) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-function packedEqual(packed: PackedKeys, i: number, key: Uint8Array): boolean {
-  return comparePacked(packed, i, key) === 0
-}
-
-function withRight(entry: Entry, right: Ref): Entry {
-  return { key: entry.key, value: entry.value, meta: entry.meta, right }
-}
-
-function childBefore(node: TreeNode, i: number): Ref {
-  return i === 0 ? node.left : node.entries[i - 1].right
-}
-
-/** The first index whose key is >= key. */
-function lowerBound(entries: readonly { key: Uint8Array }[], key: Uint8Array): number {
-  let lo = 0
-  let hi = entries.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (compareBytes(entries[mid].key, key) < 0) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-/** The first index whose key is > key. */
-function upperBound(entries: readonly { key: Uint8Array }[], key: Uint8Array): number {
-  let lo = 0
-  let hi = entries.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (compareBytes(entries[mid].key, key) <= 0) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-function below(key: Uint8Array, upper: Bound | null): boolean {
-  if (upper === null) return true
-  const c = compareBytes(key, upper.key)
-  return c < 0 || (c === 0 && upper.inclusive)
-}
-
-function above(key: Uint8Array, lower: Bound | null): boolean {
-  if (lower === null) return true
-  const c = compareBytes(key, lower.key)
-  return c > 0 || (c === 0 && lower.inclusive)
-}
-
-function bounds(range: Range): { lower: Bound | null; upper: Bound | null } {
-  let lower: Bound | null = null
-  let upper: Bound | null = null
-  const tighterLower = (b: Bound): void => {
-    const c = lower === null ? 1 : compareBytes(b.key, lower.key)
-    if (c > 0 || (c === 0 && !b.inclusive)) lower = b
-  }
-  const tighterUpper = (b: Bound): void => {
-    const c = upper === null ? -1 : compareBytes(b.key, upper.key)
-    if (c < 0 || (c === 0 && !b.inclusive)) upper = b
-  }
-  if (range.gt !== undefined) tighterLower({ key: toKey(range.gt), inclusive: false })
-  if (range.gte !== undefined) tighterLower({ key: toKey(range.gte), inclusive: true })
-  if (range.lt !== undefined) tighterUpper({ key: toKey(range.lt), inclusive: false })
-  if (range.lte !== undefined) tighterUpper({ key: toKey(range.lte), inclusive: true })
-  if (range.prefix !== undefined) {
-    const prefix = toKey(range.prefix)
-    tighterLower({ key: prefix, inclusive: true })
-    const end = prefixEnd(prefix)
-    if (end !== null) tighterUpper({ key: end, inclusive: false })
-  }
-  return { lower, upper }
-}
-
-function storedEntry(entry: Entry): StoredEntry {
-  return {
-    key: entry.key,
-    stored: entry.value,
-    meta: entry.meta === null ? undefined : (decodeValidated(entry.meta) as Meta),
-  }
-}
-
-function sameEntry(a: Entry, b: Entry): boolean {
-  if (a === b) return true
-  if (!sameStoredValue(a.value, b.value)) return false
-  if (a.meta === null || b.meta === null) return a.meta === b.meta
-  return equalBytes(a.meta, b.meta)
-}
-
-/** Whether a put with `keepIf` leaves `entry` as it is: the same value, and metadata it accepts. */
-function keeps(entry: Entry, op: PreparedOp): boolean {
-  const { entry: put, keepIf } = op
-  if (put === undefined || keepIf === undefined || !sameStoredValue(entry.value, put.value)) return false
-  return keepIf(entry.meta === null ? undefined : (decodeValidated(entry.meta) as Meta))
 }

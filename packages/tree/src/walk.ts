@@ -8,8 +8,8 @@ import { CborReader } from './cbor.ts'
 import { InvalidBlockError, MalformedValueError } from './errors.ts'
 import { cidKey, DAG_CBOR, isInlineCid, RAW, verifyBlock } from './hash.ts'
 import { MAX_BLOCK_DEPTH } from './limits.ts'
-import type { CheckedNode } from './mst.ts'
 import type { TreeNode } from './node.ts'
+import type { CheckedNode } from './validate.ts'
 import { type Block, decodeChunkIndex, type GetBlock } from './value.ts'
 
 export interface WalkOptions {

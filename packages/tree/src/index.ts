@@ -61,5 +61,13 @@ export {
   type ValueEntry,
 } from './mst.ts'
 export { type StoredValue, sameStoredValue } from './node.ts'
-export { type Block, type GetBlock, type PreparedValue, prepareByteStream, prepareValue } from './value.ts'
+export {
+  type Block,
+  decodeChunkIndex,
+  decodeValueBlock,
+  type GetBlock,
+  type PreparedValue,
+  prepareByteStream,
+  prepareValue,
+} from './value.ts'
 export { blockLinks, collectCids, type WalkOptions } from './walk.ts'

@@ -313,4 +313,19 @@ describe('binary values by reference', () => {
     await assert.rejects(db.transact([{ op: 'put-ref', key: 'file', ref }]), /does not hold: stage the bytes first/)
     assert.equal(db.head?.seq, 1)
   })
+
+  it('fails the commit when gc collects linked staged bytes between the write and its commit', async () => {
+    const storage = memoryStorage()
+    const db = await openStore({ storage })
+    await db.assoc('kept', 1)
+    const { ref } = await stageBytes(storage, bytesOf(3_000_000, 6))
+    const write = db.transact(async (tx) => {
+      await tx.bassocRef('file', ref)
+      // The ref was resolved; nothing keeps its blocks, and gc runs before the commit is written.
+      assert.ok((await db.gc()).deletedBlocks > 0)
+    })
+    await assert.rejects(write, /was collected by gc before it was committed/)
+    assert.equal(await db.exists('file'), false)
+    assert.deepEqual((await db.verify()).missing, [], 'the head never links to a missing block')
+  })
 })

@@ -1,6 +1,6 @@
 // Request / streamed-reply over a libp2p stream, the shape of dagsync's protocols: the client
 // writes one DAG-CBOR request (a map); the server answers with any number of DAG-CBOR messages
-// and then `{n: count}`, or `{e: code, m: message}` if it fails. Replies travel in frames, each
+// and then `{n: count}`, or `{e: code, m: message, i?: index}` if it fails. Replies travel in frames, each
 // a DAG-CBOR array of messages, length-prefixed and at most MAX_FRAME_BYTES: a frame costs the
 // reader far more than its bytes, and a sync sends thousands of small blocks. An explicit end
 // marker means a stream that stops early is an error, never a short answer taken for a whole one.
@@ -25,13 +25,15 @@ const FIRST_FRAME_BYTES = 8 * 1024
 
 export type Message = Record<string, unknown>
 
-/** An error a handler throws to answer with a specific code. */
+/** An error a handler throws to answer with a specific code (and, for a list, the index of the item at fault). */
 export class ServeError extends Error {
   readonly code: string
+  readonly index: number | undefined
 
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, index?: number) {
     super(message)
     this.code = code
+    this.index = index
   }
 }
 
@@ -106,7 +108,12 @@ export async function* call(
       options.onBytes?.(bytes.length + Math.ceil(Math.max(1, Math.log2(bytes.length + 1)) / 7))
       for (const message of decodeFrame(bytes)) {
         if (ended) throw new ProtocolError(`${peer} sent messages after the end marker`)
-        if (typeof message.e === 'string') throw new RemoteError(message.e, String(message.m ?? ''))
+        if (typeof message.e === 'string')
+          throw new RemoteError(
+            message.e,
+            String(message.m ?? ''),
+            Number.isSafeInteger(message.i) ? (message.i as number) : undefined,
+          )
         if (message.n !== undefined) ended = true
         else yield message
       }
@@ -172,7 +179,8 @@ export async function serve(
         options.onError?.(err, code, connection.remotePeer)
         try {
           // What was gathered goes out first: the client keeps what verifies.
-          await add(dagCbor.encode({ e: code, m: (err as Error).message ?? String(err) }))
+          const index = err instanceof ServeError && err.index !== undefined ? { i: err.index } : {}
+          await add(dagCbor.encode({ e: code, m: (err as Error).message ?? String(err), ...index }))
           await flush()
           await stream.close()
         } catch {

@@ -13,12 +13,14 @@
  * console.log((await api.get({ store: 'demo', key: 'greeting' })).value)
  * ```
  */
+import type { WriteOp } from '@dagsync/store'
 import type { CID } from 'multiformats/cid'
 import type {
   Api,
   CarImportResult,
   ChangeData,
   CommitInfo,
+  EntryData,
   GcReport,
   GcRequest,
   GetResult,
@@ -34,9 +36,11 @@ import type {
   RemotePin,
   RemoteService,
   Segment,
+  StagedBytesInfo,
   StatusInfo,
   StoreInfo,
   StoreStatus,
+  TransactRequest,
   VerifyResult,
   WriteResult,
 } from './api.ts'
@@ -67,6 +71,20 @@ async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown>
     }
   }
   if (buffered.trim() !== '') yield decodeWire(buffered)
+}
+
+/** Ops as a transact body: one DAG-JSON op per line, sent in pieces of about 64 KiB. */
+async function* ndjson(ops: readonly WriteOp[]): AsyncGenerator<Uint8Array> {
+  const utf8 = new TextEncoder()
+  let piece = ''
+  for (const op of ops) {
+    piece += `${encodeWire(op)}\n`
+    if (piece.length >= 64 * 1024) {
+      yield utf8.encode(piece)
+      piece = ''
+    }
+  }
+  if (piece !== '') yield utf8.encode(piece)
 }
 
 function isError(item: unknown): boolean {
@@ -177,7 +195,11 @@ export class HttpClient implements Api {
   get(request: { store: string; key: string; path?: readonly Segment[]; at?: number | CID }): Promise<GetResult> {
     return this.#json('get', request)
   }
-  async getBytes(request: { store: string; key: string; at?: number | CID }): Promise<AsyncIterable<Uint8Array>> {
+  async getBytes(request: {
+    store: string
+    key: string | Uint8Array
+    at?: number | CID
+  }): Promise<AsyncIterable<Uint8Array>> {
     return (await this.#post('getBytes', request)).body as unknown as AsyncIterable<Uint8Array>
   }
   put(request: PutRequest): Promise<WriteResult> {
@@ -188,6 +210,15 @@ export class HttpClient implements Api {
   }
   del(request: { store: string; key: string }): Promise<WriteResult> {
     return this.#json('del', request)
+  }
+  async transact(request: TransactRequest, ops: readonly WriteOp[]): Promise<WriteResult> {
+    return decodeWire(await (await this.#post('transact', request, { body: ndjson(ops) })).text()) as WriteResult
+  }
+  async stageBytes(request: { store: string }, bytes: AsyncIterable<Uint8Array>): Promise<StagedBytesInfo> {
+    return decodeWire(await (await this.#post('stageBytes', request, { body: bytes })).text()) as StagedBytesInfo
+  }
+  entries(request: KeysQuery & { inlineBytes?: number }): AsyncIterable<EntryData> {
+    return this.#stream('entries', request)
   }
   keys(request: KeysQuery): AsyncIterable<KeyInfoData> {
     return this.#stream('keys', request)

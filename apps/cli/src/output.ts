@@ -121,16 +121,16 @@ export interface ProgressDisplay {
 }
 
 /**
- * A progress bar on stderr (blocks, bytes, rate) while long work runs, when stderr is a terminal
- * and the output is not JSON. Otherwise it shows nothing.
+ * A progress bar on stderr (blocks, or other `unit`s, bytes, rate) while long work runs, when
+ * stderr is a terminal and the output is not JSON. Otherwise it shows nothing.
  */
-export function progressBar(label: string, enabled: boolean): ProgressDisplay {
+export function progressBar(label: string, enabled: boolean, unit = 'blocks'): ProgressDisplay {
   if (!enabled || process.stderr.isTTY !== true) return { onProgress: () => {}, stop: () => {} }
   const started = Date.now()
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} {bar} {phase} {blocks} blocks | {size} | {rate}/s`,
+      format: `${label} {bar} {phase} {blocks} ${unit} | {size} | {rate}/s`,
       barsize: 24,
       hideCursor: true,
       clearOnComplete: true,

@@ -118,6 +118,8 @@ export function table(header: readonly string[], rows: readonly (readonly string
 export interface ProgressDisplay {
   readonly onProgress: OnProgress
   stop(): void
+  /** Whether the bar was drawn (what else goes to the terminal may wait for it). */
+  readonly shown: boolean
 }
 
 /**
@@ -125,7 +127,7 @@ export interface ProgressDisplay {
  * stderr is a terminal and the output is not JSON. Otherwise it shows nothing.
  */
 export function progressBar(label: string, enabled: boolean, unit = 'blocks'): ProgressDisplay {
-  if (!enabled || process.stderr.isTTY !== true) return { onProgress: () => {}, stop: () => {} }
+  if (!enabled || process.stderr.isTTY !== true) return { onProgress: () => {}, stop: () => {}, shown: false }
   const started = Date.now()
   const bar = new cliProgress.SingleBar(
     {
@@ -159,6 +161,9 @@ export function progressBar(label: string, enabled: boolean, unit = 'blocks'): P
     },
     stop: () => {
       if (shown) bar.stop()
+    },
+    get shown() {
+      return shown
     },
   }
 }

@@ -117,6 +117,7 @@ async function importKeys(
     }
   }
   const { Importer } = await import('../importer.ts')
+  type ImportedBatch = import('../importer.ts').ImportedBatch
   let read = 0
   let ops = 0
   const bar = progressBar('importing', showProgress(options), 'keys')
@@ -141,6 +142,8 @@ async function importKeys(
   }
   const ndjson = first !== undefined && format !== 'json' && (format === 'ndjson' || looksLikeEntry(first))
   const names: string[] = []
+  const commitLine = (done: ImportedBatch): string =>
+    `${describe(done.commit)} (${done.ops} keys, ${ndjson ? 'lines' : 'entries'} ${done.from}-${done.to})`
   const importer = new Importer({
     api,
     store,
@@ -148,9 +151,8 @@ async function importKeys(
     ...(meta === undefined ? {} : { meta }),
     where: ndjson ? (n) => `line ${n}` : (n) => `entry ${n}${names[n - 1] === undefined ? '' : ` (${names[n - 1]})`}`,
     onCommit: (done) => {
-      if (options.json === true || options.quiet === true) return
-      bar.stop()
-      print(`${describe(done.commit)} (${done.ops} keys, ${ndjson ? 'lines' : 'entries'} ${done.from}-${done.to})`)
+      // Printed as they are made, unless a progress bar holds the terminal: then at the end.
+      if (options.json !== true && options.quiet !== true && !bar.shown) print(commitLine(done))
     },
   })
   /** The op as it is sent: large binary values uploaded first and placed by reference. */
@@ -216,6 +218,7 @@ async function importKeys(
       })),
     })
   } else if (options.quiet !== true) {
+    if (bar.shown) for (const done of committed) print(commitLine(done))
     const made = committed.filter((c) => c.commit !== null).length
     print(`imported ${ops} keys in ${made} commit${made === 1 ? '' : 's'}`)
   }

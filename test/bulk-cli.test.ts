@@ -127,6 +127,22 @@ describe('dagsync import', () => {
     assert.match(over.stderr, /--batch is at most 10000/)
   })
 
+  it('ends a batch before 1 MiB of keys and values, whatever --batch says', async () => {
+    await cliJson(scratch, repo, ['store', 'create', '--name', 'bytes'])
+    const path = await file(
+      'large.ndjson',
+      ndjson(200, (i) => ({ key: `l/${pad(i)}`, value: 'x'.repeat(20_000) })),
+    )
+    const result = await cliJson<{ commits: { keys: number }[] }>(scratch, repo, ['import', 'bytes', path])
+    const sizes = result.commits.map((c) => c.keys)
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      200,
+    )
+    assert.ok(sizes.length >= 4 && sizes.every((n) => n * 20_000 < 1024 * 1024), `batches of ${sizes.join(', ')} keys`)
+    assert.equal(await keyCount(repo, 'bytes', 'l/'), 200)
+  })
+
   it('fails on a bad line with its number, commits nothing of its batch, and says what was committed before', async () => {
     await cliJson(scratch, repo, ['store', 'create', '--name', 'bad-line'])
     const path = await file(

@@ -54,44 +54,46 @@ export function isEntry(value: unknown): boolean {
 export const MAX_VALUE_LINE_BYTES = MAX_JSON_BODY_BYTES
 
 /**
- * The op a line of the format stands for; throws LineError naming what is wrong with it. The
- * line is read as JSON, and a value line (at most 64 KiB) again as DAG-JSON, for its links,
- * bytes and large integers: DAG-JSON's decoder is slower, and fails on strings of megabytes
- * (the base64 of a large binary value).
+ * The op a line of the format stands for; throws LineError naming what is wrong with it. A line
+ * of up to 64 KiB is read as DAG-JSON (links, bytes, large integers). A longer one can only be a
+ * binary value (a value line is held to 64 KiB): DAG-JSON's decoder takes seconds over a string
+ * of megabytes, so it is read as JSON, and its key and ref, which may be DAG-JSON's {"/": ...},
+ * decoded as such.
  */
 export function lineToOp(text: string, line: number): WriteOp {
+  const fail = (message: string) => new LineError(line, message)
+  if (text.length * 3 <= MAX_VALUE_LINE_BYTES || Buffer.byteLength(text) <= MAX_VALUE_LINE_BYTES) {
+    let entry: unknown
+    try {
+      entry = decodeWire(text)
+    } catch (err) {
+      throw fail(`not JSON (${(err as Error).message.replace(/^not valid DAG-JSON: /, '')})`)
+    }
+    if (!isMap(entry)) throw fail('not an object like {"key": "k", "value": ...}')
+    return entryToOp(entry, fail)
+  }
   let entry: unknown
   try {
     entry = JSON.parse(text)
   } catch (err) {
-    throw new LineError(line, `not JSON (${(err as Error).message})`)
+    throw fail(`not JSON (${(err as Error).message})`)
   }
-  if (!isMap(entry)) throw new LineError(line, 'not an object like {"key": "k", "value": ...}')
-  if ('value' in entry) {
-    if (Buffer.byteLength(text) > MAX_VALUE_LINE_BYTES)
-      throw new LineError(
-        line,
-        `the value is over ${MAX_VALUE_LINE_BYTES / 1024} KiB, the limit for JSON values: store it as bytes (a "bytes" line)`,
-      )
-    try {
-      entry = decodeWire(text)
-    } catch (err) {
-      throw new LineError(line, (err as Error).message)
-    }
-  } else {
-    // A key as bytes and a ref are DAG-JSON's {"/": ...}: decoded as such.
-    for (const field of ['key', 'ref']) {
-      const value = entry[field]
-      if (isMap(value) && '/' in value) {
-        try {
-          entry[field] = decodeWire(JSON.stringify(value))
-        } catch (err) {
-          throw new LineError(line, `"${field}": ${(err as Error).message}`)
-        }
+  if (!isMap(entry)) throw fail('not an object like {"key": "k", "value": ...}')
+  if ('value' in entry)
+    throw fail(
+      `the value is over ${MAX_VALUE_LINE_BYTES / 1024} KiB, the limit for JSON values: store it as bytes (a "bytes" line)`,
+    )
+  for (const field of ['key', 'ref']) {
+    const value = entry[field]
+    if (isMap(value) && '/' in value) {
+      try {
+        entry[field] = decodeWire(JSON.stringify(value))
+      } catch (err) {
+        throw fail(`"${field}": ${(err as Error).message}`)
       }
     }
   }
-  return entryToOp(entry as Record<string, unknown>, (message) => new LineError(line, message))
+  return entryToOp(entry, fail)
 }
 
 /** The op of one decoded entry; `fail` makes the error (naming the line or the key). */

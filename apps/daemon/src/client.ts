@@ -13,7 +13,10 @@
  * console.log((await api.get({ store: 'demo', key: 'greeting' })).value)
  * ```
  */
+
 import type { WriteOp } from '@dagsync/store'
+import * as dagCbor from '@ipld/dag-cbor'
+import { varint } from 'multiformats'
 import type { CID } from 'multiformats/cid'
 import type {
   Api,
@@ -45,7 +48,7 @@ import type {
   WriteResult,
 } from './api.ts'
 import { ApiError } from './api.ts'
-import { API_PREFIX, decodeWire, encodeWire, errorFrom, type MethodName, streamOf } from './wire.ts'
+import { API_PREFIX, decodeWire, encodeWire, errorFrom, type MethodName, OPS_CBOR, streamOf } from './wire.ts'
 
 export * from './api.ts'
 export { decodeWire, encodeWire, MAX_JSON_BODY_BYTES } from './wire.ts'
@@ -73,18 +76,32 @@ async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown>
   if (buffered.trim() !== '') yield decodeWire(buffered)
 }
 
-/** Ops as a transact body: one DAG-JSON op per line, sent in pieces of about 64 KiB. */
-async function* ndjson(ops: readonly WriteOp[]): AsyncGenerator<Uint8Array> {
-  const utf8 = new TextEncoder()
-  let piece = ''
+/** Ops as a transact body: each in DAG-CBOR after its length, sent in pieces of about 64 KiB. */
+async function* cborOps(ops: readonly WriteOp[]): AsyncGenerator<Uint8Array> {
+  let piece: Uint8Array[] = []
+  let size = 0
   for (const op of ops) {
-    piece += `${encodeWire(op)}\n`
-    if (piece.length >= 64 * 1024) {
-      yield utf8.encode(piece)
-      piece = ''
+    const bytes = dagCbor.encode(op)
+    const length = varint.encodeTo(bytes.length, new Uint8Array(varint.encodingLength(bytes.length)))
+    piece.push(length, bytes)
+    size += length.length + bytes.length
+    if (size >= 64 * 1024) {
+      yield concatBytes(piece)
+      piece = []
+      size = 0
     }
   }
-  if (piece !== '') yield utf8.encode(piece)
+  if (size > 0) yield concatBytes(piece)
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
 }
 
 function isError(item: unknown): boolean {
@@ -100,7 +117,11 @@ export class HttpClient implements Api {
     this.#token = init.token
   }
 
-  async #post(method: MethodName, args: unknown, init: { body?: AsyncIterable<Uint8Array> } = {}): Promise<Response> {
+  async #post(
+    method: MethodName,
+    args: unknown,
+    init: { body?: AsyncIterable<Uint8Array>; type?: string } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = {}
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`
     let url = `${this.url}${API_PREFIX}${method}`
@@ -110,7 +131,7 @@ export class HttpClient implements Api {
       body = encodeWire(args ?? {})
     } else {
       url += `?args=${encodeURIComponent(encodeWire(args ?? {}))}`
-      headers['content-type'] = 'application/octet-stream'
+      headers['content-type'] = init.type ?? 'application/octet-stream'
       body = streamOf(init.body) as unknown as BodyInit
     }
     let response: Response
@@ -212,7 +233,8 @@ export class HttpClient implements Api {
     return this.#json('del', request)
   }
   async transact(request: TransactRequest, ops: readonly WriteOp[]): Promise<WriteResult> {
-    return decodeWire(await (await this.#post('transact', request, { body: ndjson(ops) })).text()) as WriteResult
+    const response = await this.#post('transact', request, { body: cborOps(ops), type: OPS_CBOR })
+    return decodeWire(await response.text()) as WriteResult
   }
   async stageBytes(request: { store: string }, bytes: AsyncIterable<Uint8Array>): Promise<StagedBytesInfo> {
     return decodeWire(await (await this.#post('stageBytes', request, { body: bytes })).text()) as StagedBytesInfo

@@ -165,7 +165,10 @@ export function createApp(init: HttpServerInit): Hono {
         }
         case 'upload': {
           // transact's body is ops, parsed and checked as they arrive; the others' are bytes.
-          if (method === 'transact') return json(await api.transact(args as never, await readOpsBody(c.req.raw.body)))
+          if (method === 'transact')
+            return json(
+              await api.transact(args as never, await readOpsBody(c.req.raw.body, c.req.header('content-type'))),
+            )
           const body = (c.req.raw.body ?? streamOf((async function* () {})())) as unknown as AsyncIterable<Uint8Array>
           if (method === 'carImport') return json(await api.carImport(args as never, body))
           if (method === 'stageBytes') return json(await api.stageBytes(args as never, body))

@@ -6,7 +6,7 @@
 //     progress  → 200 and NDJSON: {"progress": {...}} lines, then {"result": ...} or {"error": {...}}
 //     download  → 200 and the bytes (application/octet-stream, or a CAR)
 //     upload    → the arguments in the `args` query parameter, the bytes as the body; 200 and DAG-JSON
-//                 (transact's body is NDJSON: one op per line, see ops-body.ts)
+//                 (transact's body is ops: NDJSON, or length-prefixed DAG-CBOR; see ops-body.ts)
 //   errors      → 4xx/5xx and {"error": {"code": ..., "message": ..., "index"?: the op at fault}}
 //
 // Methods that change state or contact other hosts need `Authorization: Bearer <token>` (the
@@ -71,6 +71,12 @@ export const API_PREFIX = '/api/v1/'
  * (MAX_BLOCK_BYTES): its DAG-CBOR is at most 9/4 of its JSON (`1.5,` is 4 characters and 9 bytes).
  */
 export const MAX_JSON_BODY_BYTES = 64 * 1024
+
+/**
+ * The Content-Type of a transact body of ops in DAG-CBOR, each after its length as an unsigned
+ * varint (the default, application/x-ndjson, is one DAG-JSON op per line): see ops-body.ts.
+ */
+export const OPS_CBOR = 'application/vnd.dagsync.ops+cbor'
 
 /** Whether a call needs the API token: it changes state, or it makes the daemon contact other hosts. */
 export function needsToken(method: MethodName): boolean {

@@ -288,10 +288,15 @@ describe('binary values by reference', () => {
     const map = dagCbor.encode({ not: 'bytes' })
     const mapCid = cidOf(map, DAG_CBOR)
     await storage.commit([{ cid: mapCid, bytes: map }], new Map())
+    // A structured value over 1 MiB is chunked too: its index names a value, not bytes.
+    await db.assoc('large', { text: 'x'.repeat(1_200_000) })
+    const largeEntry = await db.tree.getEntry(db.head!.tree, 'large')
+    assert.equal(largeEntry?.stored.kind, 'chunked')
     const head = db.head
     const refused: [CID, RegExp][] = [
       [cidOf(bytesOf(10, 9), RAW), /names a block this storage does not hold: stage the bytes first/],
       [mapCid, /does not name bytes: it is neither a byte string nor a chunk index/],
+      [(largeEntry!.stored as { cid: CID }).cid, /does not name bytes: it is the chunk index of a structured value/],
     ]
     for (const [ref, message] of refused) {
       await assert.rejects(db.transact([{ op: 'put-ref', key: 'x', ref }]), (err: Error) => {

@@ -11,7 +11,7 @@
 // not after it has all been read.
 
 import { BulkBudget, MAX_BULK_BYTES, parseOp, type WriteOp } from '@dagsync/store'
-import * as dagCbor from '@ipld/dag-cbor'
+import { decodeCbor } from '@dagsync/tree'
 import { ApiError } from './api.ts'
 import { dropRest } from './body.ts'
 import { toApiError } from './convert.ts'
@@ -202,7 +202,7 @@ function cborFraming(ops: readonly WriteOp[]): Framing {
         }
         const encoded = pending.subarray(length.next, end)
         at = end
-        yield { where: where(), decode: () => decodeCbor(encoded) }
+        yield { where: where(), decode: () => decodeOp(encoded) }
       }
       pending = pending.subarray(at)
     },
@@ -226,9 +226,10 @@ function readVarint(bytes: Uint8Array, at: number): { value: number; next: numbe
   throw new ApiError('bad-request', 'an op length is longer than a varint of 5 bytes')
 }
 
-function decodeCbor(bytes: Uint8Array): unknown {
+/** An op's DAG-CBOR, checked and decoded as the store reads values (a leading U+FEFF kept). */
+function decodeOp(bytes: Uint8Array): unknown {
   try {
-    return dagCbor.decode(bytes)
+    return decodeCbor(bytes)
   } catch (err) {
     throw new ApiError('bad-request', `not valid DAG-CBOR: ${(err as Error).message}`)
   }

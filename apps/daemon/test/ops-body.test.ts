@@ -107,7 +107,7 @@ describe('a transact body', () => {
 
   it('may be length-prefixed DAG-CBOR, read an op at a time, with the same checks', async () => {
     const ops = [
-      { op: 'put', key: 'a', value: { n: 2n ** 62n } },
+      { op: 'put', key: 'a', value: { n: 2n ** 62n, text: '\ufeffa leading U+FEFF is text' } },
       { op: 'put-bytes', key: Uint8Array.of(1), bytes: new Uint8Array(900_000).fill(7) },
       { op: 'delete', key: 'b' },
     ]

@@ -49,8 +49,14 @@ function isMessage(value: unknown): value is Message {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array)
 }
 
-function decodeRequest(bytes: Uint8Array): Message {
-  const message = decodeCbor(bytes)
+function decodeRequest(bytes: Uint8Array, decode: (bytes: Uint8Array) => unknown = decodeCbor): Message {
+  let message: unknown
+  try {
+    message = decode(bytes)
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err
+    throw new ProtocolError(`message is not valid DAG-CBOR: ${(err as Error).message}`)
+  }
   if (!isMessage(message)) throw new ProtocolError('a request is a map')
   return message
 }
@@ -132,6 +138,8 @@ export async function serve(
   handler: (request: Message, connection: Connection) => AsyncIterable<Message>,
   options: {
     maxInboundStreams?: number
+    /** Decodes a request (default: @ipld/dag-cbor's decoder). */
+    decodeRequest?: (bytes: Uint8Array) => unknown
     /** Called after each reply is sent in full, with its messages and bytes (end marker included). */
     onServed?: (messages: number, bytes: number) => void
     /**
@@ -165,7 +173,10 @@ export async function serve(
         size += bytes.length
       }
       try {
-        const request = decodeRequest((await lp.read({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).subarray())
+        const request = decodeRequest(
+          (await lp.read({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).subarray(),
+          options.decodeRequest,
+        )
         for await (const reply of handler(request, connection)) {
           await add(dagCbor.encode(reply))
           count++

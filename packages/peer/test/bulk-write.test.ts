@@ -45,6 +45,7 @@ describe('transact(ops) through the writer', () => {
       { op: 'delete', key: 'title' },
       { op: 'put-bytes', key: 'logo', bytes: bytesOf(5000, 2) },
       { op: 'put-ref', key: 'video', ref: staged.ref },
+      { op: 'put', key: 'bom', value: '\ufeffa leading U+FEFF is text' },
     ]
     const { commit } = await replica.transact(ops, { meta: { message: 'bulk' } })
     assert.equal(commit?.seq, 2, 'one commit for the whole list')
@@ -55,7 +56,8 @@ describe('transact(ops) through the writer', () => {
     assert.equal(await replica.exists('title'), false)
     assert.deepEqual(await (await replica.bget('logo'))?.bytes(), bytesOf(5000, 2))
     assert.deepEqual(await (await replica.bget('video'))?.bytes(), bytesOf(2_500_000, 1))
-    assert.equal(await replica.store.count(), 2003)
+    assert.equal(await served.store.get('bom'), '\ufeffa leading U+FEFF is text', 'read as the store reads values')
+    assert.equal(await replica.store.count(), 2004)
   })
 
   it('refuses a list over the limits before sending it, with the error the store gives', async () => {

@@ -63,6 +63,7 @@ export {
 export { type StoredValue, sameStoredValue } from './node.ts'
 export {
   type Block,
+  decodeCbor,
   decodeChunkIndex,
   decodeValueBlock,
   type GetBlock,

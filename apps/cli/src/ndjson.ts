@@ -65,7 +65,7 @@ export function lineToOp(text: string, line: number): WriteOp {
   if (text.length * 3 <= MAX_VALUE_LINE_BYTES || Buffer.byteLength(text) <= MAX_VALUE_LINE_BYTES) {
     let entry: unknown
     try {
-      entry = decodeWire(text)
+      entry = readDagJson(text)
     } catch (err) {
       throw fail(`not JSON (${(err as Error).message.replace(/^not valid DAG-JSON: /, '')})`)
     }
@@ -94,6 +94,42 @@ export function lineToOp(text: string, line: number): WriteOp {
     }
   }
   return entryToOp(entry, fail)
+}
+
+/** Every JSON string, and whether a colon follows it (then it is a map key). */
+const STRING = /"(?:[^"\\]|\\.)*"(\s*:)?/g
+
+/**
+ * DAG-JSON, decoded as `decodeWire` decodes it, but by JSON.parse where that gives the same: a
+ * line with no {"/": ...} form (links, bytes), no -0 and no integer of 16 digits or more (which
+ * DAG-JSON reads as a bigint), and no map with a repeated key (which DAG-JSON refuses; JSON.parse
+ * would keep the last). Anything else goes to `decodeWire`. JSON.parse is native and several
+ * times faster: an import reads 100,000 lines.
+ */
+export function readDagJson(text: string): unknown {
+  if (text.includes('"/"') || text.includes('-0') || /\d{16}/.test(text)) return decodeWire(text)
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return decodeWire(text)
+  }
+  // A repeated key leaves fewer keys in the result than in the text: DAG-JSON's decoder says where.
+  let keys = 0
+  STRING.lastIndex = 0
+  for (let m = STRING.exec(text); m !== null; m = STRING.exec(text)) if (m[1] !== undefined) keys++
+  return keys === countKeys(value) ? value : decodeWire(text)
+}
+
+function countKeys(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0
+  let n = 0
+  if (Array.isArray(value)) {
+    for (const item of value) n += countKeys(item)
+    return n
+  }
+  for (const key in value) n += 1 + countKeys((value as Record<string, unknown>)[key])
+  return n
 }
 
 /** The op of one decoded entry; `fail` makes the error (naming the line or the key). */

@@ -78,10 +78,20 @@ async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown>
 
 /** Ops as a transact body: each in DAG-CBOR after its length, sent in pieces of about 64 KiB. */
 async function* cborOps(ops: readonly WriteOp[]): AsyncGenerator<Uint8Array> {
+  // The tree's encoder is byte-identical to @ipld/dag-cbor's and several times faster; it holds a
+  // value to the store's limits, one level deeper here, so a value at the depth limit falls back.
+  const { encodeValue } = await import('@dagsync/tree')
+  const encode = (op: WriteOp): Uint8Array => {
+    try {
+      return encodeValue(op)
+    } catch {
+      return dagCbor.encode(op)
+    }
+  }
   let piece: Uint8Array[] = []
   let size = 0
   for (const op of ops) {
-    const bytes = dagCbor.encode(op)
+    const bytes = encode(op)
     const length = varint.encodeTo(bytes.length, new Uint8Array(varint.encodingLength(bytes.length)))
     piece.push(length, bytes)
     size += length.length + bytes.length

@@ -3,7 +3,7 @@
 //   pnpm bench [--suite tree,store] [--keys 100000] [--runs 3] [--subjects a,b,...] [--json]
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -305,7 +305,10 @@ if (suites.includes('import')) {
   const keys = Number(args.keys)
   const baselines: ImportBaseline[] = []
   const imports: ImportResult[] = []
+  const loads: number[] = []
   for (let run = 1; run <= runs; run++) {
+    // Each run's two measures back to back, so that their ratio sees the same machine.
+    loads.push(loadavg()[0] as number)
     baselines.push(
       child<ImportBaseline>(
         './run-import.ts',
@@ -317,26 +320,30 @@ if (suites.includes('import')) {
       child<ImportResult>('./run-import.ts', ['cli', String(keys)], `import run ${run}/${runs}: dagsync import`),
     )
   }
-  all.import = { baselines, imports }
+  all.import = { baselines, imports, loads }
   if (!args.json) {
     const m = <R>(rs: R[], get: (r: R) => number) => median(rs.map(get))
     const s = (v: number) => `${(v / 1000).toFixed(2)} s`
-    const cliMs = m(imports, (r) => r.cliMs)
-    const transactionMs = m(baselines, (r) => r.transactionMs)
-    const buildMs = m(baselines, (r) => r.buildMs)
+    // The median of each run's own ratio: runs on a busy machine differ more than one run's pair.
+    const ratio = (get: (b: ImportBaseline) => number) =>
+      median(imports.map((r, i) => r.cliMs / get(baselines[i] as ImportBaseline))).toFixed(2)
     process.stdout.write(
       `\nBulk import: ${keys.toLocaleString('en-US')} keys of the tree workload as NDJSON, \`dagsync import\` (a process of its own,\n` +
         `its start included) into a running daemon on LevelDB, with a reader following the store; against the store's own\n` +
         `bulk loads of the same entries. Medians of ${runs} run(s); ${machine}.\n\n`,
     )
     const rows = [
-      ['dagsync import into the daemon', s(cliMs), `${m(imports, (r) => r.commits)} commits`],
+      ['dagsync import into the daemon', s(m(imports, (r) => r.cliMs)), `${m(imports, (r) => r.commits)} commits`],
       [
         'one transaction on LevelDB (the store)',
-        s(transactionMs),
-        `import: ${(cliMs / transactionMs).toFixed(2)}x its time`,
+        s(m(baselines, (r) => r.transactionMs)),
+        `import: ${ratio((b) => b.transactionMs)}x its time`,
       ],
-      ['tree.build in memory (the tree)', s(buildMs), `import: ${(cliMs / buildMs).toFixed(2)}x its time`],
+      [
+        'tree.build in memory (the tree)',
+        s(m(baselines, (r) => r.buildMs)),
+        `import: ${ratio((b) => b.buildMs)}x its time`,
+      ],
       [
         'the reader holds the last commit',
         `+${s(m(imports, (r) => r.readerLagMs))}`,
@@ -344,7 +351,10 @@ if (suites.includes('import')) {
       ],
     ]
     process.stdout.write(`${table(['', 'time', ''], rows)}\n`)
-    process.stdout.write(`Target: the import within 2x the store's bulk load (one transaction on LevelDB).\n`)
+    process.stdout.write(
+      `Ratios are medians of each run's own. Target: the import within 2x the store's bulk load (one transaction on\n` +
+        `LevelDB). Load average (1 min) at each run's start: ${loads.map((l) => l.toFixed(1)).join(', ')}.\n`,
+    )
   }
 }
 

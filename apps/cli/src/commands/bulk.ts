@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import type { CID } from 'multiformats/cid'
 import { examples, optionsOf } from '../command.ts'
 import { fileSource, type GlobalOptions, parsePositiveInt, parseVersion, withApi } from '../context.ts'
+import type { ImportedBatch } from '../importer.ts'
 import { formatBytes, print, printJson, progressBar, UsageError, writeBytes } from '../output.ts'
 
 const FORMAT_HELP = `
@@ -117,7 +118,6 @@ async function importKeys(
     }
   }
   const { Importer } = await import('../importer.ts')
-  type ImportedBatch = import('../importer.ts').ImportedBatch
   let read = 0
   let ops = 0
   const bar = progressBar('importing', showProgress(options), 'keys')
@@ -132,15 +132,8 @@ async function importKeys(
     read += n
   })[Symbol.asyncIterator]()
   let line = 0
-  let first: string | undefined
-  for (let next = await lines.next(); next.done !== true; next = await lines.next()) {
-    line++
-    if (next.value.trim() !== '') {
-      first = next.value
-      break
-    }
-  }
-  const ndjson = first !== undefined && format !== 'json' && (format === 'ndjson' || looksLikeEntry(first))
+  // Told from the first line that is not blank (or by --format), before anything is sent.
+  let ndjson = format !== 'json'
   const names: string[] = []
   const commitLine = (done: ImportedBatch): string =>
     `${describe(done.commit)} (${done.ops} keys, ${ndjson ? 'lines' : 'entries'} ${done.from}-${done.to})`
@@ -149,14 +142,14 @@ async function importKeys(
     store,
     batch,
     ...(meta === undefined ? {} : { meta }),
-    where: ndjson ? (n) => `line ${n}` : (n) => `entry ${n}${names[n - 1] === undefined ? '' : ` (${names[n - 1]})`}`,
+    where: (n) => (ndjson ? `line ${n}` : `entry ${n}${names[n - 1] === undefined ? '' : ` (${names[n - 1]})`}`),
     onCommit: (done) => {
       // Printed as they are made, unless a progress bar holds the terminal: then at the end.
       if (options.json !== true && options.quiet !== true && !bar.shown) print(commitLine(done))
     },
   })
   /** The op as it is sent: large binary values uploaded first and placed by reference. */
-  const add = async (op: WriteOp, position: number, text: string | undefined) => {
+  const add = async (op: WriteOp, position: number, fromLine: boolean) => {
     let sent = op
     if (op.op === 'put-bytes' && op.bytes.length > STAGE_FROM) {
       const bytes = op.bytes
@@ -167,8 +160,8 @@ async function importKeys(
         })(),
       )
       sent = { op: 'put-ref', key: op.key, ref }
-    } else if (op.op === 'put' && text === undefined && Buffer.byteLength(encodeWire(op.value)) > MAX_JSON_BODY_BYTES) {
-      // The API's limit for a JSON value, with or without a daemon (as for `put`).
+    } else if (op.op === 'put' && !fromLine && Buffer.byteLength(encodeWire(op.value)) > MAX_JSON_BODY_BYTES) {
+      // The API's limit for a JSON value, with or without a daemon (as for `put`); lineToOp holds a line to it.
       throw new LineError(
         position,
         `the value is over ${MAX_JSON_BODY_BYTES / 1024} KiB, the limit for JSON values: store it as bytes (a "bytes" line)`,
@@ -179,14 +172,23 @@ async function importKeys(
     progress()
   }
   try {
+    let first: string | undefined
+    for (let next = await lines.next(); next.done !== true; next = await lines.next()) {
+      line++
+      if (next.value.trim() !== '') {
+        first = next.value
+        break
+      }
+    }
+    if (format === undefined && first !== undefined) ndjson = looksLikeEntry(first)
     if (first === undefined) {
       // Empty input: nothing to do.
     } else if (ndjson) {
-      await add(lineToOp(first, line), line, first)
+      await add(lineToOp(first, line), line, true)
       for (let next = await lines.next(); next.done !== true; next = await lines.next()) {
         line++
         if (next.value.trim() === '') continue
-        await add(lineToOp(next.value, line), line, next.value)
+        await add(lineToOp(next.value, line), line, true)
       }
     } else {
       // One JSON object, read whole: its entries are named by their place and key.
@@ -198,7 +200,7 @@ async function importKeys(
         position++
         names.push(JSON.stringify(key))
         const op = entryToOp({ key, value }, (message) => new LineError(position, message))
-        await add(op, position, undefined)
+        await add(op, position, false)
       }
     }
     await importer.finish()

@@ -70,6 +70,8 @@ describe('the API token', () => {
       ['storeName', { store: 'demo', name: 'renamed' }],
       ['put', { store: 'demo', key: 'k', value: 1 }],
       ['del', { store: 'demo', key: 'welcome' }],
+      ['transact', { store: 'demo' }],
+      ['stageBytes', { store: 'demo' }],
       ['pinAdd', { target: cid }],
       ['pinRemove', { target: cid }],
       ['gc', { keepLast: 1 }],

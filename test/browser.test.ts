@@ -138,6 +138,34 @@ describe('the web app in Chromium', () => {
     const status = await page.evaluate(() => window.dagsync?.follower.status().lastSync)
     assert.ok(status !== undefined && status.blocks < 10, `only the new blocks were fetched: ${JSON.stringify(status)}`)
 
+    // 6. Many keys at once: an import through the CLI reaches the page as any commit does, and a
+    // list of writes from the page is one commit on the daemon.
+    const ndjson = Array.from({ length: 2000 }, (_, i) =>
+      JSON.stringify({ key: `bulk/${String(i).padStart(4, '0')}`, value: { i } }),
+    ).join('\n')
+    const imported = await cli(scratch, writerRepo, ['import', 'demo', '--json'], { input: ndjson })
+    assert.equal(imported.code, 0, imported.stderr)
+    const last = (JSON.parse(imported.stdout) as { commits: { commit: { seq: number } }[] }).commits.at(-1)?.commit
+      .seq as number
+    await page.waitForFunction((seq) => window.dagsync?.follower.status().synced?.seq === seq, last, {
+      timeout: 30_000,
+    })
+    assert.deepEqual(await page.evaluate(() => window.dagsync?.follower.get('bulk/1999')), { i: 1999 })
+    const fromPage = await page.evaluate(async () => {
+      const result = await window.dagsync?.follower.transact([
+        { op: 'put', key: 'page/a', value: 1 },
+        { op: 'put', key: 'page/b', value: { n: 2 } },
+        { op: 'delete', key: 'bulk/0000' },
+      ])
+      return result?.commit?.seq
+    })
+    assert.equal(fromPage, last + 1, 'one commit for the list')
+    assert.deepEqual((await cliJson<{ value: unknown }>(scratch, writerRepo, ['get', 'demo', 'page/b'])).value, {
+      n: 2,
+    })
+    assert.equal((await cli(scratch, writerRepo, ['get', 'demo', 'bulk/0000'])).code, 3)
+    await page.screenshot({ path: join(shots, '7-bulk.png'), fullPage: true })
+
     assert.deepEqual(errors, [])
     await context.close()
     await writer.stop()

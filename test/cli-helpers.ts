@@ -82,6 +82,26 @@ export async function cli(
   return { code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() }
 }
 
+/**
+ * Runs `dagsync --repo <repo> <args>` on a terminal (util-linux's `script` gives it one), for what
+ * the CLI only shows on a terminal (progress bars). `output` is what the terminal showed.
+ */
+export async function cliOnTty(
+  scratch: Scratch,
+  repo: string,
+  args: readonly string[],
+): Promise<{ code: number; output: string }> {
+  const { args: prefix, env } = await nodeArgs(scratch)
+  const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`
+  const command = [process.execPath, ...prefix, '--repo', repo, ...args].map(quote).join(' ')
+  const child = spawn('script', ['-qefc', command, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const output: Buffer[] = []
+  child.stdout.on('data', (d: Buffer) => output.push(d))
+  child.stderr.on('data', (d: Buffer) => output.push(d))
+  const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 128 : 1))))
+  return { code, output: Buffer.concat(output).toString() }
+}
+
 /** Runs a CLI command that must succeed and returns its --json output parsed (DAG-JSON as plain JSON). */
 export async function cliJson<T = unknown>(scratch: Scratch, repo: string, args: readonly string[]): Promise<T> {
   const result = await cli(scratch, repo, [...args, '--json'])

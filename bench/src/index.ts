@@ -3,19 +3,20 @@
 //   pnpm bench [--suite tree,store] [--keys 100000] [--runs 3] [--subjects a,b,...] [--json]
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { SyncReport } from '@dagsync/peer'
 import type { BrowserResult } from './run-browser.ts'
+import type { ImportBaseline, ImportResult } from './run-import.ts'
 import { STORE_SUBJECTS, type StoreResult } from './run-store.ts'
 import { median, SUBJECT_NAMES, type TreeResult } from './run-subject.ts'
 import type { PathResult, SyncPath, SyncResult } from './run-sync.ts'
 
 const { values: args } = parseArgs({
   options: {
-    suite: { type: 'string', default: 'tree,store,sync,browser' },
+    suite: { type: 'string', default: 'tree,store,sync,browser,import' },
     'browser-keys': { type: 'string', default: '10000,100000' },
     keys: { type: 'string', default: '100000' },
     runs: { type: 'string', default: '3' },
@@ -25,11 +26,12 @@ const { values: args } = parseArgs({
   },
 })
 if (args.help) {
-  process.stdout.write(`pnpm bench [--suite tree,store,sync,browser] [--keys N] [--runs N] [--subjects a,b,...] [--json]
+  process.stdout.write(`pnpm bench [--suite tree,store,sync,browser,import] [--keys N] [--runs N] [--subjects a,b,...] [--json]
   tree   the Merkle Search Tree workload (W1-W6), in memory; subjects: ${SUBJECT_NAMES.join(', ')}
   store  commits and reads on disk, and a 1,000,000-key store's memory; subjects: ${STORE_SUBJECTS.join(', ')}
   sync   replication between two processes on loopback: catch-up, cold sync, change latency
   browser  the web app in Chromium syncing from a daemon (--browser-keys 10000,100000)
+  import   dagsync import of --keys keys into a daemon, a reader following, against the store's own bulk load
   Each subject and run is a fresh process; tables show medians of the runs.
 `)
   process.exit(0)
@@ -295,6 +297,63 @@ if (suites.includes('browser')) {
     rows.push(['target', '<= 10 s (100,000)', '', '', '<= 100 ms', '', 'p50 <= 50 ms'])
     process.stdout.write(
       `${table(['keys', 'cold: page to synced', 'cold: sync', 'rate', 'catch-up (100 keys)', 'catch-up: receive / check / write', 'write to screen p50/p99'], rows)}\n`,
+    )
+  }
+}
+
+if (suites.includes('import')) {
+  const keys = Number(args.keys)
+  const baselines: ImportBaseline[] = []
+  const imports: ImportResult[] = []
+  const loads: number[] = []
+  for (let run = 1; run <= runs; run++) {
+    // Each run's two measures back to back, so that their ratio sees the same machine.
+    loads.push(loadavg()[0] as number)
+    baselines.push(
+      child<ImportBaseline>(
+        './run-import.ts',
+        ['baseline', String(keys)],
+        `import run ${run}/${runs}: the store's bulk load`,
+      ),
+    )
+    imports.push(
+      child<ImportResult>('./run-import.ts', ['cli', String(keys)], `import run ${run}/${runs}: dagsync import`),
+    )
+  }
+  all.import = { baselines, imports, loads }
+  if (!args.json) {
+    const m = <R>(rs: R[], get: (r: R) => number) => median(rs.map(get))
+    const s = (v: number) => `${(v / 1000).toFixed(2)} s`
+    // The median of each run's own ratio: runs on a busy machine differ more than one run's pair.
+    const ratio = (get: (b: ImportBaseline) => number) =>
+      median(imports.map((r, i) => r.cliMs / get(baselines[i] as ImportBaseline))).toFixed(2)
+    process.stdout.write(
+      `\nBulk import: ${keys.toLocaleString('en-US')} keys of the tree workload as NDJSON, \`dagsync import\` (a process of its own,\n` +
+        `its start included) into a running daemon on LevelDB, with a reader following the store; against the store's own\n` +
+        `bulk loads of the same entries. Medians of ${runs} run(s); ${machine}.\n\n`,
+    )
+    const rows = [
+      ['dagsync import into the daemon', s(m(imports, (r) => r.cliMs)), `${m(imports, (r) => r.commits)} commits`],
+      [
+        'one transaction on LevelDB (the store)',
+        s(m(baselines, (r) => r.transactionMs)),
+        `import: ${ratio((b) => b.transactionMs)}x its time`,
+      ],
+      [
+        'tree.build in memory (the tree)',
+        s(m(baselines, (r) => r.buildMs)),
+        `import: ${ratio((b) => b.buildMs)}x its time`,
+      ],
+      [
+        'the reader holds the last commit',
+        `+${s(m(imports, (r) => r.readerLagMs))}`,
+        `after the import; ${m(imports, (r) => r.readerSyncs)} syncs, the last by ${[...new Set(imports.map((r) => r.readerPath))].join('/')}`,
+      ],
+    ]
+    process.stdout.write(`${table(['', 'time', ''], rows)}\n`)
+    process.stdout.write(
+      `Ratios are medians of each run's own. Target: the import within 2x the store's bulk load (one transaction on\n` +
+        `LevelDB). Load average (1 min) at each run's start: ${loads.map((l) => l.toFixed(1)).join(', ')}.\n`,
     )
   }
 }

@@ -8,6 +8,7 @@
  * `run(argv)` parses and runs one command line and resolves to the exit code (see `EXIT`).
  */
 import { Command, CommanderError } from 'commander'
+import { bulkCommands } from './commands/bulk.ts'
 import { dataCommands } from './commands/data.ts'
 import { nodeCommands } from './commands/node.ts'
 import { pinCommands } from './commands/pins.ts'
@@ -45,6 +46,7 @@ export function createProgram(version: string): Command {
   nodeCommands(program)
   storeCommands(program)
   dataCommands(program)
+  bulkCommands(program)
   pinCommands(program)
   for (const command of allCommands(program)) command.exitOverride()
   return program

@@ -118,19 +118,21 @@ export function table(header: readonly string[], rows: readonly (readonly string
 export interface ProgressDisplay {
   readonly onProgress: OnProgress
   stop(): void
+  /** Whether the bar was drawn (what else goes to the terminal may wait for it). */
+  readonly shown: boolean
 }
 
 /**
- * A progress bar on stderr (blocks, bytes, rate) while long work runs, when stderr is a terminal
- * and the output is not JSON. Otherwise it shows nothing.
+ * A progress bar on stderr (blocks, or other `unit`s, bytes, rate) while long work runs, when
+ * stderr is a terminal and the output is not JSON. Otherwise it shows nothing.
  */
-export function progressBar(label: string, enabled: boolean): ProgressDisplay {
-  if (!enabled || process.stderr.isTTY !== true) return { onProgress: () => {}, stop: () => {} }
+export function progressBar(label: string, enabled: boolean, unit = 'blocks'): ProgressDisplay {
+  if (!enabled || process.stderr.isTTY !== true) return { onProgress: () => {}, stop: () => {}, shown: false }
   const started = Date.now()
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} {bar} {phase} {blocks} blocks | {size} | {rate}/s`,
+      format: `${label} {bar} {phase} {blocks} ${unit} | {size} | {rate}/s`,
       barsize: 24,
       hideCursor: true,
       clearOnComplete: true,
@@ -159,6 +161,9 @@ export function progressBar(label: string, enabled: boolean): ProgressDisplay {
     },
     stop: () => {
       if (shown) bar.stop()
+    },
+    get shown() {
+      return shown
     },
   }
 }

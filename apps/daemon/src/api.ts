@@ -3,6 +3,7 @@
 // `HttpClient` calls a running daemon. Values are IPLD data (bytes as Uint8Array, links as CID);
 // over HTTP they travel as DAG-JSON. This module imports no runtime code, so a client that only
 // needs the types stays light.
+import type { WriteOp } from '@dagsync/store'
 import type { CID } from 'multiformats/cid'
 
 /** What kind of failure an error is; each maps to an HTTP status and a CLI exit code. */
@@ -17,10 +18,13 @@ export type ApiErrorCode =
 export class ApiError extends Error {
   override name = 'ApiError'
   readonly code: ApiErrorCode
+  /** For a call that takes a list (a bulk write's ops): the index of the item the error is about. */
+  readonly index: number | undefined
 
-  constructor(code: ApiErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: ApiErrorCode, message: string, options?: ErrorOptions & { index?: number }) {
     super(message, options)
     this.code = code
+    this.index = options?.index
   }
 }
 
@@ -124,6 +128,28 @@ export interface PutRequest {
 /** The result of a write: the commit it made (null if it changed nothing). */
 export interface WriteResult {
   readonly commit: CommitInfo | null
+}
+
+/** A bulk write: ops applied as one commit (see `transact`). */
+export interface TransactRequest {
+  readonly store: string
+  /** Stored in the commit (author, message...): a small map. */
+  readonly meta?: Record<string, unknown>
+}
+
+/** Bytes staged in the repo ahead of a commit: `ref` places them with a `put-ref` op. */
+export interface StagedBytesInfo {
+  readonly ref: CID
+  readonly size: number
+}
+
+/** A key with its value, as `entries` streams it. */
+export interface EntryData {
+  readonly info: KeyInfoData
+  /** A structured value. */
+  readonly value?: unknown
+  /** A binary value's bytes, when they are at most `inlineBytes` long (else read them with `getBytes`). */
+  readonly bytes?: Uint8Array
 }
 
 export interface PinInfo {
@@ -273,10 +299,19 @@ export interface Api {
   storeName(request: { store: string; name: string }): Promise<StoreInfo>
 
   get(request: { store: string; key: string; path?: readonly Segment[]; at?: number | CID }): Promise<GetResult>
-  getBytes(request: { store: string; key: string; at?: number | CID }): Promise<AsyncIterable<Uint8Array>>
+  getBytes(request: { store: string; key: string | Uint8Array; at?: number | CID }): Promise<AsyncIterable<Uint8Array>>
   put(request: PutRequest): Promise<WriteResult>
   putBytes(request: { store: string; key: string }, bytes: AsyncIterable<Uint8Array>): Promise<WriteResult>
   del(request: { store: string; key: string }): Promise<WriteResult>
+  /**
+   * Applies ops (put, put-in, delete, put-bytes, put-ref: `WriteOp` of @dagsync/store) as one
+   * commit, within the store's bulk limits; an op refused fails them all, with its index.
+   */
+  transact(request: TransactRequest, ops: readonly WriteOp[]): Promise<WriteResult>
+  /** Writes bytes into the repo, uncommitted, for a later `put-ref` op to place (see stageBytes in @dagsync/store). */
+  stageBytes(request: { store: string }, bytes: AsyncIterable<Uint8Array>): Promise<StagedBytesInfo>
+  /** Keys in order with their values; binary values up to `inlineBytes` (default 0) with their bytes. */
+  entries(request: KeysQuery & { inlineBytes?: number }): AsyncIterable<EntryData>
   keys(request: KeysQuery): AsyncIterable<KeyInfoData>
   log(request: { store: string; limit?: number }): AsyncIterable<CommitInfo>
   diff(request: { store: string; from: number | CID; to?: number | CID }): AsyncIterable<ChangeData>

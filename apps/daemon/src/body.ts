@@ -54,12 +54,20 @@ export async function readLimitedText(request: Request, limit: number = MAX_JSON
 
 /** Reads and drops the rest of a body over the limit (up to DRAIN_BYTES), then refuses it. */
 async function refuse(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number, read: number): Promise<never> {
+  await dropRest(reader, read)
+  throw new BodyTooLargeError(limit)
+}
+
+/**
+ * Reads and drops what is left of a refused body, so the client gets the answer (see
+ * DRAIN_BYTES); past DRAIN_BYTES in all (`read` of them already read), cancels it.
+ */
+export async function dropRest(reader: ReadableStreamDefaultReader<Uint8Array>, read: number): Promise<void> {
   let dropped = read
   while (dropped <= DRAIN_BYTES) {
     const { done, value } = await reader.read()
-    if (done) break
+    if (done) return
     dropped += value.length
   }
-  if (dropped > DRAIN_BYTES) await reader.cancel().catch(() => undefined)
-  throw new BodyTooLargeError(limit)
+  await reader.cancel().catch(() => undefined)
 }

@@ -34,6 +34,8 @@ const CODES: Record<string, ApiError['code']> = {
   InvalidValueError: 'bad-request',
   InvalidPathError: 'bad-request',
   InvalidStoreNameError: 'bad-request',
+  InvalidOpError: 'bad-request',
+  BulkTooLargeError: 'bad-request',
   CommitNotFoundError: 'not-found',
   BlockNotFoundError: 'not-found',
   MissingBlocksError: 'not-found',
@@ -65,5 +67,10 @@ export function toApiError(err: unknown): ApiError {
     )
   if (error.name === 'InvalidBlockError' || error.name.endsWith('NodeError') || error.name === 'MalformedValueError')
     return new ApiError('internal', `corrupt data in the repo: ${error.message}`, { cause: error })
-  return new ApiError(CODES[error.name] ?? 'internal', error.message, { cause: error })
+  // A bulk write's errors say which op they are about.
+  const index = (error as { index?: unknown }).index
+  return new ApiError(CODES[error.name] ?? 'internal', error.message, {
+    cause: error,
+    ...(Number.isSafeInteger(index) ? { index: index as number } : {}),
+  })
 }

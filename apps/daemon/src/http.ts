@@ -13,6 +13,7 @@ import { type Api, ApiError, HTTP_STATUS, type Progress } from './api.ts'
 import { readLimitedText } from './body.ts'
 import { toApiError } from './convert.ts'
 import type { Metrics } from './metrics.ts'
+import { readOpsBody } from './ops-body.ts'
 import {
   API_PREFIX,
   decodeWire,
@@ -58,6 +59,9 @@ const CALLS: Record<MethodName, Call> = {
   put: (api, a) => api.put(a as never),
   putBytes: () => undefined, // an upload: see below
   del: (api, a) => api.del(a as never),
+  transact: () => undefined, // an upload: see below
+  stageBytes: () => undefined, // an upload: see below
+  entries: (api, a) => api.entries(a as never),
   keys: (api, a) => api.keys(a as never),
   log: (api, a) => api.log(a as never),
   diff: (api, a) => api.diff(a as never),
@@ -160,10 +164,15 @@ export function createApp(init: HttpServerInit): Hono {
           return new Response(streamOf(body), { headers: { 'content-type': type } })
         }
         case 'upload': {
+          // transact's body is ops, parsed and checked as they arrive; the others' are bytes.
+          if (method === 'transact')
+            return json(
+              await api.transact(args as never, await readOpsBody(c.req.raw.body, c.req.header('content-type'))),
+            )
           const body = (c.req.raw.body ?? streamOf((async function* () {})())) as unknown as AsyncIterable<Uint8Array>
-          const result =
-            method === 'carImport' ? await api.carImport(args as never, body) : await api.putBytes(args as never, body)
-          return json(result)
+          if (method === 'carImport') return json(await api.carImport(args as never, body))
+          if (method === 'stageBytes') return json(await api.stageBytes(args as never, body))
+          return json(await api.putBytes(args as never, body))
         }
         case 'stream': {
           const items = CALLS[method](api, args, () => {}) as AsyncIterable<unknown>

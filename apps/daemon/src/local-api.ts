@@ -23,7 +23,9 @@ import {
   readBlock,
   type Store,
   type StoreView,
+  stageBytes,
   WholeDagWriter,
+  type WriteOp,
   walkDag,
 } from '@dagsync/store'
 import { concatBytes } from '@dagsync/tree'
@@ -36,6 +38,7 @@ import {
   type CarImportResult,
   type ChangeData,
   type CommitInfo,
+  type EntryData,
   type GcReport,
   type GcRequest,
   type GetResult,
@@ -51,9 +54,11 @@ import {
   type RemotePin,
   type RemoteService,
   type Segment,
+  type StagedBytesInfo,
   type StatusInfo,
   type StoreInfo,
   type StoreStatus,
+  type TransactRequest,
   type VerifyResult,
   type WriteResult,
 } from './api.ts'
@@ -463,7 +468,7 @@ export class LocalApi implements Api {
     at,
   }: {
     store: string
-    key: string
+    key: string | Uint8Array
     at?: number | CID
   }): Promise<AsyncIterable<Uint8Array>> {
     const handle = await this.#handle(store)
@@ -487,6 +492,21 @@ export class LocalApi implements Api {
     const { store: _, at: __, ...range } = query
     try {
       for await (const info of view.keys(range)) yield keyInfoData(info)
+    } catch (err) {
+      throw toApiError(err)
+    }
+  }
+
+  async *entries(query: KeysQuery & { inlineBytes?: number }): AsyncGenerator<EntryData> {
+    const handle = await this.#handle(query.store)
+    const view = await this.#view(handle, query.at)
+    const { store: _, at: __, inlineBytes = 0, ...range } = query
+    try {
+      for await (const info of view.keys(range)) {
+        if (info.type === 'value') yield { info: keyInfoData(info), value: await view.get(info.key) }
+        else if (info.size > inlineBytes) yield { info: keyInfoData(info) }
+        else yield { info: keyInfoData(info), bytes: await (await view.bget(info.key))!.bytes() }
+      }
     } catch (err) {
       throw toApiError(err)
     }
@@ -588,6 +608,29 @@ export class LocalApi implements Api {
       async (s) => (await s.transact((tx) => tx.dissoc(key))).commit,
       (f) => f.dissoc(key),
     )
+  }
+
+  transact({ store, meta }: TransactRequest, ops: readonly WriteOp[]): Promise<WriteResult> {
+    const options = meta === undefined ? {} : { meta }
+    return this.#write(
+      store,
+      async (s) => (await s.transact(ops, options)).commit,
+      async (f) => (await f.transact(ops, options)).commit,
+    )
+  }
+
+  async stageBytes({ store }: { store: string }, bytes: AsyncIterable<Uint8Array>): Promise<StagedBytesInfo> {
+    const handle = await this.#handle(store)
+    if (handle.role !== 'writer')
+      throw new ApiError(
+        'conflict',
+        `store ${handle.id} is written by another peer: bytes placed by reference must be in its writer's repo (send them in a put-bytes op instead)`,
+      )
+    try {
+      return await stageBytes(this.#repo.storage, bytes)
+    } catch (err) {
+      throw toApiError(err)
+    }
   }
 
   // --- pins, verify, gc ------------------------------------------------------------------------

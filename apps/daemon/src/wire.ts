@@ -6,7 +6,8 @@
 //     progress  → 200 and NDJSON: {"progress": {...}} lines, then {"result": ...} or {"error": {...}}
 //     download  → 200 and the bytes (application/octet-stream, or a CAR)
 //     upload    → the arguments in the `args` query parameter, the bytes as the body; 200 and DAG-JSON
-//   errors      → 4xx/5xx and {"error": {"code": ..., "message": ...}}
+//                 (transact's body is ops: NDJSON, or length-prefixed DAG-CBOR; see ops-body.ts)
+//   errors      → 4xx/5xx and {"error": {"code": ..., "message": ..., "index"?: the op at fault}}
 //
 // Methods that change state or contact other hosts need `Authorization: Bearer <token>` (the
 // repo's api-token file).
@@ -38,6 +39,9 @@ export const METHODS = {
   put: { kind: 'json', mutates: true, remote: false },
   putBytes: { kind: 'upload', mutates: true, remote: false },
   del: { kind: 'json', mutates: true, remote: false },
+  transact: { kind: 'upload', mutates: true, remote: false },
+  stageBytes: { kind: 'upload', mutates: true, remote: false },
+  entries: { kind: 'stream', mutates: false, remote: false },
   keys: { kind: 'stream', mutates: false, remote: false },
   log: { kind: 'stream', mutates: false, remote: false },
   diff: { kind: 'stream', mutates: false, remote: false },
@@ -67,6 +71,12 @@ export const API_PREFIX = '/api/v1/'
  * (MAX_BLOCK_BYTES): its DAG-CBOR is at most 9/4 of its JSON (`1.5,` is 4 characters and 9 bytes).
  */
 export const MAX_JSON_BODY_BYTES = 64 * 1024
+
+/**
+ * The Content-Type of a transact body of ops in DAG-CBOR, each after its length as an unsigned
+ * varint (the default, application/x-ndjson, is one DAG-JSON op per line): see ops-body.ts.
+ */
+export const OPS_CBOR = 'application/vnd.dagsync.ops+cbor'
 
 /** Whether a call needs the API token: it changes state, or it makes the daemon contact other hosts. */
 export function needsToken(method: MethodName): boolean {
@@ -99,16 +109,17 @@ function dropUndefined(value: unknown): unknown {
   return out
 }
 
-export function errorBody(err: ApiError): { error: { code: ApiErrorCode; message: string } } {
-  return { error: { code: err.code, message: err.message } }
+export function errorBody(err: ApiError): { error: { code: ApiErrorCode; message: string; index?: number } } {
+  return { error: { code: err.code, message: err.message, ...(err.index === undefined ? {} : { index: err.index }) } }
 }
 
-/** The ApiError an `{error: {code, message}}` body describes. */
+/** The ApiError an `{error: {code, message, index?}}` body describes. */
 export function errorFrom(body: unknown, fallback: string): ApiError {
-  const error = (body as { error?: { code?: string; message?: string } } | null)?.error
+  const error = (body as { error?: { code?: string; message?: string; index?: unknown } } | null)?.error
   const codes: ApiErrorCode[] = ['bad-request', 'not-found', 'unauthorized', 'unavailable', 'conflict', 'internal']
   const code = codes.find((c) => c === error?.code) ?? 'internal'
-  return new ApiError(code, error?.message ?? fallback)
+  const index = Number.isSafeInteger(error?.index) ? { index: error?.index as number } : {}
+  return new ApiError(code, error?.message ?? fallback, index)
 }
 
 /** An async iterable of bytes as a web stream (for fetch bodies and responses). */

@@ -33,7 +33,17 @@ export {
   SyncFailedError,
   UnauthorizedError,
 } from '@dagsync/peer'
-export { WatchFailedError, WatchInterruptedError, WatchOverflowError } from '@dagsync/store'
+// Bulk writes (`follower.transact(ops)`): the op type, its limits and its errors.
+export {
+  BulkTooLargeError,
+  InvalidOpError,
+  MAX_BULK_BYTES,
+  MAX_BULK_OPS,
+  WatchFailedError,
+  WatchInterruptedError,
+  WatchOverflowError,
+  type WriteOp,
+} from '@dagsync/store'
 
 export interface BrowserPeerInit {
   /** Daemons to dial and stay connected to: WebSocket multiaddrs ending in /p2p/<peer id>. */

@@ -27,13 +27,15 @@ export class RemoteWriteError extends PeerError {}
 /** The store id is not an IPNS name of an Ed25519 key. */
 export class InvalidStoreIdError extends PeerError {}
 
-/** The remote peer answered a request with an error (`code` says which, e.g. 'not-found'). */
+/** The remote peer answered a request with an error (`code` says which, e.g. 'not-found'; `index`, which item of a list). */
 export class RemoteError extends PeerError {
   readonly code: string
+  readonly index: number | undefined
 
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, index?: number) {
     super(`${code}: ${message}`)
     this.code = code
+    this.index = index
   }
 }
 

@@ -4,7 +4,9 @@
 import {
   type BinaryValue,
   type Commit,
+  checkOps,
   decodeCommit,
+  InvalidOpError,
   type KeyChange,
   type KeyEntry,
   type KeyInfo,
@@ -13,10 +15,14 @@ import {
   type Segment,
   type Store,
   type StoreView,
+  type TransactOptions,
+  type TxResult,
   type Watch,
   type WatchOptions,
+  type WriteOp,
 } from '@dagsync/store'
 import { type Block, BlockNotFoundError, cidKey, type KeyInput } from '@dagsync/tree'
+import * as dagCbor from '@ipld/dag-cbor'
 import type { Libp2p, PeerId, PublicKey } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
 import { CID } from 'multiformats/cid'
@@ -32,9 +38,8 @@ import {
 } from './errors.ts'
 import { receiveMessages } from './receive.ts'
 import { ReceivedBlocks, type ReceiveLimits } from './received.ts'
-import type { RemoteOp } from './remote-write.ts'
 import { WRITE_PROTOCOL } from './remote-write.ts'
-import { call } from './rpc.ts'
+import { call, MAX_FRAME_BYTES } from './rpc.ts'
 import type { StagingBlockstore } from './staging.ts'
 import { fetchNewBlocks } from './sync.ts'
 
@@ -443,11 +448,20 @@ export class Follower implements ReadApi {
   // --- remote writes -------------------------------------------------------------------------
 
   /**
-   * Sends writes to the store's writer, which applies them as one transaction if this peer is
-   * on its allow-list. Resolves with the commit once this replica holds it.
+   * Sends a list of ops (a bulk write: see @dagsync/store's WriteOp) to the store's writer, which
+   * applies them as one transaction, one commit, if this peer is on its allow-list. The list is
+   * checked here first, with the checks and limits the writer holds it to (MAX_BULK_OPS,
+   * MAX_BULK_BYTES), so a bad list fails before it is sent. Resolves with the commit once this
+   * replica holds it (`commit: null` if the writes changed nothing).
    */
-  async write(ops: readonly RemoteOp[], meta?: Record<string, unknown>): Promise<Commit | null> {
-    const request = { s: this.id, ops: [...ops], ...(meta === undefined ? {} : { m: meta }) }
+  async transact(ops: readonly WriteOp[], options: TransactOptions = {}): Promise<TxResult<undefined>> {
+    const request = { s: this.id, ops: checkOps(ops), ...(options.meta === undefined ? {} : { m: options.meta }) }
+    // Within the limits the ops fit in one message; large commit metadata could still overflow it.
+    const size = dagCbor.encode(request).length
+    if (size > MAX_FRAME_BYTES)
+      throw new RemoteWriteError(
+        `the write and its metadata come to ${size} bytes, over the ${MAX_FRAME_BYTES / 1024 / 1024} MiB of one message: make the metadata smaller`,
+      )
     const candidates = this.#ctx.peersFor(
       this.topic,
       this.#writer === undefined ? this.#from : [this.#writer, ...this.#from],
@@ -462,13 +476,17 @@ export class Follower implements ReadApi {
           if (reply.a instanceof Uint8Array) await this.offerBytes(reply.a, peer)
           const cid = CID.asCID(reply.c)
           const seq = typeof reply.q === 'number' ? reply.q : 0
-          if (cid === null) return this.store.head
-          return await this.synced(seq, AbortSignal.timeout(this.#ctx.syncTimeoutMs))
+          if (cid === null) return { value: undefined, commit: null }
+          return { value: undefined, commit: await this.synced(seq, AbortSignal.timeout(this.#ctx.syncTimeoutMs)) }
         }
       } catch (err) {
         if (err instanceof RemoteError) {
           if (err.code === 'unauthorized') throw new UnauthorizedError(err.message)
-          if (err.code === 'invalid' || err.code === 'bad-request') throw new RemoteWriteError(err.message)
+          // The writer refused an op for what it holds (a put-in into a value that is not a map, a ref it lacks).
+          if (err.code === 'invalid' && err.index !== undefined)
+            throw new InvalidOpError(err.index, err.message.replace(/^invalid: /, ''))
+          if (err.code === 'invalid' || err.code === 'too-large' || err.code === 'bad-request')
+            throw new RemoteWriteError(err.message)
         }
         lastError = err
       }
@@ -482,20 +500,20 @@ export class Follower implements ReadApi {
   }
 
   async assoc(key: KeyInput, value: unknown): Promise<Commit | null> {
-    return this.write([{ o: 'put', k: key, v: value }])
+    return (await this.transact([{ op: 'put', key, value }])).commit
   }
 
   async assocIn(path: readonly [KeyInput, ...Segment[]], value: unknown): Promise<Commit | null> {
     const [key, ...rest] = path
-    return this.write([{ o: 'put-in', k: key, p: rest, v: value }])
+    return (await this.transact([{ op: 'put-in', key, path: rest, value }])).commit
   }
 
   async dissoc(key: KeyInput): Promise<Commit | null> {
-    return this.write([{ o: 'del', k: key }])
+    return (await this.transact([{ op: 'delete', key }])).commit
   }
 
   async bassoc(key: KeyInput, bytes: Uint8Array): Promise<Commit | null> {
-    return this.write([{ o: 'bput', k: key, b: bytes }])
+    return (await this.transact([{ op: 'put-bytes', key, bytes }])).commit
   }
 }
 

@@ -1,7 +1,7 @@
 // A dagsync node: one helia (libp2p + bitswap) node that serves and follows any number of stores.
 
 import { BlockstoreStorage, openStore, type Storage } from '@dagsync/store'
-import { collectBytes } from '@dagsync/tree'
+import { collectBytes, decodeCbor } from '@dagsync/tree'
 import { withBitswap } from '@helia/bitswap'
 import { type IPNS, type IPNSRouting, ipns, pubSubIPNSRouting } from '@helia/ipns'
 import { withLibp2pLight } from '@helia/libp2p'
@@ -243,7 +243,11 @@ export class DagsyncNode {
       this.helia.libp2p,
       WRITE_PROTOCOL,
       writeHandler((id) => this.#served.get(id)),
-      { onError: (err, code, peer) => this.#answeredWithError(WRITE_PROTOCOL, err, code, peer) },
+      {
+        // Values are decoded as the store reads them: @ipld/dag-cbor's decoder drops a leading U+FEFF.
+        decodeRequest: decodeCbor,
+        onError: (err, code, peer) => this.#answeredWithError(WRITE_PROTOCOL, err, code, peer),
+      },
     )
     this.#pubsub.addEventListener('message', (event) => void this.#onMessage(event.detail))
     this.#pubsub.addEventListener('subscription-change', (event) => {

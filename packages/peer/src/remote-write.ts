@@ -1,53 +1,20 @@
-// Remote writes: `/dagsync/write/2.0.0`. A reader on the writer's allow-list for a store sends
-// a batch of writes; the writer applies them as one transaction and answers with the commit.
+// Remote writes: `/dagsync/write/3.0.0`. A reader on the writer's allow-list for a store sends
+// a list of ops (`WriteOp`, the store's bulk-write op: see @dagsync/store's ops.ts); the writer
+// applies them as one transaction, held to the same checks and limits as the store's own
+// `transact(ops)`, and answers with the commit.
 //
 //   request  {s: store id, ops: [op...], m?: commit metadata}
-//            op: {o: 'put', k, v} | {o: 'del', k} | {o: 'put-in', k, p: [segment...], v} | {o: 'bput', k, b: bytes}
+//            op: {op: 'put', key, value} | {op: 'put-in', key, path, value} | {op: 'delete', key}
+//                | {op: 'put-bytes', key, bytes} | {op: 'put-ref', key, ref: CID}
 //   reply    {c: commit CID or null, q: seq, a: the signed announcement of that head}, then {n: 1}
-//            {e: 'not-writer' | 'unauthorized' | 'invalid', m}
-import type { Store } from '@dagsync/store'
+//            {e: 'not-writer' | 'unauthorized' | 'invalid' | 'too-large', m, i?: the op's index}
+import { BulkTooLargeError, InvalidOpError, type Store, type WriteOp } from '@dagsync/store'
 import type { Connection, PeerId } from '@libp2p/interface'
 import type { Announcement } from './announcement.ts'
 import { ProtocolError } from './errors.ts'
 import { type Message, ServeError } from './rpc.ts'
 
-export const WRITE_PROTOCOL = '/dagsync/write/2.0.0'
-
-/** The most ops one remote write may carry (its message is also held to 2 MiB). */
-export const MAX_REMOTE_OPS = 10_000
-
-export type RemoteOp =
-  | { readonly o: 'put'; readonly k: string | Uint8Array; readonly v: unknown }
-  | { readonly o: 'del'; readonly k: string | Uint8Array }
-  | {
-      readonly o: 'put-in'
-      readonly k: string | Uint8Array
-      readonly p: readonly (string | number)[]
-      readonly v: unknown
-    }
-  | { readonly o: 'bput'; readonly k: string | Uint8Array; readonly b: Uint8Array }
-
-function parseOps(ops: unknown): RemoteOp[] {
-  if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_REMOTE_OPS) {
-    throw new ProtocolError(`a remote write carries 1 to ${MAX_REMOTE_OPS} ops`)
-  }
-  return ops.map((op, i) => {
-    const { o, k } = (op ?? {}) as Record<string, unknown>
-    if (typeof k !== 'string' && !(k instanceof Uint8Array)) throw new ProtocolError(`op ${i} has no key`)
-    if (o === 'put' && 'v' in op) return op as RemoteOp
-    if (o === 'del') return op as RemoteOp
-    if (
-      o === 'put-in' &&
-      Array.isArray(op.p) &&
-      op.p.every((s: unknown) => typeof s === 'string' || Number.isInteger(s)) &&
-      'v' in op
-    ) {
-      return op as RemoteOp
-    }
-    if (o === 'bput' && op.b instanceof Uint8Array) return op as RemoteOp
-    throw new ProtocolError(`op ${i} is not one of put, del, put-in, bput`)
-  })
-}
+export const WRITE_PROTOCOL = '/dagsync/write/3.0.0'
 
 export interface WritableStore {
   readonly store: Store
@@ -61,30 +28,23 @@ export function writeHandler(writableFor: (id: string) => WritableStore | undefi
   return async function* handle(message: Message, connection: Connection): AsyncGenerator<Message> {
     const { s, ops, m } = message
     if (typeof s !== 'string') throw new ProtocolError('a remote write names its store: {s, ops}')
+    if (!Array.isArray(ops)) throw new ProtocolError('a remote write carries a list of ops: {s, ops}')
     const target = writableFor(s)
     if (target === undefined) throw new ServeError('not-writer', `this peer does not write store ${s}`)
     if (!target.mayWrite(connection.remotePeer)) {
       throw new ServeError('unauthorized', `peer ${connection.remotePeer} may not write store ${s}`)
     }
-    const parsed = parseOps(ops)
     const meta = {
       ...(m !== null && typeof m === 'object' && !Array.isArray(m) ? (m as Record<string, unknown>) : {}),
       by: connection.remotePeer.toString(),
     }
     let commit: Awaited<ReturnType<Store['transact']>>['commit']
     try {
-      ;({ commit } = await target.store.transact(
-        async (tx) => {
-          for (const op of parsed) {
-            if (op.o === 'put') await tx.assoc(op.k, op.v)
-            else if (op.o === 'del') await tx.dissoc(op.k)
-            else if (op.o === 'put-in') await tx.assocIn([op.k, ...op.p], op.v)
-            else await tx.bassoc(op.k, op.b)
-          }
-        },
-        { meta },
-      ))
+      // The store checks the ops (shapes, values, limits) as it does its own callers'.
+      ;({ commit } = await target.store.transact(ops as WriteOp[], { meta }))
     } catch (err) {
+      if (err instanceof BulkTooLargeError) throw new ServeError('too-large', err.message, err.index)
+      if (err instanceof InvalidOpError) throw new ServeError('invalid', err.message, err.index)
       const name = (err as Error).name
       if (name === 'InvalidValueError' || name === 'InvalidPathError' || name === 'InvalidKeyError') {
         throw new ServeError('invalid', (err as Error).message)

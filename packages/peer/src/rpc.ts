@@ -1,6 +1,6 @@
 // Request / streamed-reply over a libp2p stream, the shape of dagsync's protocols: the client
 // writes one DAG-CBOR request (a map); the server answers with any number of DAG-CBOR messages
-// and then `{n: count}`, or `{e: code, m: message}` if it fails. Replies travel in frames, each
+// and then `{n: count}`, or `{e: code, m: message, i?: index}` if it fails. Replies travel in frames, each
 // a DAG-CBOR array of messages, length-prefixed and at most MAX_FRAME_BYTES: a frame costs the
 // reader far more than its bytes, and a sync sends thousands of small blocks. An explicit end
 // marker means a stream that stops early is an error, never a short answer taken for a whole one.
@@ -25,13 +25,15 @@ const FIRST_FRAME_BYTES = 8 * 1024
 
 export type Message = Record<string, unknown>
 
-/** An error a handler throws to answer with a specific code. */
+/** An error a handler throws to answer with a specific code (and, for a list, the index of the item at fault). */
 export class ServeError extends Error {
   readonly code: string
+  readonly index: number | undefined
 
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, index?: number) {
     super(message)
     this.code = code
+    this.index = index
   }
 }
 
@@ -47,8 +49,14 @@ function isMessage(value: unknown): value is Message {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array)
 }
 
-function decodeRequest(bytes: Uint8Array): Message {
-  const message = decodeCbor(bytes)
+function decodeRequest(bytes: Uint8Array, decode: (bytes: Uint8Array) => unknown = decodeCbor): Message {
+  let message: unknown
+  try {
+    message = decode(bytes)
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err
+    throw new ProtocolError(`message is not valid DAG-CBOR: ${(err as Error).message}`)
+  }
   if (!isMessage(message)) throw new ProtocolError('a request is a map')
   return message
 }
@@ -106,7 +114,12 @@ export async function* call(
       options.onBytes?.(bytes.length + Math.ceil(Math.max(1, Math.log2(bytes.length + 1)) / 7))
       for (const message of decodeFrame(bytes)) {
         if (ended) throw new ProtocolError(`${peer} sent messages after the end marker`)
-        if (typeof message.e === 'string') throw new RemoteError(message.e, String(message.m ?? ''))
+        if (typeof message.e === 'string')
+          throw new RemoteError(
+            message.e,
+            String(message.m ?? ''),
+            Number.isSafeInteger(message.i) ? (message.i as number) : undefined,
+          )
         if (message.n !== undefined) ended = true
         else yield message
       }
@@ -125,6 +138,8 @@ export async function serve(
   handler: (request: Message, connection: Connection) => AsyncIterable<Message>,
   options: {
     maxInboundStreams?: number
+    /** Decodes a request (default: @ipld/dag-cbor's decoder). */
+    decodeRequest?: (bytes: Uint8Array) => unknown
     /** Called after each reply is sent in full, with its messages and bytes (end marker included). */
     onServed?: (messages: number, bytes: number) => void
     /**
@@ -158,7 +173,10 @@ export async function serve(
         size += bytes.length
       }
       try {
-        const request = decodeRequest((await lp.read({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).subarray())
+        const request = decodeRequest(
+          (await lp.read({ signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).subarray(),
+          options.decodeRequest,
+        )
         for await (const reply of handler(request, connection)) {
           await add(dagCbor.encode(reply))
           count++
@@ -172,7 +190,8 @@ export async function serve(
         options.onError?.(err, code, connection.remotePeer)
         try {
           // What was gathered goes out first: the client keeps what verifies.
-          await add(dagCbor.encode({ e: code, m: (err as Error).message ?? String(err) }))
+          const index = err instanceof ServeError && err.index !== undefined ? { i: err.index } : {}
+          await add(dagCbor.encode({ e: code, m: (err as Error).message ?? String(err), ...index }))
           await flush()
           await stream.close()
         } catch {

@@ -276,9 +276,9 @@ describe('replication', () => {
     const allowed = await readerThatSees(writer, served.id, 1)
     const refused = await readerThatSees(writer, served.id, 1)
     served.allowWriters([allowed.node.peerId])
-    const commit = await allowed.replica.write([
-      { o: 'put', k: 'from/reader', v: { hello: true } },
-      { o: 'put-in', k: 'owner-info', p: ['name'], v: 'x' },
+    const { commit } = await allowed.replica.transact([
+      { op: 'put', key: 'from/reader', value: { hello: true } },
+      { op: 'put-in', key: 'owner-info', path: ['name'], value: 'x' },
     ])
     assert.equal(commit?.seq, 2)
     assert.deepEqual(
@@ -290,8 +290,8 @@ describe('replication', () => {
     assert.equal((await served.store.at(2)).commit?.meta?.by, allowed.node.peerId.toString())
     await assert.rejects(refused.replica.assoc('intruder', 1), UnauthorizedError)
     await assert.rejects(
-      allowed.replica.write([{ o: 'put-in', k: 'owner', p: ['deep'], v: 1 }]),
-      /RemoteWriteError|not a map|invalid/,
+      allowed.replica.transact([{ op: 'put-in', key: 'owner', path: ['deep'], value: 1 }]),
+      /indexes a map, but the value there is not one/,
     )
     assert.equal(served.store.head?.seq, 2, 'refused writes changed nothing')
     assert.equal(await served.store.exists('intruder'), false)

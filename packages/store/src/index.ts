@@ -36,7 +36,22 @@ export * from './errors.ts'
 export { collectGarbage, type GcOptions, type GcPhase, type GcResult } from './gc.ts'
 export { GcLock } from './gc-lock.ts'
 export { MemoryBlockstore } from './memory-blockstore.ts'
+export {
+  applyOps,
+  BulkBudget,
+  BulkTooLargeError,
+  checkOps,
+  describeOp,
+  InvalidOpError,
+  MAX_BULK_BYTES,
+  MAX_BULK_OPS,
+  opBytes,
+  opError,
+  parseOp,
+  type WriteOp,
+} from './ops.ts'
 export type { Segment } from './path.ts'
+export { type StagedBytes, stageBytes } from './stage.ts'
 export {
   BaseStorage,
   BlockstoreStorage,

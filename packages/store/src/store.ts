@@ -22,6 +22,7 @@ import {
   StoreError,
 } from './errors.ts'
 import { collectGarbage, type GcOptions, type GcResult } from './gc.ts'
+import { applyOps, checkOps, type WriteOp } from './ops.ts'
 import type { Segment } from './path.ts'
 import { blockKey, type Storage } from './storage.ts'
 import { heldLinks, Transaction, type WriteApi } from './transaction.ts'
@@ -247,17 +248,33 @@ export class Store implements ReadApi, WriteApi {
    * Runs `fn` as one transaction: its reads see the store as of its start plus its own
    * writes, and its writes become one commit, or none if it throws. Transactions run one at
    * a time, in arrival order; those that arrive together are made durable together.
+   *
+   * Given a list of ops instead (a bulk write, see ops.ts), applies them in order as one
+   * transaction: the list is checked whole (shapes, values, MAX_BULK_OPS and MAX_BULK_BYTES)
+   * before it waits for its turn, and any op the store refuses fails all of them.
    */
-  transact<T>(fn: (tx: Transaction) => T | Promise<T>, options: TransactOptions = {}): Promise<TxResult<T>> {
+  transact(ops: readonly WriteOp[], options?: TransactOptions): Promise<TxResult<undefined>>
+  transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions): Promise<TxResult<T>>
+  transact<T>(
+    fn: ((tx: Transaction) => T | Promise<T>) | readonly WriteOp[],
+    options: TransactOptions = {},
+  ): Promise<TxResult<T>> {
+    let run: (tx: Transaction) => unknown
     try {
       this.#checkOpen()
       if (this.readOnly)
         throw new ReadOnlyStoreError(`store ${this.name} follows another writer and cannot be written here`)
+      if (typeof fn === 'function') {
+        run = fn
+      } else {
+        const ops = checkOps(fn)
+        run = (tx) => applyOps(tx, ops)
+      }
     } catch (err) {
       return Promise.reject(err)
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ run: fn, meta: options.meta, resolve: resolve as Request['resolve'], reject })
+      this.#queue.push({ run, meta: options.meta, resolve: resolve as Request['resolve'], reject })
       void this.#drain()
     })
   }

@@ -18,6 +18,7 @@ import {
   toKey,
 } from '@dagsync/tree'
 import type { CID } from 'multiformats/cid'
+import { resolveByteRef } from './byte-ref.ts'
 import { InvalidPathError, StoreError } from './errors.ts'
 import { getPath, type Segment, setPath } from './path.ts'
 import {
@@ -165,6 +166,30 @@ export class Transaction implements ReadApi, WriteApi {
     }
     const stored = await prepareByteStream(counted(), async (block) => this.#sink.add(block))
     this.#set(k, { kind: 'put', key: k, stored, size, binary: true, keyIsBytes: typeof key !== 'string' })
+  }
+
+  /**
+   * Writes the binary value whose bytes `ref` names, without the bytes being sent again: a raw
+   * block, or a byte string stored out of line (a value block or a chunk index) that storage
+   * holds. The entry is the one `bassoc` of those bytes writes (see byte-ref.ts).
+   */
+  async bassocRef(key: KeyInput, ref: CID): Promise<void> {
+    this.#check()
+    const k = toKey(key)
+    const resolved = await resolveByteRef(ref, async (cid) =>
+      (await this.#sink.has(cid)) ? this.#tree.blockBytes(cid) : undefined,
+    )
+    // Linked, not copied: checked again as the commit is written, like any link of a value.
+    if (resolved.link !== undefined) this.#links.push(resolved.link)
+    for (const block of resolved.blocks) this.#sink.add(block)
+    this.#set(k, {
+      kind: 'put',
+      key: k,
+      stored: resolved.stored,
+      size: resolved.size,
+      binary: true,
+      keyIsBytes: typeof key !== 'string',
+    })
   }
 
   // --- for the store ------------------------------------------------------------------------

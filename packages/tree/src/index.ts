@@ -60,5 +60,14 @@ export type {
   ValueEntry,
 } from './types.ts'
 export type { CheckedNode } from './validate.ts'
-export { type Block, type GetBlock, type PreparedValue, prepareByteStream, prepareValue } from './value.ts'
+export {
+  type Block,
+  decodeCbor,
+  decodeChunkIndex,
+  decodeValueBlock,
+  type GetBlock,
+  type PreparedValue,
+  prepareByteStream,
+  prepareValue,
+} from './value.ts'
 export { blockLinks, collectCids, type WalkOptions } from './walk.ts'

@@ -201,6 +201,18 @@ export function decodeValueBlock(cid: CID, bytes: Uint8Array): unknown {
   return decodeValidated(bytes)
 }
 
+/**
+ * Decodes DAG-CBOR that comes from outside (a request, an upload): checked first as a block is
+ * (well-formed, canonical, nested at most `maxDepth` deep), then decoded as values are, keeping a
+ * string's leading U+FEFF, which @ipld/dag-cbor's decoder drops. Throws MalformedNodeError.
+ */
+export function decodeCbor(bytes: Uint8Array, maxDepth: number = MAX_BLOCK_DEPTH): unknown {
+  const reader = new CborReader(bytes, maxDepth)
+  reader.item()
+  if (!reader.done) reader.fail('trailing bytes after the item')
+  return decodeValidated(bytes)
+}
+
 /** Decodes and validates a chunk index. */
 export function decodeChunkIndex(cid: CID, bytes: Uint8Array): ChunkIndex {
   let data: unknown

@@ -87,14 +87,18 @@ export function dataCommands(program: Command): void {
 
   examples(
     program
-      .command('put <store> <key> [value]')
-      .description('Set a key: the value from the argument, from stdin, or (binary) from a file')
+      .command('put <store> <key> [value...]')
+      .description(
+        'Set a key: the value from the argument, from stdin, or (binary) from a file; or several keys in one commit: put <store> k1 v1 k2 v2 ...',
+      )
       .option('-s, --string', 'store the value as a string, not JSON')
       .option('-p, --path <path>', 'set only this part of the value (a.b.0), creating maps on the way')
       .option('-f, --file <file>', 'store the bytes of this file (- for stdin) as a binary value')
       .addHelpText('after', VALUES_HELP)
-      .action(async (store: string, key: string, text: string | undefined, ...args) => {
+      .action(async (store: string, key: string, values: string[], ...args) => {
         const options = optionsOf<{ string?: boolean; path?: string; file?: string }>(args)
+        if (values.length > 1) return putMany(store, [key, ...values], options)
+        const text = values[0]
         if (options.file !== undefined) {
           if (text !== undefined) throw new UsageError('give a value or --file, not both')
           if (options.path !== undefined) throw new UsageError('--path cannot be used with --file')
@@ -119,6 +123,7 @@ export function dataCommands(program: Command): void {
       'dagsync put demo todo/4 true --path done',
       'echo \'{"n": 1}\' | dagsync put demo config',
       'dagsync put files logo.png --file ./logo.png',
+      `dagsync put demo a 1 b '"two"' c '{"n": 3}'   # three keys, one commit`,
     ],
   )
 
@@ -221,6 +226,27 @@ export function dataCommands(program: Command): void {
         })
       }),
     ['dagsync diff demo 1', 'dagsync diff demo 3 5 --json'],
+  )
+}
+
+/** `put <store> k1 v1 k2 v2 ...`: every key in one commit (a bulk write). */
+async function putMany(
+  store: string,
+  pairs: readonly string[],
+  options: GlobalOptions & { string?: boolean; path?: string; file?: string },
+): Promise<void> {
+  if (options.file !== undefined || options.path !== undefined)
+    throw new UsageError('--file and --path write one key: give one key and value with them')
+  if (pairs.length % 2 !== 0)
+    throw new UsageError(`give a value for every key: put <store> k1 v1 k2 v2 ... (key "${pairs.at(-1)}" has none)`)
+  const ops: { op: 'put'; key: string; value: unknown }[] = []
+  for (let i = 0; i < pairs.length; i += 2) {
+    const [key, raw] = [pairs[i] as string, pairs[i + 1] as string]
+    checkJsonSize(Buffer.byteLength(raw))
+    ops.push({ op: 'put', key, value: parseValue(raw, options.string === true) })
+  }
+  await withApi(options, 'put', async (api) =>
+    printWrite(await api.transact({ store }, ops), options, `put ${ops.length} keys`),
   )
 }
 

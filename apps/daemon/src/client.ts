@@ -15,6 +15,7 @@
  */
 import type { CID } from 'multiformats/cid'
 import type {
+  AllowMode,
   Api,
   CarImportResult,
   ChangeData,
@@ -39,6 +40,7 @@ import type {
   StoreStatus,
   VerifyResult,
   WriteResult,
+  WritersInfo,
 } from './api.ts'
 import { ApiError } from './api.ts'
 import { API_PREFIX, decodeWire, encodeWire, errorFrom, type MethodName, streamOf } from './wire.ts'
@@ -168,8 +170,14 @@ export class HttpClient implements Api {
   storeStatus(request: { store: string }): Promise<StoreStatus> {
     return this.#json('storeStatus', request)
   }
-  storeAllow(request: { store: string; peers: readonly string[] }): Promise<{ writers: readonly string[] }> {
+  storeWriters(request: { store: string }): Promise<WritersInfo> {
+    return this.#json('storeWriters', request)
+  }
+  storeAllow(request: { store: string; peers: readonly string[]; mode?: AllowMode }): Promise<WritersInfo> {
     return this.#json('storeAllow', request)
+  }
+  storeDeny(request: { store: string; peers: readonly string[] }): Promise<WritersInfo> {
+    return this.#json('storeDeny', request)
   }
   storeName(request: { store: string; name: string }): Promise<StoreInfo> {
     return this.#json('storeName', request)

@@ -26,10 +26,10 @@ import {
   WholeDagWriter,
   walkDag,
 } from '@dagsync/store'
-import { Key } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import {
+  type AllowMode,
   type Api,
   ApiError,
   type CarImportResult,
@@ -55,18 +55,18 @@ import {
   type StoreStatus,
   type VerifyResult,
   type WriteResult,
+  type WritersInfo,
 } from './api.ts'
 import { exportCar, importCar } from './car.ts'
 import { commitInfo, keyInfoData, parseCid, toApiError } from './convert.ts'
 import { checkStoreName } from './names.ts'
 import { RemotePinning } from './remote-pins.ts'
 import type { Repo } from './repo.ts'
+import { WriterLists, type WritersChange } from './writers.ts'
 
 export const VERSION: string = JSON.parse(
   await readFile(join(import.meta.dirname, '..', 'package.json'), 'utf8').catch(() => '{"version":"0.0.0"}'),
 ).version
-
-const WRITERS = '/dagsync/writers'
 
 export interface LocalApiInit {
   readonly repo: Repo
@@ -94,6 +94,7 @@ export class LocalApi implements Api {
   readonly #init: LocalApiInit
   readonly #offline = new Map<string, Promise<Store>>()
   readonly #started = Date.now()
+  readonly #writerLists: WriterLists
   /** The daemon's API URL, once it listens (for `id`). */
   apiUrl: string | undefined
 
@@ -101,6 +102,7 @@ export class LocalApi implements Api {
     this.#init = init
     this.#repo = init.repo
     this.#node = init.node
+    this.#writerLists = new WriterLists(init.repo.storage.datastore, init.repo.config.writers)
   }
 
   get #datastore() {
@@ -335,7 +337,7 @@ export class LocalApi implements Api {
     const handle = await this.#handle(store)
     const info = await this.#info(handle)
     const status = handle.follower?.status()
-    const writers = handle.served?.writers ?? (handle.role === 'writer' ? await this.#storedWriters(handle.id) : [])
+    const writers = handle.served?.writers ?? (handle.role === 'writer' ? await this.writersOf(handle.id) : [])
     const pubsub = this.#node?.libp2p.services.pubsub
     const last = status?.lastSync
     return {
@@ -365,52 +367,51 @@ export class LocalApi implements Api {
     }
   }
 
-  async #storedWriters(id: string): Promise<string[]> {
-    let bytes: Uint8Array
-    try {
-      bytes = await this.#datastore.get(new Key(`${WRITERS}/${id}`))
-    } catch (err) {
-      if ((err as Error).name === 'NotFoundError') return [] // none allowed yet
-      throw err
-    }
-    // A damaged list must not read as "nobody else may write": say so.
-    let writers: unknown
-    try {
-      writers = JSON.parse(new TextDecoder().decode(bytes))
-    } catch {
-      writers = undefined
-    }
-    if (!Array.isArray(writers) || !writers.every((w) => typeof w === 'string'))
-      throw new ApiError(
-        'internal',
-        `the list of peers allowed to write store ${id} is damaged in the repo's database: set it again with \`dagsync store allow ${id} <peer id>...\``,
-      )
-    return writers
-  }
-
   /** The peers allowed to write a store: those set with `store allow`, and the config's. */
   async writersOf(id: string): Promise<string[]> {
-    const names = [...(await this.#repo.names())].filter(([, named]) => named === id).map(([n]) => n)
-    const fromConfig = [id, ...names].flatMap((ref) => this.#repo.config.writers[ref] ?? [])
-    return [...new Set([...(await this.#storedWriters(id)), ...fromConfig])]
+    return [...(await this.#writerLists.of(id, await this.#namesOf(id))).writers]
   }
 
-  async storeAllow({ store, peers }: { store: string; peers: readonly string[] }): Promise<{ writers: string[] }> {
+  async #namesOf(id: string): Promise<string[]> {
+    return [...(await this.#repo.names())].filter(([, named]) => named === id).map(([name]) => name)
+  }
+
+  /** A store this repo writes, for a change to (or a look at) who else may write it. */
+  async #writerHandle(store: string): Promise<Handle> {
     const handle = await this.#handle(store)
     if (handle.role !== 'writer')
       throw new ApiError('conflict', `store ${handle.id} is written elsewhere; only its writer decides who may write`)
-    const { peerIdFromString } = await import('@libp2p/peer-id')
-    for (const peer of peers) {
-      try {
-        peerIdFromString(peer)
-      } catch {
-        throw new ApiError('bad-request', `"${peer}" is not a peer id`)
-      }
-    }
-    await this.#datastore.put(new Key(`${WRITERS}/${handle.id}`), new TextEncoder().encode(JSON.stringify(peers)))
-    const writers = await this.writersOf(handle.id)
-    handle.served?.allowWriters(writers)
-    return { writers }
+    return handle
+  }
+
+  async #changeWriters(store: string, change: WritersChange): Promise<WritersInfo> {
+    const handle = await this.#writerHandle(store)
+    const result = await this.#writerLists.change(handle.id, await this.#namesOf(handle.id), change)
+    handle.served?.allowWriters(result.writers)
+    return result
+  }
+
+  async storeWriters({ store }: { store: string }): Promise<WritersInfo> {
+    const handle = await this.#writerHandle(store)
+    return this.#writerLists.of(handle.id, await this.#namesOf(handle.id))
+  }
+
+  storeAllow({
+    store,
+    peers,
+    mode = 'replace',
+  }: {
+    store: string
+    peers: readonly string[]
+    mode?: AllowMode
+  }): Promise<WritersInfo> {
+    if (mode !== 'add' && mode !== 'replace')
+      return Promise.reject(new ApiError('bad-request', `mode must be "add" or "replace", not ${JSON.stringify(mode)}`))
+    return this.#changeWriters(store, { allow: peers, mode })
+  }
+
+  storeDeny({ store, peers }: { store: string; peers: readonly string[] }): Promise<WritersInfo> {
+    return this.#changeWriters(store, { deny: peers })
   }
 
   async storeName({ store, name }: { store: string; name: string }): Promise<StoreInfo> {

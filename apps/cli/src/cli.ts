@@ -8,10 +8,12 @@
  * `run(argv)` parses and runs one command line and resolves to the exit code (see `EXIT`).
  */
 import { Command, CommanderError } from 'commander'
+import { configCommands } from './commands/config.ts'
 import { dataCommands } from './commands/data.ts'
 import { nodeCommands } from './commands/node.ts'
 import { pinCommands } from './commands/pins.ts'
 import { storeCommands } from './commands/stores.ts'
+import { versionCommand } from './commands/version.ts'
 import { describeError, EXIT } from './output.ts'
 
 export { EXIT } from './output.ts'
@@ -25,7 +27,8 @@ Getting started:
 
 Where things are:
   --repo, or DAGSYNC_PATH, or ~/.dagsync     the repo: config.json, api-token, data/
-  --api, or DAGSYNC_API                      a daemon's API URL (default: the one running on the repo)
+  --api, or DAGSYNC_API                      a daemon's API: URL, host:port or /ip4/127.0.0.1/tcp/5011
+                                             (default: the daemon running on the repo)
 
 Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 not found, 4 unauthorized, 5 unavailable
 (no daemon, no peer, or the repo is locked).
@@ -34,9 +37,12 @@ Docs: docs/cli.md`
 export function createProgram(version: string): Command {
   const program = new Command('dagsync')
     .description('A content-addressed key-value store that syncs between servers and browsers over IPFS')
-    .version(version, '-v, --version')
+    .version(`dagsync version ${version}`, '-v, --version')
     .option('--repo <path>', 'the repo directory (env DAGSYNC_PATH, default ~/.dagsync)')
-    .option('--api <url>', "a daemon's API URL, instead of the one running on the repo (env DAGSYNC_API)")
+    .option(
+      '--api <address>',
+      "a daemon's API instead of the one running on the repo: a URL, host:port or multiaddr (/ip4/127.0.0.1/tcp/5011) (env DAGSYNC_API)",
+    )
     .option('--json', 'print results as JSON (DAG-JSON; lists that stream print one object per line)')
     .option('-q, --quiet', 'print less: no progress bars, no confirmations')
     .showHelpAfterError('(add --help for usage and examples)')
@@ -46,6 +52,8 @@ export function createProgram(version: string): Command {
   storeCommands(program)
   dataCommands(program)
   pinCommands(program)
+  configCommands(program)
+  versionCommand(program, version)
   for (const command of allCommands(program)) command.exitOverride()
   return program
 }

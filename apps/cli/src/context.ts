@@ -30,13 +30,18 @@ export interface Connection {
  */
 export async function connect(options: GlobalOptions, command: string): Promise<Connection> {
   const { repoPath, repoHolder, readToken } = await import('@dagsync/daemon/repo')
-  const { HttpClient } = await import('@dagsync/daemon/client')
+  const { HttpClient, apiUrl } = await import('@dagsync/daemon/client')
   const repo = repoPath(options.repo)
   const explicit = options.api ?? process.env.DAGSYNC_API
   const token = process.env.DAGSYNC_API_TOKEN ?? (await readToken(repo).catch(noToken))
   if (explicit !== undefined) {
-    const url = /^https?:\/\//.test(explicit) ? explicit : `http://${explicit}`
-    const api = new HttpClient({ url, ...(token === undefined ? {} : { token }) })
+    const source = options.api === undefined ? 'DAGSYNC_API' : '--api'
+    const url = apiUrl(explicit)
+    if (url === undefined)
+      throw new UsageError(
+        `${source} "${explicit}" is not an API address: give a URL, host:port or a multiaddr (/ip4/127.0.0.1/tcp/5011)`,
+      )
+    const api = new HttpClient({ url, source, ...(token === undefined ? {} : { token }) })
     return { api, mode: 'daemon', repo, close: () => api.close() }
   }
   const holder = await repoHolder(repo)
@@ -58,6 +63,12 @@ export async function connect(options: GlobalOptions, command: string): Promise<
     await opened.close()
   }
   return { api, mode: 'direct', repo, close }
+}
+
+/** The repo's path (`--repo`, `DAGSYNC_PATH`, `~/.dagsync`), for commands that read its files directly. */
+export async function repoOf(options: GlobalOptions): Promise<string> {
+  const { repoPath } = await import('@dagsync/daemon/repo')
+  return repoPath(options.repo)
 }
 
 /** No token file is no token (calls that need one say so); a token file that cannot be read is an error. */

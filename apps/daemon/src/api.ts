@@ -75,7 +75,10 @@ export interface CommitInfo {
   readonly time: number
   readonly tree: CID
   readonly prev: CID | null
+  /** What the writer recorded: `by`, the peer whose write it was; `message`, for some commits. */
   readonly meta?: unknown
+  /** In a key's history (`log` with `key`): what this commit did to that key. */
+  readonly change?: 'added' | 'changed' | 'removed'
 }
 
 export interface KeyInfoData {
@@ -297,7 +300,8 @@ export interface Api {
   putBytes(request: { store: string; key: string }, bytes: AsyncIterable<Uint8Array>): Promise<WriteResult>
   del(request: { store: string; key: string }): Promise<WriteResult>
   keys(request: KeysQuery): AsyncIterable<KeyInfoData>
-  log(request: { store: string; limit?: number }): AsyncIterable<CommitInfo>
+  /** Commits, newest first; with `key`, only those that added, changed or removed it. */
+  log(request: { store: string; limit?: number; key?: string }): AsyncIterable<CommitInfo>
   diff(request: { store: string; from: number | CID; to?: number | CID }): AsyncIterable<ChangeData>
 
   pinAdd(request: { target: string; name?: string }, onProgress?: OnProgress): Promise<PinAddResult>

@@ -46,6 +46,7 @@ import { ApiError } from './api.ts'
 import { API_PREFIX, decodeWire, encodeWire, errorFrom, type MethodName, streamOf } from './wire.ts'
 
 export * from './api.ts'
+export { apiUrl, type HostPort, parseHostPort } from './api-address.ts'
 export { decodeWire, encodeWire, MAX_JSON_BODY_BYTES } from './wire.ts'
 
 export interface HttpClientInit {
@@ -53,6 +54,8 @@ export interface HttpClientInit {
   readonly url: string
   /** The repo's API token, needed for calls that change state. */
   readonly token?: string
+  /** Where the URL came from (`--api`, `DAGSYNC_API`), named when the daemon cannot be reached. */
+  readonly source?: string
 }
 
 async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
@@ -78,10 +81,12 @@ function isError(item: unknown): boolean {
 export class HttpClient implements Api {
   readonly url: string
   readonly #token: string | undefined
+  readonly #source: string | undefined
 
   constructor(init: HttpClientInit) {
     this.url = init.url.replace(/\/$/, '')
     this.#token = init.token
+    this.#source = init.source
   }
 
   async #post(method: MethodName, args: unknown, init: { body?: AsyncIterable<Uint8Array> } = {}): Promise<Response> {
@@ -103,7 +108,7 @@ export class HttpClient implements Api {
     } catch (err) {
       throw new ApiError(
         'unavailable',
-        `cannot reach the daemon at ${this.url}: ${(err as Error).cause ?? (err as Error).message}`,
+        `cannot reach the daemon at ${this.url}${this.#source === undefined ? '' : ` (from ${this.#source})`}: ${(err as Error).cause ?? (err as Error).message}`,
       )
     }
     if (!response.ok) {
@@ -200,7 +205,7 @@ export class HttpClient implements Api {
   keys(request: KeysQuery): AsyncIterable<KeyInfoData> {
     return this.#stream('keys', request)
   }
-  log(request: { store: string; limit?: number }): AsyncIterable<CommitInfo> {
+  log(request: { store: string; limit?: number; key?: string }): AsyncIterable<CommitInfo> {
     return this.#stream('log', request)
   }
   diff(request: { store: string; from: number | CID; to?: number | CID }): AsyncIterable<ChangeData> {

@@ -59,6 +59,7 @@ import {
 } from './api.ts'
 import { exportCar, importCar } from './car.ts'
 import { commitInfo, keyInfoData, parseCid, toApiError } from './convert.ts'
+import { keyHistory } from './key-history.ts'
 import { checkStoreName } from './names.ts'
 import { RemotePinning } from './remote-pins.ts'
 import type { Repo } from './repo.ts'
@@ -492,8 +493,13 @@ export class LocalApi implements Api {
     }
   }
 
-  async *log({ store, limit }: { store: string; limit?: number }): AsyncGenerator<CommitInfo> {
+  async *log({ store, limit, key }: { store: string; limit?: number; key?: string }): AsyncGenerator<CommitInfo> {
     const handle = await this.#handle(store)
+    if (key !== undefined) {
+      for await (const { commit, change } of keyHistory(handle.store, key, limit))
+        yield { ...commitInfo(commit), change }
+      return
+    }
     for await (const commit of handle.store.log(limit === undefined ? {} : { limit })) yield commitInfo(commit)
   }
 
@@ -524,7 +530,7 @@ export class LocalApi implements Api {
 
   async #write(
     ref: string,
-    local: (store: Store) => Promise<Commit | null>,
+    local: (store: Store, options: { meta?: { by: string } }) => Promise<Commit | null>,
     remote: (follower: Follower) => Promise<Commit | null>,
   ): Promise<WriteResult> {
     const handle = await this.#handle(ref)
@@ -532,7 +538,9 @@ export class LocalApi implements Api {
     try {
       let commit: Commit | null
       if (handle.role === 'writer') {
-        commit = await local(handle.store)
+        // Who wrote it, as a remote write records its peer (`log` shows it); unknown before the first daemon start.
+        const by = this.#node?.peerId.toString() ?? (await this.#repo.peerId())
+        commit = await local(handle.store, by === undefined ? {} : { meta: { by } })
         this.#init.onCommit?.(performance.now() - started)
         if (commit !== null) await this.#repo.noteHead(handle.id, commit.seq)
       } else if (handle.follower !== undefined) {
@@ -545,6 +553,15 @@ export class LocalApi implements Api {
       }
       return { commit: commit === null ? null : commitInfo(commit) }
     } catch (err) {
+      if ((err as Error).name === 'UnauthorizedError' && this.#node !== undefined) {
+        // Say how to get access: the writer's operator runs one command with this node's id.
+        const me = this.#node.peerId.toString()
+        throw new ApiError(
+          'unauthorized',
+          `the writer of store ${handle.id} does not allow this node (${me}) to write it: on the writer, run \`dagsync store allow ${handle.id} ${me}\``,
+          { cause: err },
+        )
+      }
       throw toApiError(err)
     }
   }
@@ -554,8 +571,8 @@ export class LocalApi implements Api {
     const inPath = path !== undefined && path.length > 0
     return this.#write(
       store,
-      async (s) =>
-        (await s.transact((tx) => (inPath ? tx.assocIn([key, ...path], value) : tx.assoc(key, value)))).commit,
+      async (s, options) =>
+        (await s.transact((tx) => (inPath ? tx.assocIn([key, ...path], value) : tx.assoc(key, value)), options)).commit,
       (f) => (inPath ? f.assocIn([key, ...path], value) : f.assoc(key, value)),
     )
   }
@@ -566,7 +583,7 @@ export class LocalApi implements Api {
   ): Promise<WriteResult> {
     return this.#write(
       store,
-      async (s) => (await s.transact((tx) => tx.bassoc(key, bytes))).commit,
+      async (s, options) => (await s.transact((tx) => tx.bassoc(key, bytes), options)).commit,
       async (f) => {
         // A remote write carries the bytes in one message (at most 1 MiB).
         const parts: Uint8Array[] = []
@@ -591,7 +608,7 @@ export class LocalApi implements Api {
   del({ store, key }: { store: string; key: string }): Promise<WriteResult> {
     return this.#write(
       store,
-      async (s) => (await s.transact((tx) => tx.dissoc(key))).commit,
+      async (s, options) => (await s.transact((tx) => tx.dissoc(key), options)).commit,
       (f) => f.dissoc(key),
     )
   }

@@ -105,6 +105,11 @@ export async function initRepo(path: string, config: Partial<DaemonConfig> = {})
 }
 
 export async function loadConfig(path: string): Promise<DaemonConfig> {
+  return readConfig(await readConfigFile(path), join(path, 'config.json'))
+}
+
+/** config.json as it is in the file (parsed, not checked, no defaults filled in). */
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   const file = join(path, 'config.json')
   let text: string
   try {
@@ -123,7 +128,9 @@ export async function loadConfig(path: string): Promise<DaemonConfig> {
   } catch (err) {
     throw new ApiError('bad-request', `${file} is not valid JSON: ${(err as Error).message}`)
   }
-  return readConfig(data, file)
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new ApiError('bad-request', `${file} must hold one JSON object`)
+  return data as Record<string, unknown>
 }
 
 export async function readToken(path: string): Promise<string> {

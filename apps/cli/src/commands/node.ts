@@ -11,7 +11,10 @@ export function nodeCommands(program: Command): void {
       .description('Create a repo (config, API token, database) without starting the daemon')
       .option('--no-demo', 'do not create the demo store on the first daemon start')
       .option('--listen <multiaddr...>', 'addresses to listen on for peers')
-      .option('--api-address <host:port>', 'where the HTTP API listens (loopback only)')
+      .option(
+        '--api-address <address>',
+        'where the HTTP API listens: host:port or /ip4/127.0.0.1/tcp/5011 (loopback only)',
+      )
       .action(async (...args) => {
         const options = optionsOf<{ demo: boolean; listen?: string[]; apiAddress?: string }>(args)
         const { initRepo, repoPath } = await import('@dagsync/daemon')
@@ -32,8 +35,11 @@ export function nodeCommands(program: Command): void {
     program
       .command('daemon')
       .description('Run the node: serve and follow stores, keep them pinned, answer the local HTTP API')
-      .option('--listen <multiaddr...>', "listen on these addresses instead of the config's")
-      .option('--api-address <host:port>', "serve the HTTP API here instead of the config's (port 0: any free port)")
+      .option('--listen <multiaddr...>', 'listen for peers on these addresses instead of the config\'s "listen"')
+      .option(
+        '--api-address <address>',
+        'serve the HTTP API here instead of the config\'s "api": host:port or /ip4/127.0.0.1/tcp/5011 (port 0: any free port)',
+      )
       .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
       .action(async (...args) => {
         const options = optionsOf<{ listen?: string[]; apiAddress?: string; logLevel?: string }>(args)

@@ -45,6 +45,8 @@ export function createProgram(version: string): Command {
     )
     .option('--json', 'print results as JSON (DAG-JSON; lists that stream print one object per line)')
     .option('-q, --quiet', 'print less: no progress bars, no confirmations')
+    // Every error starts "dagsync: ", commander's own (unknown option, missing argument) too.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'dagsync: ')) })
     .showHelpAfterError('(add --help for usage and examples)')
     .showSuggestionAfterError()
     .addHelpText('after', OVERVIEW)

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs'
 import { access, constants } from 'node:fs/promises'
 import type { Api } from '@dagsync/daemon/client'
 import { CID } from 'multiformats/cid'
-import { UsageError } from './output.ts'
+import { plural, UsageError } from './output.ts'
 
 /** Options every command accepts (set on the program, before or after the command). */
 export interface GlobalOptions {
@@ -54,7 +54,7 @@ export async function connect(options: GlobalOptions, command: string): Promise<
   const opened = await Repo.open(repo, { command })
   if (opened.madePrivate.length > 0)
     process.stderr.write(
-      `dagsync: warning: ${opened.madePrivate.length} files and directories of the repo ${repo} were readable by other users; they are private now (0700/0600)\n`,
+      `dagsync: warning: ${plural(opened.madePrivate.length, 'file or directory', 'files and directories')} of the repo ${repo} ${opened.madePrivate.length === 1 ? 'was' : 'were'} readable by other users; they are private now (0700/0600)\n`,
     )
   for (const warning of opened.warnings) process.stderr.write(`dagsync: warning: ${warning}\n`)
   const api = new LocalApi({ repo: opened })

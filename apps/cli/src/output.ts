@@ -4,6 +4,9 @@
 import { open, rename, rm } from 'node:fs/promises'
 import type { ApiErrorCode, OnProgress, StoreProblem } from '@dagsync/daemon/client'
 import { encodeWire } from '@dagsync/daemon/client'
+
+export { plural } from '@dagsync/daemon/client'
+
 import cliProgress from 'cli-progress'
 
 /** Exit codes: scripts can tell what went wrong without parsing messages. */

@@ -47,6 +47,7 @@ import { API_PREFIX, decodeWire, encodeWire, errorFrom, type MethodName, streamO
 
 export * from './api.ts'
 export { apiUrl, type HostPort, parseHostPort } from './api-address.ts'
+export { plural } from './plural.ts'
 export { decodeWire, encodeWire, MAX_JSON_BODY_BYTES } from './wire.ts'
 
 export interface HttpClientInit {

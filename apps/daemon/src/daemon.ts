@@ -8,6 +8,7 @@ import pretty from 'pino-pretty'
 import { parseApiAddress } from './config.ts'
 import { toApiError } from './convert.ts'
 import { startHttpServer } from './http.ts'
+import { libp2pListenError } from './listen-errors.ts'
 import { LocalApi, VERSION } from './local-api.ts'
 import { Metrics } from './metrics.ts'
 import { Repo } from './repo.ts'
@@ -89,6 +90,8 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       listen: init.listen ?? config.listen,
       peers: config.peers,
       announceIntervalMs: config.announceIntervalMs,
+    }).catch((err: unknown) => {
+      throw libp2pListenError(err) ?? err
     })
     await repo.setPeerId(node.peerId.toString())
     const metrics = new Metrics(node)

@@ -12,6 +12,7 @@ import type { Logger } from 'pino'
 import { type Api, ApiError, HTTP_STATUS, type Progress } from './api.ts'
 import { readLimitedText } from './body.ts'
 import { toApiError } from './convert.ts'
+import { listenError } from './listen-errors.ts'
 import type { Metrics } from './metrics.ts'
 import {
   API_PREFIX,
@@ -278,12 +279,10 @@ export async function startHttpServer(init: HttpServerInit): Promise<{ url: stri
       })
     })
     server.once('error', (err: NodeJS.ErrnoException) => {
+      const host = init.host.includes(':') ? `[${init.host}]` : init.host
       reject(
-        err.code === 'EADDRINUSE'
-          ? new ApiError(
-              'unavailable',
-              `the API port ${init.host}:${init.port} is in use (another daemon?): set "api" in the config or pass --api`,
-            )
+        err.code !== undefined && err.syscall === 'listen'
+          ? listenError('api', `${host}:${init.port}`, err.code, err)
           : err,
       )
     })

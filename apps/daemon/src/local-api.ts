@@ -61,6 +61,7 @@ import { exportCar, importCar } from './car.ts'
 import { commitInfo, keyInfoData, parseCid, toApiError } from './convert.ts'
 import { keyHistory } from './key-history.ts'
 import { checkStoreName } from './names.ts'
+import { plural } from './plural.ts'
 import { RemotePinning } from './remote-pins.ts'
 import type { Repo } from './repo.ts'
 import { WriterLists, type WritersChange } from './writers.ts'
@@ -674,9 +675,10 @@ export class LocalApi implements Api {
     await writer.finish()
     if (missing.length > 0) {
       const where = node === undefined ? 'here, and the daemon is not running to fetch them' : 'here or from any peer'
+      // Unavailable (exit 5), not "not found": the blocks may exist on a peer that is not connected now.
       throw new ApiError(
-        node === undefined ? 'unavailable' : 'not-found',
-        `${missing.length} blocks of ${root} are not available ${where} (first: ${missing[0]}); nothing was pinned`,
+        'unavailable',
+        `${plural(missing.length, 'block')} of ${root} ${missing.length === 1 ? 'is' : 'are'} not available ${where} (first: ${missing[0]}); nothing was pinned`,
       )
     }
     await storage.pin({ cid: root, ...(name === undefined ? {} : { name }), time: Date.now() })

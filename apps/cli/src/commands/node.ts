@@ -2,7 +2,16 @@
 import type { Command } from 'commander'
 import { examples, optionsOf } from '../command.ts'
 import { withApi } from '../context.ts'
-import { formatBytes, print, printJson, printProblems, problemsFailure, ReportedFailure, table } from '../output.ts'
+import {
+  formatBytes,
+  plural,
+  print,
+  printJson,
+  printProblems,
+  problemsFailure,
+  ReportedFailure,
+  table,
+} from '../output.ts'
 
 export function nodeCommands(program: Command): void {
   examples(
@@ -86,7 +95,7 @@ export function nodeCommands(program: Command): void {
             return
           }
           print(
-            `${status.online ? 'online' : 'offline (no daemon running)'}  peer ${status.peerId}  ${status.peers} peers  up ${status.uptimeSeconds}s`,
+            `${status.online ? 'online' : 'offline (no daemon running)'}  peer ${status.peerId}  ${plural(status.peers, 'peer')}  up ${status.uptimeSeconds}s`,
           )
           print()
           print(

@@ -6,6 +6,7 @@ import { fileSource, type GlobalOptions, parsePositiveInt, parseSince, withApi }
 import {
   formatBytes,
   formatTime,
+  plural,
   print,
   printJson,
   printProblems,
@@ -64,7 +65,7 @@ export function pinCommands(program: Command): void {
             bar.stop()
             if (options.json === true) return printJson(result)
             print(
-              `pinned ${result.pin.cid}${result.pin.store === undefined ? '' : ` (store ${result.pin.store})`}: ${result.blocks} blocks, ${formatBytes(result.bytes)}, ${result.fetched} fetched`,
+              `pinned ${result.pin.cid}${result.pin.store === undefined ? '' : ` (store ${result.pin.store})`}: ${plural(result.blocks, 'block')}, ${formatBytes(result.bytes)}, ${result.fetched} fetched`,
             )
           } finally {
             bar.stop()
@@ -135,13 +136,15 @@ export function pinCommands(program: Command): void {
                 ...root.missing.map((cid) => `missing ${cid}`),
                 ...root.corrupt.map((cid) => `corrupt ${cid}`),
               ]
-              print(`${problems.length === 0 ? 'ok ' : 'BAD'}  ${root.cid}  ${root.name ?? ''}  ${root.blocks} blocks`)
+              print(
+                `${problems.length === 0 ? 'ok ' : 'BAD'}  ${root.cid}  ${root.name ?? ''}  ${plural(root.blocks, 'block')}`,
+              )
               for (const problem of problems.slice(0, 20)) print(`       ${problem}`)
               if (problems.length > 20) print(`       ... and ${problems.length - 20} more`)
             }
             if (result.problems.length > 0) printProblems(result.problems)
             print(
-              `${result.blocks} blocks, ${formatBytes(result.bytes)} checked: ${result.ok ? 'all good' : 'PROBLEMS FOUND'}`,
+              `${plural(result.blocks, 'block')}, ${formatBytes(result.bytes)} checked: ${result.ok ? 'all good' : 'PROBLEMS FOUND'}`,
             )
           }
           // Stores the database lost are named first: their blocks could not even be checked.
@@ -245,7 +248,7 @@ export function pinCommands(program: Command): void {
         await withApi(options, 'pin remote rm', async (api) => {
           const result = await api.remotePinRemove({ ...service, target })
           if (options.json === true) return printJson(result)
-          print(`removed ${result.removed.length} pin${result.removed.length === 1 ? '' : 's'}`)
+          print(`removed ${plural(result.removed.length, 'pin')}`)
         })
       }),
     [`dagsync pin remote rm bafyreib... ${REMOTE_OPTIONS}`],
@@ -267,7 +270,7 @@ export function pinCommands(program: Command): void {
           const report = await api.gc(request)
           if (options.json === true) return printJson(report)
           print(
-            `kept ${report.keptBlocks} blocks (${report.commits} commits); freed ${report.deletedBlocks} blocks, ${formatBytes(report.deletedBytes)}`,
+            `kept ${plural(report.keptBlocks, 'block')} (${plural(report.commits, 'commit')}); freed ${plural(report.deletedBlocks, 'block')}, ${formatBytes(report.deletedBytes)}`,
           )
         })
       }),
@@ -313,7 +316,7 @@ export function pinCommands(program: Command): void {
           const result = await api.carImport({ pin: options.pin }, source, bar.onProgress).finally(() => bar.stop())
           if (options.json === true) return printJson(result)
           print(
-            `imported ${result.blocks} blocks, ${formatBytes(result.bytes)}; roots ${result.roots.join(' ')}${result.pinned ? ' (pinned)' : options.pin ? ' (not pinned: the DAG is incomplete)' : ''}`,
+            `imported ${plural(result.blocks, 'block')}, ${formatBytes(result.bytes)}; ${result.roots.length === 1 ? 'root' : 'roots'} ${result.roots.join(' ')}${result.pinned ? ' (pinned)' : options.pin ? ' (not pinned: the DAG is incomplete)' : ''}`,
           )
         })
       }),

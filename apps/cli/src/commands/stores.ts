@@ -3,7 +3,7 @@ import type { StoreInfo } from '@dagsync/daemon/client'
 import type { Command } from 'commander'
 import { examples, optionsOf } from '../command.ts'
 import { withApi } from '../context.ts'
-import { formatBytes, print, printJson, table } from '../output.ts'
+import { formatBytes, plural, print, printJson, table } from '../output.ts'
 import { writerCommands } from './writers.ts'
 
 function storeLine(store: StoreInfo): string {
@@ -111,7 +111,7 @@ export function storeCommands(program: Command): void {
           if (s.role === 'writer') print(`writers  ${s.writers.length === 0 ? 'only this node' : s.writers.join(' ')}`)
           if (s.lastSync !== undefined)
             print(
-              `synced   commit ${s.lastSync.seq} in ${s.lastSync.ms} ms, ${s.lastSync.blocks} blocks, ${formatBytes(s.lastSync.wireBytes)} via ${s.lastSync.path}`,
+              `synced   commit ${s.lastSync.seq} in ${s.lastSync.ms} ms, ${plural(s.lastSync.blocks, 'block')}, ${formatBytes(s.lastSync.wireBytes)} via ${s.lastSync.path}`,
             )
           if (s.lastError !== undefined) print(`error    ${s.lastError}`)
         })

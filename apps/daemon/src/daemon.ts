@@ -28,6 +28,11 @@ export interface DaemonInit {
   readonly log?: Logger
   /** The built web app to serve at the API's address. @default apps/web/dist of this checkout */
   readonly webRoot?: string
+  /**
+   * How a user runs the CLI on this repo (`dagsync`, `./dagsync --repo ./b`), for hints that must
+   * run as printed: the demo store's welcome and the web app's. @default 'dagsync'
+   */
+  readonly cli?: string
 }
 
 const WEB_ROOT = join(import.meta.dirname, '..', '..', 'web', 'dist')
@@ -62,9 +67,9 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: undefined }, pino.destination(2))
 }
 
-/** A few keys to look at on a fresh install. */
-const DEMO: [string, unknown][] = [
-  ['welcome', 'This is the demo store of a fresh dagsync daemon. Try: dagsync keys demo'],
+/** A few keys to look at on a fresh install; `cli` is how to run the CLI on this repo. */
+const demoData = (cli: string): [string, unknown][] => [
+  ['welcome', `This is the demo store of a fresh dagsync daemon. Try: ${cli} keys demo`],
   ['todo/1', { title: 'Read the README', done: true }],
   ['todo/2', { title: 'Follow this store from a second daemon', done: false }],
   ['todo/3', { title: 'Open the web app and watch a write arrive', done: false }],
@@ -107,7 +112,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       await repo.setName('demo', demo.id)
       await demo.store.transact(
         async (tx) => {
-          for (const [key, value] of DEMO) await tx.assoc(key, value)
+          for (const [key, value] of demoData(init.cli ?? 'dagsync')) await tx.assoc(key, value)
         },
         { meta: { message: 'demo data' } },
       )
@@ -144,6 +149,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
             addresses: node!.addresses.filter((a) => a.includes('/ws/')),
             stores: stores.map(({ id, names, role }) => ({ id, names, role })),
             defaultStore: (stores.find((s) => s.names.includes('demo')) ?? stores[0])?.id,
+            cli: init.cli ?? 'dagsync',
           }
         },
       },

@@ -2,6 +2,7 @@
 import type { Command } from 'commander'
 import { examples, optionsOf } from '../command.ts'
 import { withApi } from '../context.ts'
+import { hintCommand } from '../hint.ts'
 import {
   formatBytes,
   plural,
@@ -35,7 +36,14 @@ export function nodeCommands(program: Command): void {
         })
         if (!created) throw new ReportedFailure(`a repo already exists at ${repo} (its config.json was left as it is)`)
         if (options.json === true) printJson({ repo, created })
-        else print(`initialized a dagsync repo at ${repo}\nedit ${repo}/config.json, then run: dagsync daemon`)
+        else
+          print(
+            [
+              `initialized a dagsync repo at ${repo}`,
+              `change settings with:  ${hintCommand(repo)} config set <key> <value>   (or edit ${repo}/config.json)`,
+              `then start it with:    ${hintCommand(repo)} daemon`,
+            ].join('\n'),
+          )
       }),
     ['dagsync init', 'dagsync --repo ./node-a init --no-demo --listen /ip4/127.0.0.1/tcp/4012/ws'],
   )
@@ -194,8 +202,10 @@ async function runDaemon(options: {
   logLevel?: string
 }): Promise<void> {
   const { repoPath, startDaemon, stopWithin } = await import('@dagsync/daemon')
+  const repo = repoPath(options.repo)
   const daemon = await startDaemon({
-    repo: repoPath(options.repo),
+    repo,
+    cli: hintCommand(repo),
     ...(options.listen === undefined ? {} : { listen: options.listen }),
     ...(options.apiAddress === undefined ? {} : { api: options.apiAddress }),
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
@@ -215,7 +225,7 @@ async function runDaemon(options: {
       print(`  store    ${store.names[0] ?? '-'}  ${store.id}  ${store.role}, commit ${store.seq}`)
     print()
     const example = stores[0]?.names[0] ?? stores[0]?.id
-    if (example !== undefined) print(`Try, in another terminal:  dagsync keys ${example}`)
+    if (example !== undefined) print(`Try, in another terminal:  ${hintCommand(id.repo)} keys ${example}`)
     print('Stop with Ctrl+C.')
   }
 

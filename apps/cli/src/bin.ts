@@ -2,9 +2,15 @@
 // The `dagsync` executable.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { run } from './cli.ts'
 
 const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
   version: string
 }
-process.exitCode = await run(process.argv.slice(2), version)
+const argv = process.argv.slice(2)
+// `--version` needs none of the commands: answered before they load (what scripts call most).
+if (argv.length === 1 && ['--version', '-v', 'version'].includes(argv[0] as string)) {
+  process.stdout.write(`dagsync version ${version}\n`)
+} else {
+  const { run } = await import('./cli.ts')
+  process.exitCode = await run(argv, version)
+}

@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs'
 import { access, constants } from 'node:fs/promises'
 import type { Api } from '@dagsync/daemon/client'
 import { CID } from 'multiformats/cid'
+import { nodePost } from './http-post.ts'
 import { plural, UsageError } from './output.ts'
 
 /** Options every command accepts (set on the program, before or after the command). */
@@ -29,7 +30,7 @@ export interface Connection {
  * daemon that holds the repo's lock, if any; otherwise the repo itself.
  */
 export async function connect(options: GlobalOptions, command: string): Promise<Connection> {
-  const { repoPath, repoHolder, readToken } = await import('@dagsync/daemon/repo')
+  const { repoPath, repoHolder, readToken } = await import('@dagsync/daemon/repo-files')
   const { HttpClient, apiUrl } = await import('@dagsync/daemon/client')
   const repo = repoPath(options.repo)
   const explicit = options.api ?? process.env.DAGSYNC_API
@@ -41,12 +42,12 @@ export async function connect(options: GlobalOptions, command: string): Promise<
       throw new UsageError(
         `${source} "${explicit}" is not an API address: give a URL, host:port or a multiaddr (/ip4/127.0.0.1/tcp/5011)`,
       )
-    const api = new HttpClient({ url, source, ...(token === undefined ? {} : { token }) })
+    const api = new HttpClient({ url, source, post: nodePost, ...(token === undefined ? {} : { token }) })
     return { api, mode: 'daemon', repo, close: () => api.close() }
   }
   const holder = await repoHolder(repo)
   if (holder?.api !== undefined) {
-    const api = new HttpClient({ url: holder.api, ...(token === undefined ? {} : { token }) })
+    const api = new HttpClient({ url: holder.api, post: nodePost, ...(token === undefined ? {} : { token }) })
     return { api, mode: 'daemon', repo, close: () => api.close() }
   }
   const { Repo } = await import('@dagsync/daemon/repo')
@@ -67,7 +68,7 @@ export async function connect(options: GlobalOptions, command: string): Promise<
 
 /** The repo's path (`--repo`, `DAGSYNC_PATH`, `~/.dagsync`), for commands that read its files directly. */
 export async function repoOf(options: GlobalOptions): Promise<string> {
-  const { repoPath } = await import('@dagsync/daemon/repo')
+  const { repoPath } = await import('@dagsync/daemon/repo-files')
   return repoPath(options.repo)
 }
 

@@ -7,8 +7,6 @@ import { encodeWire } from '@dagsync/daemon/client'
 
 export { plural } from '@dagsync/daemon/client'
 
-import cliProgress from 'cli-progress'
-
 /** Exit codes: scripts can tell what went wrong without parsing messages. */
 export const EXIT = {
   ok: 0,
@@ -127,8 +125,10 @@ export interface ProgressDisplay {
  * A progress bar on stderr (blocks, bytes, rate) while long work runs, when stderr is a terminal
  * and the output is not JSON. Otherwise it shows nothing.
  */
-export function progressBar(label: string, enabled: boolean): ProgressDisplay {
+export async function progressBar(label: string, enabled: boolean): Promise<ProgressDisplay> {
   if (!enabled || process.stderr.isTTY !== true) return { onProgress: () => {}, stop: () => {} }
+  // Loaded only for a bar on a terminal: most calls (pipes, scripts, --json) never draw one.
+  const { default: cliProgress } = await import('cli-progress')
   const started = Date.now()
   const bar = new cliProgress.SingleBar(
     {

@@ -62,7 +62,7 @@ export function configCommands(program: Command): void {
       .action(async (key: string, text: string, ...args) => {
         const options = optionsOf<{ string?: boolean }>(args)
         const { setSetting } = await import('@dagsync/daemon/config-edit')
-        const { repoHolder } = await import('@dagsync/daemon/repo')
+        const { repoHolder } = await import('@dagsync/daemon/repo-files')
         const repo = await repoOf(options)
         const value = await setSetting(repo, key, parseSetting(text, options.string === true))
         const holder = await repoHolder(repo)

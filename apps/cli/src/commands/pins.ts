@@ -56,7 +56,7 @@ export function pinCommands(program: Command): void {
       .action(async (target: string, ...args) => {
         const options = optionsOf<{ name?: string }>(args)
         await withApi(options, 'pin add', async (api) => {
-          const bar = progressBar('pinning', showProgress(options))
+          const bar = await progressBar('pinning', showProgress(options))
           try {
             const result = await api.pinAdd(
               { target, ...(options.name === undefined ? {} : { name: options.name }) },
@@ -127,7 +127,7 @@ export function pinCommands(program: Command): void {
       .action(async (...args) => {
         const options = optionsOf(args)
         await withApi(options, 'pin verify', async (api) => {
-          const bar = progressBar('verifying', showProgress(options))
+          const bar = await progressBar('verifying', showProgress(options))
           const result = await api.pinVerify(bar.onProgress).finally(() => bar.stop())
           if (options.json === true) printJson(result)
           else {
@@ -181,7 +181,7 @@ export function pinCommands(program: Command): void {
         const service = await remoteService(options)
         const timeoutMs = parsePositiveInt(options.timeout, '--timeout') * 1000
         await withApi(options, 'pin remote add', async (api) => {
-          const bar = progressBar('remote pin', showProgress(options))
+          const bar = await progressBar('remote pin', showProgress(options))
           const pinned = await api
             .remotePinAdd(
               {
@@ -312,7 +312,7 @@ export function pinCommands(program: Command): void {
         const options = optionsOf<{ pin: boolean }>(args)
         const source = await fileSource(file)
         await withApi(options, 'car import', async (api) => {
-          const bar = progressBar('importing', showProgress(options))
+          const bar = await progressBar('importing', showProgress(options))
           const result = await api.carImport({ pin: options.pin }, source, bar.onProgress).finally(() => bar.stop())
           if (options.json === true) return printJson(result)
           print(

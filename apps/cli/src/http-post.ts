@@ -1,0 +1,31 @@
+// The CLI's way to call the daemon: node:http rather than fetch, whose implementation (undici)
+// takes longer to load than the rest of a `dagsync get` together. One connection per call, closed
+// after it, so the process exits as soon as the command is done.
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { HttpPost, HttpReply } from '@dagsync/daemon/client'
+
+function reply(res: IncomingMessage): HttpReply {
+  return {
+    status: res.statusCode ?? 0,
+    statusText: res.statusMessage ?? '',
+    body: res,
+    text: async () => {
+      const chunks: Buffer[] = []
+      for await (const chunk of res) chunks.push(chunk as Buffer)
+      return Buffer.concat(chunks).toString('utf8')
+    },
+  }
+}
+
+export const nodePost: HttpPost = async (url, { headers, body }) => {
+  // https (a daemon behind a TLS proxy) loads its module only when used.
+  const request = url.startsWith('https:') ? (await import('node:https')).request : httpRequest
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers, agent: false }, (res) => resolve(reply(res)))
+    req.on('error', reject)
+    if (typeof body === 'string') req.end(body)
+    else pipeline(Readable.from(body), req).catch(reject)
+  })
+}

@@ -10,6 +10,7 @@
 import { Command, CommanderError } from 'commander'
 import { configCommands } from './commands/config.ts'
 import { dataCommands } from './commands/data.ts'
+import { healthCommand } from './commands/health.ts'
 import { nodeCommands } from './commands/node.ts'
 import { pinCommands } from './commands/pins.ts'
 import { storeCommands } from './commands/stores.ts'
@@ -55,6 +56,7 @@ export function createProgram(version: string): Command {
   dataCommands(program)
   pinCommands(program)
   configCommands(program)
+  healthCommand(program)
   versionCommand(program, version)
   for (const command of allCommands(program)) command.exitOverride()
   return program

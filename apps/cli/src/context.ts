@@ -26,15 +26,13 @@ export interface Connection {
 }
 
 /**
- * Opens the API for `command`: `--api` (or `DAGSYNC_API`) names a daemon explicitly; otherwise the
- * daemon that holds the repo's lock, if any; otherwise the repo itself.
+ * The daemon's API: the one `--api` (or `DAGSYNC_API`) names, else the one running on the repo (its
+ * lock says where), else undefined. `source` says where it came from, for messages.
  */
-export async function connect(options: GlobalOptions, command: string): Promise<Connection> {
-  const { repoPath, repoHolder, readToken } = await import('@dagsync/daemon/repo-files')
-  const { HttpClient, apiUrl } = await import('@dagsync/daemon/client')
-  const repo = repoPath(options.repo)
+export async function daemonApi(options: GlobalOptions): Promise<{ url: string; source?: string } | undefined> {
+  const { repoPath, repoHolder } = await import('@dagsync/daemon/repo-files')
+  const { apiUrl } = await import('@dagsync/daemon/client')
   const explicit = options.api ?? process.env.DAGSYNC_API
-  const token = process.env.DAGSYNC_API_TOKEN ?? (await readToken(repo).catch(noToken))
   if (explicit !== undefined) {
     const source = options.api === undefined ? 'DAGSYNC_API' : '--api'
     const url = apiUrl(explicit)
@@ -42,12 +40,24 @@ export async function connect(options: GlobalOptions, command: string): Promise<
       throw new UsageError(
         `${source} "${explicit}" is not an API address: give a URL, host:port or a multiaddr (/ip4/127.0.0.1/tcp/5011)`,
       )
-    const api = new HttpClient({ url, source, post: nodePost, ...(token === undefined ? {} : { token }) })
-    return { api, mode: 'daemon', repo, close: () => api.close() }
+    return { url, source }
   }
-  const holder = await repoHolder(repo)
-  if (holder?.api !== undefined) {
-    const api = new HttpClient({ url: holder.api, post: nodePost, ...(token === undefined ? {} : { token }) })
+  const holder = await repoHolder(repoPath(options.repo))
+  return holder?.api === undefined ? undefined : { url: holder.api }
+}
+
+/**
+ * Opens the API for `command`: `--api` (or `DAGSYNC_API`) names a daemon explicitly; otherwise the
+ * daemon that holds the repo's lock, if any; otherwise the repo itself.
+ */
+export async function connect(options: GlobalOptions, command: string): Promise<Connection> {
+  const { repoPath, readToken } = await import('@dagsync/daemon/repo-files')
+  const { HttpClient } = await import('@dagsync/daemon/client')
+  const repo = repoPath(options.repo)
+  const daemon = await daemonApi(options)
+  if (daemon !== undefined) {
+    const token = process.env.DAGSYNC_API_TOKEN ?? (await readToken(repo).catch(noToken))
+    const api = new HttpClient({ ...daemon, post: nodePost, ...(token === undefined ? {} : { token }) })
     return { api, mode: 'daemon', repo, close: () => api.close() }
   }
   const { Repo } = await import('@dagsync/daemon/repo')

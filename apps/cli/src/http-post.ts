@@ -19,6 +19,20 @@ function reply(res: IncomingMessage): HttpReply {
   }
 }
 
+/** A GET (for /health): the status and the body's text; rejects if the daemon cannot be reached. */
+export async function nodeGet(url: string): Promise<{ status: number; text: string }> {
+  const request = url.startsWith('https:') ? (await import('node:https')).request : httpRequest
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      reply(res)
+        .text()
+        .then((text) => resolve({ status: res.statusCode ?? 0, text }), reject)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 export const nodePost: HttpPost = async (url, { headers, body }) => {
   // https (a daemon behind a TLS proxy) loads its module only when used.
   const request = url.startsWith('https:') ? (await import('node:https')).request : httpRequest

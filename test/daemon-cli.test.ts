@@ -61,7 +61,7 @@ describe('dagsync daemon', () => {
     assert.equal(put.code, EXIT.ok, put.stderr)
     assert.match(put.stdout, /commit 2 bafy/)
     const metrics = await (await fetch(`${ready.api}/metrics`)).text()
-    assert.match(metrics, new RegExp(`dagsync_store_head_seq\\{store="${demo?.id}",role="writer"\\} 2`))
+    assert.match(metrics, new RegExp(`dagsync_store_head_seq\\{store="${demo?.id}",name="demo",role="writer"\\} 2`))
     assert.match(metrics, /dagsync_commit_duration_seconds_count 1/)
 
     // A second daemon on the same repo is refused and names the holder.

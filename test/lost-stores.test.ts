@@ -168,7 +168,7 @@ describe('a store the database lost', () => {
     assert.equal((await cliJson<{ value: { key: string } }>(scratch, repo, ['get', 'other', 'x'])).value.key, 'x')
     // Not served (at seq 0, it would take writes from allowed peers and fork the store).
     const metrics = await (await fetch(`${ready.api}/metrics`)).text()
-    assert.match(metrics, new RegExp(`dagsync_store_head_seq\\{store="${otherId}",role="writer"\\} 1`))
+    assert.match(metrics, new RegExp(`dagsync_store_head_seq\\{store="${otherId}",name="other",role="writer"\\} 1`))
     assert.doesNotMatch(metrics, new RegExp(`store="${writerId}"`))
     const write = await cli(scratch, repo, ['put', 'w', 'c', '1'])
     assert.equal(write.code, 1)

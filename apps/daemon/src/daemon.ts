@@ -99,7 +99,16 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       throw libp2pListenError(err) ?? err
     })
     await repo.setPeerId(node.peerId.toString())
-    const metrics = new Metrics(node)
+    const metrics = new Metrics({
+      node,
+      // id → first name (names() is name → id).
+      names: async () => {
+        const byId = new Map<string, string>()
+        for (const [name, id] of [...(await repo.names())].sort(([a], [b]) => a.localeCompare(b)))
+          if (!byId.has(id)) byId.set(id, name)
+        return byId
+      },
+    })
     const local = new LocalApi({ repo, node, log, onCommit: (ms) => metrics.observeCommit(ms) })
     for await (const id of node.writableStores()) {
       // A store whose head the database lost is not served: a write would fork its history.

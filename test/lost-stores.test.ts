@@ -206,7 +206,11 @@ describe('other entries the database damaged', () => {
     const status = await cli(scratch, repo, ['store', 'status', 'w'])
     assert.equal(status.code, 1, status.stdout)
     assert.match(status.stderr, /the list of peers allowed to write store .* is damaged .*dagsync store allow/)
-    await cliJson(scratch, repo, ['store', 'allow', 'w', peer])
+    // Adding to it cannot keep what it held: refused, pointing to --replace, which sets it again.
+    const add = await cli(scratch, repo, ['store', 'allow', 'w', peer])
+    assert.equal(add.code, 1)
+    assert.match(add.stderr, /is damaged .*`dagsync store allow k51\w+ --replace <peer id>\.\.\.`/)
+    await cliJson(scratch, repo, ['store', 'allow', 'w', '--replace', peer])
     assert.deepEqual((await cliJson<{ writers: string[] }>(scratch, repo, ['store', 'status', 'w'])).writers, [peer])
   })
 })

@@ -42,7 +42,9 @@ export class WriterLists {
     checkPeerIds(peers)
     const run = async () => {
       const configured = this.configured(id, names)
-      let stored = await this.#stored(id)
+      // Replacing does not read the list: it is how a damaged one is set again.
+      const replacing = 'allow' in change && change.mode === 'replace'
+      let stored = replacing ? [] : await this.#stored(id)
       if ('deny' in change) {
         // Refused before anything changes: the peer would still be allowed, and the user told it is not.
         const kept = change.deny.filter((peer) => configured.includes(peer))
@@ -53,7 +55,7 @@ export class WriterLists {
           )
         stored = stored.filter((peer) => !change.deny.includes(peer))
       } else {
-        stored = [...new Set([...(change.mode === 'add' ? stored : []), ...change.allow])]
+        stored = [...new Set([...stored, ...change.allow])]
       }
       await this.#datastore.put(new Key(`${WRITERS}/${id}`), new TextEncoder().encode(JSON.stringify(stored)))
       return this.of(id, names)

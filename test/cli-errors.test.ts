@@ -42,6 +42,18 @@ describe('an address in use', () => {
   })
 })
 
+describe("the daemon's flags", () => {
+  it('a bad --api-address or --listen is named as the flag, with exit 2, before anything starts', async () => {
+    const repo = await scratch.dir()
+    const api = await cli(scratch, repo, ['daemon', '--api-address', '10.0.0.1:5011'])
+    assert.equal(api.code, 2)
+    assert.match(api.stderr, /^dagsync: --api-address: API address "10\.0\.0\.1:5011" must be a loopback host and port/)
+    const listen = await cli(scratch, repo, ['daemon', '--listen', 'not-a-multiaddr'])
+    assert.equal(listen.code, 2)
+    assert.match(listen.stderr, /^dagsync: --listen: "listen\[0\]" is not a multiaddr: not-a-multiaddr/)
+  })
+})
+
 describe('exit codes', () => {
   it('pin add of a block no peer has exits 5 (unavailable), naming the block, and pins nothing', async () => {
     const repo = await scratch.dir()

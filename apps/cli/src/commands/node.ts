@@ -12,6 +12,7 @@ import {
   problemsFailure,
   ReportedFailure,
   table,
+  UsageError,
 } from '../output.ts'
 
 export function nodeCommands(program: Command): void {
@@ -201,7 +202,22 @@ async function runDaemon(options: {
   apiAddress?: string
   logLevel?: string
 }): Promise<void> {
-  const { repoPath, startDaemon, stopWithin } = await import('@dagsync/daemon')
+  const { parseApiAddress, readConfig, repoPath, startDaemon, stopWithin } = await import('@dagsync/daemon')
+  // A bad flag is named as the flag, before the repo is opened (the config's are named as settings).
+  if (options.apiAddress !== undefined) {
+    try {
+      parseApiAddress(options.apiAddress)
+    } catch (err) {
+      throw new UsageError(`--api-address: ${(err as Error).message}`)
+    }
+  }
+  if (options.listen !== undefined) {
+    try {
+      readConfig({ listen: options.listen }, '--listen')
+    } catch (err) {
+      throw new UsageError((err as Error).message)
+    }
+  }
   const repo = repoPath(options.repo)
   const daemon = await startDaemon({
     repo,

@@ -29,7 +29,7 @@ async function bundle(args: string[]): Promise<{ code: number; stdout: string; s
 
 describe('the built CLI', () => {
   it('holds none of the daemon, libp2p, helia, LevelDB or the logger', async () => {
-    const metafile = (await buildCli({ outfile: join(await scratch.dir(), 'dagsync.mjs'), metafile: true })) as {
+    const metafile = (await buildCli({ outfile: join(await scratch.dir(), 'dagsync.cjs'), metafile: true })) as {
       inputs: Record<string, unknown>
     }
     const inputs = Object.keys(metafile.inputs)

@@ -32,7 +32,7 @@ if (!existsSync(built) || Math.max(...sources.map(newest)) > statSync(built).mti
   if (result.status !== 0) process.exit(result.status ?? 1)
 }
 
-if (await buildCli()) process.stderr.write('[dagsync] built the CLI (apps/cli/dist/dagsync.mjs)\n')
+if (await buildCli()) process.stderr.write('[dagsync] built the CLI (apps/cli/dist/dagsync.cjs)\n')
 
 const daemon = spawn(process.execPath, [BUNDLE, 'daemon', ...process.argv.slice(2)], {
   stdio: 'inherit',

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `dagsync` executable.
+// The `dagsync` executable. No top-level await: the built CLI is CommonJS (tools/build-cli.mjs).
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -11,6 +11,9 @@ const argv = process.argv.slice(2)
 if (argv.length === 1 && ['--version', '-v', 'version'].includes(argv[0] as string)) {
   process.stdout.write(`dagsync version ${version}\n`)
 } else {
-  const { run } = await import('./cli.ts')
-  process.exitCode = await run(argv, version)
+  void import('./cli.ts')
+    .then(({ run }) => run(argv, version))
+    .then((code) => {
+      process.exitCode = code
+    })
 }

@@ -2,6 +2,7 @@
 // one line naming it and what to change, `pin add` of blocks no peer has exits 5 as docs/cli.md
 // says, and counts agree with their nouns ("1 block", "2 blocks").
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -70,6 +71,27 @@ describe('exit codes', () => {
       pins.filter((p) => p.type === 'recursive'),
       [],
     )
+  })
+})
+
+describe('a closed pipe', () => {
+  it('ends the command quietly with exit 0, as `dagsync ... | head -1` does', async () => {
+    const repo = await scratch.dir()
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '..', 'apps', 'cli', 'src', 'bin.ts'), '--repo', repo, '--help'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    child.stdout.destroy() // the reader is gone before anything is written
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    const code = await new Promise((resolve) => child.on('exit', resolve))
+    assert.equal(stderr, '')
+    assert.equal(code, 0)
   })
 })
 

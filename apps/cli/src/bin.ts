@@ -6,6 +6,11 @@ import { join } from 'node:path'
 const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
   version: string
 }
+// A reader that stops early (`dagsync log demo | head -1`) closes the pipe: that is done, not a crash.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err
+  process.exit(0)
+})
 const argv = process.argv.slice(2)
 // `--version` needs none of the commands: answered before they load (what scripts call most).
 if (argv.length === 1 && ['--version', '-v', 'version'].includes(argv[0] as string)) {

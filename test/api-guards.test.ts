@@ -67,6 +67,7 @@ describe('the API token', () => {
       ['storeFollow', { id: storeId, name: 'followed-without-token' }],
       ['storeUnfollow', { store: 'demo' }],
       ['storeAllow', { store: 'demo', peers: [] }],
+      ['storeDeny', { store: 'demo', peers: ['12D3KooWBWtiXJoKvqwUeDoaamNtXJHc5Wf51VJCmKmXsZADr81p'] }],
       ['storeName', { store: 'demo', name: 'renamed' }],
       ['put', { store: 'demo', key: 'k', value: 1 }],
       ['del', { store: 'demo', key: 'welcome' }],

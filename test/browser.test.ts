@@ -103,11 +103,14 @@ describe('the web app in Chromium', () => {
       await page.locator('#write-message:not([data-state="pending"])').waitFor()
       return (await page.locator('#write-message').textContent()) ?? ''
     }
-    assert.match(await writeFromPage('from/page', '"hi"'), /may not write.*dagsync store allow demo 12D3KooW/)
+    const refused = await writeFromPage('from/page', '"hi"')
     await page.screenshot({ path: join(shots, '3-write-refused.png'), fullPage: true })
     assert.equal((await cli(scratch, writerRepo, ['get', 'demo', 'from/page'])).code, 3, 'nothing was written')
-
-    await cliJson(scratch, writerRepo, ['store', 'allow', 'demo', browserPeer])
+    // The page's hint runs as shown, in a shell where the daemon was started (it adds, not replaces).
+    const hint = /may not write.* On the daemon, run: (.+ store allow demo (12D3KooW\w+))$/.exec(refused)
+    assert.ok(hint, refused)
+    assert.equal(hint[2], browserPeer)
+    execFileSync('sh', ['-c', hint[1] as string], { cwd: root, stdio: 'ignore' })
     assert.match(await writeFromPage('from/page', '{"n": 1}'), /written: commit #4/)
     await row(page, 'from/page').waitFor()
     assert.deepEqual((await cliJson<{ value: unknown }>(scratch, writerRepo, ['get', 'demo', 'from/page'])).value, {

@@ -168,7 +168,7 @@ describe('a store the database lost', () => {
     assert.equal((await cliJson<{ value: { key: string } }>(scratch, repo, ['get', 'other', 'x'])).value.key, 'x')
     // Not served (at seq 0, it would take writes from allowed peers and fork the store).
     const metrics = await (await fetch(`${ready.api}/metrics`)).text()
-    assert.match(metrics, new RegExp(`dagsync_store_head_seq\\{store="${otherId}",role="writer"\\} 1`))
+    assert.match(metrics, new RegExp(`dagsync_store_head_seq\\{store="${otherId}",name="other",role="writer"\\} 1`))
     assert.doesNotMatch(metrics, new RegExp(`store="${writerId}"`))
     const write = await cli(scratch, repo, ['put', 'w', 'c', '1'])
     assert.equal(write.code, 1)
@@ -206,7 +206,11 @@ describe('other entries the database damaged', () => {
     const status = await cli(scratch, repo, ['store', 'status', 'w'])
     assert.equal(status.code, 1, status.stdout)
     assert.match(status.stderr, /the list of peers allowed to write store .* is damaged .*dagsync store allow/)
-    await cliJson(scratch, repo, ['store', 'allow', 'w', peer])
+    // Adding to it cannot keep what it held: refused, pointing to --replace, which sets it again.
+    const add = await cli(scratch, repo, ['store', 'allow', 'w', peer])
+    assert.equal(add.code, 1)
+    assert.match(add.stderr, /is damaged .*`dagsync store allow k51\w+ --replace <peer id>\.\.\.`/)
+    await cliJson(scratch, repo, ['store', 'allow', 'w', '--replace', peer])
     assert.deepEqual((await cliJson<{ writers: string[] }>(scratch, repo, ['store', 'status', 'w'])).writers, [peer])
   })
 })

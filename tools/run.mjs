@@ -48,11 +48,16 @@ function run(command, args, env) {
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 ensureInstalled(join(runtimeDir, 'package-lock.json'), join(runtimeDir, 'node_modules', '.dagsync-stamp'), () => {
   log('installing the pinned Node.js and pnpm into tools/runtime (once)')
-  run(npm, ['ci', '--prefix', runtimeDir, '--no-audit', '--no-fund', '--loglevel=error'], process.env)
+  run(npm, ['ci', '--prefix', runtimeDir, '--no-audit', '--no-fund', '--loglevel=error'], {
+    ...process.env,
+    npm_config_update_notifier: 'false',
+  })
 })
 
 const env = {
   ...process.env,
+  // No update notices from the package managers the command runs (also in .npmrc, for npm itself).
+  npm_config_update_notifier: 'false',
   PATH: `${runtimeBin}${process.platform === 'win32' ? ';' : ':'}${process.env.PATH ?? ''}`,
 }
 // No Node.js package exists for this platform: fall back to the system's Node.js if it is new enough.

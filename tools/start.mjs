@@ -1,8 +1,10 @@
-// `npm start`: builds the web app when its sources changed since the last build, then runs the
-// daemon (`dagsync daemon`, with any extra arguments). Run through tools/run.mjs.
+// `npm start`: builds the web app and the CLI (tools/build-cli.mjs) when their sources changed
+// since the last build, then runs the daemon (`dagsync daemon`, with any extra arguments) from the
+// built CLI. Run through tools/run.mjs.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { BUNDLE, buildCli } from './build-cli.mjs'
 
 const root = new URL('..', import.meta.url).pathname
 const web = join(root, 'apps', 'web')
@@ -30,13 +32,11 @@ if (!existsSync(built) || Math.max(...sources.map(newest)) > statSync(built).mti
   if (result.status !== 0) process.exit(result.status ?? 1)
 }
 
-const daemon = spawn(
-  process.execPath,
-  [join(root, 'apps', 'cli', 'src', 'bin.ts'), 'daemon', ...process.argv.slice(2)],
-  {
-    stdio: 'inherit',
-  },
-)
+if (await buildCli()) process.stderr.write('[dagsync] built the CLI (apps/cli/dist/dagsync.cjs)\n')
+
+const daemon = spawn(process.execPath, [BUNDLE, 'daemon', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+})
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => daemon.kill(signal))
 daemon.on('exit', (code, signal) => {
   process.exitCode = code ?? (signal === null ? 1 : 128)

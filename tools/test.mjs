@@ -49,6 +49,10 @@ const patterns =
   paths.length > 0
     ? paths.map((p) => `${p.replace(/\/$/, '')}/**/*.test.ts`)
     : ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts']
+// The ./dagsync script, which some tests run as a user would, runs the built CLI when it is fresh.
+const { buildCli } = await import('./build-cli.mjs')
+if (await buildCli()) process.stdout.write('\n== built the CLI (apps/cli/dist/dagsync.cjs)\n')
+
 process.stdout.write('\n== tests\n')
 const result = spawnSync(
   process.execPath,

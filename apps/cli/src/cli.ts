@@ -9,10 +9,13 @@
  */
 import { Command, CommanderError } from 'commander'
 import { bulkCommands } from './commands/bulk.ts'
+import { configCommands } from './commands/config.ts'
 import { dataCommands } from './commands/data.ts'
+import { healthCommand } from './commands/health.ts'
 import { nodeCommands } from './commands/node.ts'
 import { pinCommands } from './commands/pins.ts'
 import { storeCommands } from './commands/stores.ts'
+import { versionCommand } from './commands/version.ts'
 import { describeError, EXIT } from './output.ts'
 
 export { EXIT } from './output.ts'
@@ -26,7 +29,8 @@ Getting started:
 
 Where things are:
   --repo, or DAGSYNC_PATH, or ~/.dagsync     the repo: config.json, api-token, data/
-  --api, or DAGSYNC_API                      a daemon's API URL (default: the one running on the repo)
+  --api, or DAGSYNC_API                      a daemon's API: URL, host:port or /ip4/127.0.0.1/tcp/5011
+                                             (default: the daemon running on the repo)
 
 Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 not found, 4 unauthorized, 5 unavailable
 (no daemon, no peer, or the repo is locked).
@@ -35,11 +39,16 @@ Docs: docs/cli.md`
 export function createProgram(version: string): Command {
   const program = new Command('dagsync')
     .description('A content-addressed key-value store that syncs between servers and browsers over IPFS')
-    .version(version, '-v, --version')
+    .version(`dagsync version ${version}`, '-v, --version')
     .option('--repo <path>', 'the repo directory (env DAGSYNC_PATH, default ~/.dagsync)')
-    .option('--api <url>', "a daemon's API URL, instead of the one running on the repo (env DAGSYNC_API)")
+    .option(
+      '--api <address>',
+      "a daemon's API instead of the one running on the repo: a URL, host:port or multiaddr (/ip4/127.0.0.1/tcp/5011) (env DAGSYNC_API)",
+    )
     .option('--json', 'print results as JSON (DAG-JSON; lists that stream print one object per line)')
     .option('-q, --quiet', 'print less: no progress bars, no confirmations')
+    // Every error starts "dagsync: ", commander's own (unknown option, missing argument) too.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'dagsync: ')) })
     .showHelpAfterError('(add --help for usage and examples)')
     .showSuggestionAfterError()
     .addHelpText('after', OVERVIEW)
@@ -48,6 +57,9 @@ export function createProgram(version: string): Command {
   dataCommands(program)
   bulkCommands(program)
   pinCommands(program)
+  configCommands(program)
+  healthCommand(program)
+  versionCommand(program, version)
   for (const command of allCommands(program)) command.exitOverride()
   return program
 }

@@ -5,7 +5,8 @@ import { createReadStream } from 'node:fs'
 import { access, constants } from 'node:fs/promises'
 import type { Api } from '@dagsync/daemon/client'
 import { CID } from 'multiformats/cid'
-import { UsageError } from './output.ts'
+import { nodePost } from './http-post.ts'
+import { plural, UsageError } from './output.ts'
 
 /** Options every command accepts (set on the program, before or after the command). */
 export interface GlobalOptions {
@@ -25,23 +26,38 @@ export interface Connection {
 }
 
 /**
+ * The daemon's API: the one `--api` (or `DAGSYNC_API`) names, else the one running on the repo (its
+ * lock says where), else undefined. `source` says where it came from, for messages.
+ */
+export async function daemonApi(options: GlobalOptions): Promise<{ url: string; source?: string } | undefined> {
+  const { repoPath, repoHolder } = await import('@dagsync/daemon/repo-files')
+  const { apiUrl } = await import('@dagsync/daemon/client')
+  const explicit = options.api ?? process.env.DAGSYNC_API
+  if (explicit !== undefined) {
+    const source = options.api === undefined ? 'DAGSYNC_API' : '--api'
+    const url = apiUrl(explicit)
+    if (url === undefined)
+      throw new UsageError(
+        `${source} "${explicit}" is not an API address: give a URL, host:port or a multiaddr (/ip4/127.0.0.1/tcp/5011)`,
+      )
+    return { url, source }
+  }
+  const holder = await repoHolder(repoPath(options.repo))
+  return holder?.api === undefined ? undefined : { url: holder.api }
+}
+
+/**
  * Opens the API for `command`: `--api` (or `DAGSYNC_API`) names a daemon explicitly; otherwise the
  * daemon that holds the repo's lock, if any; otherwise the repo itself.
  */
 export async function connect(options: GlobalOptions, command: string): Promise<Connection> {
-  const { repoPath, repoHolder, readToken } = await import('@dagsync/daemon/repo')
+  const { repoPath, readToken } = await import('@dagsync/daemon/repo-files')
   const { HttpClient } = await import('@dagsync/daemon/client')
   const repo = repoPath(options.repo)
-  const explicit = options.api ?? process.env.DAGSYNC_API
-  const token = process.env.DAGSYNC_API_TOKEN ?? (await readToken(repo).catch(noToken))
-  if (explicit !== undefined) {
-    const url = /^https?:\/\//.test(explicit) ? explicit : `http://${explicit}`
-    const api = new HttpClient({ url, ...(token === undefined ? {} : { token }) })
-    return { api, mode: 'daemon', repo, close: () => api.close() }
-  }
-  const holder = await repoHolder(repo)
-  if (holder?.api !== undefined) {
-    const api = new HttpClient({ url: holder.api, ...(token === undefined ? {} : { token }) })
+  const daemon = await daemonApi(options)
+  if (daemon !== undefined) {
+    const token = process.env.DAGSYNC_API_TOKEN ?? (await readToken(repo).catch(noToken))
+    const api = new HttpClient({ ...daemon, post: nodePost, ...(token === undefined ? {} : { token }) })
     return { api, mode: 'daemon', repo, close: () => api.close() }
   }
   const { Repo } = await import('@dagsync/daemon/repo')
@@ -49,7 +65,7 @@ export async function connect(options: GlobalOptions, command: string): Promise<
   const opened = await Repo.open(repo, { command })
   if (opened.madePrivate.length > 0)
     process.stderr.write(
-      `dagsync: warning: ${opened.madePrivate.length} files and directories of the repo ${repo} were readable by other users; they are private now (0700/0600)\n`,
+      `dagsync: warning: ${plural(opened.madePrivate.length, 'file or directory', 'files and directories')} of the repo ${repo} ${opened.madePrivate.length === 1 ? 'was' : 'were'} readable by other users; they are private now (0700/0600)\n`,
     )
   for (const warning of opened.warnings) process.stderr.write(`dagsync: warning: ${warning}\n`)
   const api = new LocalApi({ repo: opened })
@@ -58,6 +74,12 @@ export async function connect(options: GlobalOptions, command: string): Promise<
     await opened.close()
   }
   return { api, mode: 'direct', repo, close }
+}
+
+/** The repo's path (`--repo`, `DAGSYNC_PATH`, `~/.dagsync`), for commands that read its files directly. */
+export async function repoOf(options: GlobalOptions): Promise<string> {
+  const { repoPath } = await import('@dagsync/daemon/repo-files')
+  return repoPath(options.repo)
 }
 
 /** No token file is no token (calls that need one say so); a token file that cannot be read is an error. */

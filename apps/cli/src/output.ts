@@ -4,7 +4,8 @@
 import { open, rename, rm } from 'node:fs/promises'
 import type { ApiErrorCode, OnProgress, StoreProblem } from '@dagsync/daemon/client'
 import { encodeWire } from '@dagsync/daemon/client'
-import cliProgress from 'cli-progress'
+
+export { plural } from '@dagsync/daemon/client'
 
 /** Exit codes: scripts can tell what went wrong without parsing messages. */
 export const EXIT = {
@@ -126,8 +127,10 @@ export interface ProgressDisplay {
  * A progress bar on stderr (blocks, or other `unit`s, bytes, rate) while long work runs, when
  * stderr is a terminal and the output is not JSON. Otherwise it shows nothing.
  */
-export function progressBar(label: string, enabled: boolean, unit = 'blocks'): ProgressDisplay {
+export async function progressBar(label: string, enabled: boolean, unit = 'blocks'): Promise<ProgressDisplay> {
   if (!enabled || process.stderr.isTTY !== true) return { onProgress: () => {}, stop: () => {}, shown: false }
+  // Loaded only for a bar on a terminal: most calls (pipes, scripts, --json) never draw one.
+  const { default: cliProgress } = await import('cli-progress')
   const started = Date.now()
   const bar = new cliProgress.SingleBar(
     {

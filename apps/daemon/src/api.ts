@@ -79,7 +79,10 @@ export interface CommitInfo {
   readonly time: number
   readonly tree: CID
   readonly prev: CID | null
+  /** What the writer recorded: `by`, the peer whose write it was; `message`, for some commits. */
   readonly meta?: unknown
+  /** In a key's history (`log` with `key`): what this commit did to that key. */
+  readonly change?: 'added' | 'changed' | 'removed'
 }
 
 export interface KeyInfoData {
@@ -267,6 +270,17 @@ export interface StoreProblem {
   readonly message: string
 }
 
+/** How `storeAllow` changes the list: add the peers to it, or make them the whole list. */
+export type AllowMode = 'add' | 'replace'
+
+/** Who may write a store besides this node. */
+export interface WritersInfo {
+  /** Every peer allowed: those set through the API or CLI, and those config.json lists. */
+  readonly writers: readonly string[]
+  /** The ones config.json's `writers` lists (changed only there, then a restart). */
+  readonly configured: readonly string[]
+}
+
 /** A remote pinning service (IPFS Pinning Service API). */
 export interface RemoteService {
   readonly url: string
@@ -294,8 +308,16 @@ export interface Api {
   storeFollow(request: { id: string; name?: string; sparse?: boolean }): Promise<StoreInfo>
   storeUnfollow(request: { store: string }): Promise<void>
   storeStatus(request: { store: string }): Promise<StoreStatus>
-  /** Sets the peers allowed to write to a store this repo writes. */
-  storeAllow(request: { store: string; peers: readonly string[] }): Promise<{ writers: readonly string[] }>
+  /** The peers allowed to write to a store this repo writes (besides this node). */
+  storeWriters(request: { store: string }): Promise<WritersInfo>
+  /**
+   * Allows peers to write to a store this repo writes. `mode: 'add'` adds them to those allowed;
+   * `'replace'` makes them the whole list (and is what a request without `mode` does, as it did
+   * before `add` existed: the CLI always sends a mode).
+   */
+  storeAllow(request: { store: string; peers: readonly string[]; mode?: AllowMode }): Promise<WritersInfo>
+  /** Stops peers from writing to a store this repo writes; a peer that config.json allows is refused (409). */
+  storeDeny(request: { store: string; peers: readonly string[] }): Promise<WritersInfo>
   storeName(request: { store: string; name: string }): Promise<StoreInfo>
 
   get(request: { store: string; key: string; path?: readonly Segment[]; at?: number | CID }): Promise<GetResult>
@@ -313,7 +335,8 @@ export interface Api {
   /** Keys in order with their values; binary values up to `inlineBytes` (default 0) with their bytes. */
   entries(request: KeysQuery & { inlineBytes?: number }): AsyncIterable<EntryData>
   keys(request: KeysQuery): AsyncIterable<KeyInfoData>
-  log(request: { store: string; limit?: number }): AsyncIterable<CommitInfo>
+  /** Commits, newest first; with `key`, only those that added, changed or removed it. */
+  log(request: { store: string; limit?: number; key?: string }): AsyncIterable<CommitInfo>
   diff(request: { store: string; from: number | CID; to?: number | CID }): AsyncIterable<ChangeData>
 
   pinAdd(request: { target: string; name?: string }, onProgress?: OnProgress): Promise<PinAddResult>

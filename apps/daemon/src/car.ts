@@ -8,6 +8,7 @@ import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import { ApiError, type CarImportResult, type OnProgress } from './api.ts'
 import { toApiError } from './convert.ts'
+import { plural } from './plural.ts'
 
 /** The blocks of `root`'s DAG, or those it adds to `since`'s; a missing block is an error. */
 async function* exportedBlocks(blockstore: Blockstore, root: CID, since: CID | undefined): AsyncGenerator<Block> {
@@ -96,7 +97,7 @@ export async function importCar(
     } catch (err) {
       throw new ApiError(
         'bad-request',
-        `the CAR is truncated or malformed after ${blocks} blocks: ${(err as Error).message}; nothing was pinned`,
+        `the CAR is truncated or malformed after ${plural(blocks, 'block')}: ${(err as Error).message}; nothing was pinned`,
       )
     }
     if (next.done === true) break

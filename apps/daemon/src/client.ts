@@ -19,6 +19,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { varint } from 'multiformats'
 import type { CID } from 'multiformats/cid'
 import type {
+  AllowMode,
   Api,
   CarImportResult,
   ChangeData,
@@ -46,24 +47,62 @@ import type {
   TransactRequest,
   VerifyResult,
   WriteResult,
+  WritersInfo,
 } from './api.ts'
 import { ApiError } from './api.ts'
 import { API_PREFIX, decodeWire, encodeWire, errorFrom, type MethodName, OPS_CBOR, streamOf } from './wire.ts'
 
 export * from './api.ts'
+export { apiUrl, type HostPort, parseHostPort } from './api-address.ts'
+export { plural } from './plural.ts'
 export { decodeWire, encodeWire, MAX_JSON_BODY_BYTES } from './wire.ts'
+
+/** A daemon's answer to one call, as HttpClient reads it. */
+export interface HttpReply {
+  readonly status: number
+  readonly statusText: string
+  /** The body, chunk by chunk (read it or `text()`, not both). */
+  readonly body: AsyncIterable<Uint8Array>
+  text(): Promise<string>
+}
+
+/** One POST to the daemon; rejects only if it cannot be sent (the daemon is not there). */
+export type HttpPost = (
+  url: string,
+  init: { readonly headers: Record<string, string>; readonly body: string | AsyncIterable<Uint8Array> },
+) => Promise<HttpReply>
+
+/** A POST through `fetch`: browsers, Deno, Node. */
+export const fetchPost: HttpPost = async (url, { headers, body }) => {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : (streamOf(body) as unknown as BodyInit),
+    duplex: 'half',
+  } as RequestInit)
+  return {
+    status: response.status,
+    statusText: response.statusText,
+    body: (response.body ?? streamOf((async function* () {})())) as unknown as AsyncIterable<Uint8Array>,
+    text: () => response.text(),
+  }
+}
 
 export interface HttpClientInit {
   /** The daemon's API URL, e.g. http://127.0.0.1:5011. */
   readonly url: string
   /** The repo's API token, needed for calls that change state. */
   readonly token?: string
+  /** Where the URL came from (`--api`, `DAGSYNC_API`), named when the daemon cannot be reached. */
+  readonly source?: string
+  /** How a call is sent. @default fetchPost (the CLI passes one on node:http, which loads faster than fetch) */
+  readonly post?: HttpPost
 }
 
-async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+async function* lines(body: AsyncIterable<Uint8Array>): AsyncGenerator<unknown> {
   const decoder = new TextDecoder()
   let buffered = ''
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     buffered += decoder.decode(chunk, { stream: true })
     let end = buffered.indexOf('\n')
     while (end >= 0) {
@@ -121,39 +160,43 @@ function isError(item: unknown): boolean {
 export class HttpClient implements Api {
   readonly url: string
   readonly #token: string | undefined
+  readonly #source: string | undefined
+  readonly #send: HttpPost
 
   constructor(init: HttpClientInit) {
     this.url = init.url.replace(/\/$/, '')
     this.#token = init.token
+    this.#source = init.source
+    this.#send = init.post ?? fetchPost
   }
 
   async #post(
     method: MethodName,
     args: unknown,
     init: { body?: AsyncIterable<Uint8Array>; type?: string } = {},
-  ): Promise<Response> {
+  ): Promise<HttpReply> {
     const headers: Record<string, string> = {}
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`
     let url = `${this.url}${API_PREFIX}${method}`
-    let body: BodyInit
+    let body: string | AsyncIterable<Uint8Array>
     if (init.body === undefined) {
       headers['content-type'] = 'application/json'
       body = encodeWire(args ?? {})
     } else {
       url += `?args=${encodeURIComponent(encodeWire(args ?? {}))}`
       headers['content-type'] = init.type ?? 'application/octet-stream'
-      body = streamOf(init.body) as unknown as BodyInit
+      body = init.body
     }
-    let response: Response
+    let response: HttpReply
     try {
-      response = await fetch(url, { method: 'POST', headers, body, duplex: 'half' } as RequestInit)
+      response = await this.#send(url, { headers, body })
     } catch (err) {
       throw new ApiError(
         'unavailable',
-        `cannot reach the daemon at ${this.url}: ${(err as Error).cause ?? (err as Error).message}`,
+        `cannot reach the daemon at ${this.url}${this.#source === undefined ? '' : ` (from ${this.#source})`}: ${(err as Error).cause ?? (err as Error).message}`,
       )
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       const text = await response.text()
       let parsed: unknown
       try {
@@ -173,7 +216,7 @@ export class HttpClient implements Api {
 
   async *#stream<T>(method: MethodName, args: unknown): AsyncGenerator<T> {
     const response = await this.#post(method, args)
-    for await (const item of lines(response.body!)) {
+    for await (const item of lines(response.body)) {
       if (isError(item)) throw errorFrom(item, 'the stream failed')
       yield item as T
     }
@@ -181,7 +224,7 @@ export class HttpClient implements Api {
 
   async #progress<T>(method: MethodName, args: unknown, onProgress?: OnProgress): Promise<T> {
     const response = await this.#post(method, args)
-    for await (const item of lines(response.body!)) {
+    for await (const item of lines(response.body)) {
       const message = item as { progress?: Parameters<OnProgress>[0]; result?: T }
       if (isError(item)) throw errorFrom(item, 'the call failed')
       if (message.progress !== undefined) onProgress?.(message.progress)
@@ -217,8 +260,14 @@ export class HttpClient implements Api {
   storeStatus(request: { store: string }): Promise<StoreStatus> {
     return this.#json('storeStatus', request)
   }
-  storeAllow(request: { store: string; peers: readonly string[] }): Promise<{ writers: readonly string[] }> {
+  storeWriters(request: { store: string }): Promise<WritersInfo> {
+    return this.#json('storeWriters', request)
+  }
+  storeAllow(request: { store: string; peers: readonly string[]; mode?: AllowMode }): Promise<WritersInfo> {
     return this.#json('storeAllow', request)
+  }
+  storeDeny(request: { store: string; peers: readonly string[] }): Promise<WritersInfo> {
+    return this.#json('storeDeny', request)
   }
   storeName(request: { store: string; name: string }): Promise<StoreInfo> {
     return this.#json('storeName', request)
@@ -231,7 +280,7 @@ export class HttpClient implements Api {
     key: string | Uint8Array
     at?: number | CID
   }): Promise<AsyncIterable<Uint8Array>> {
-    return (await this.#post('getBytes', request)).body as unknown as AsyncIterable<Uint8Array>
+    return (await this.#post('getBytes', request)).body
   }
   put(request: PutRequest): Promise<WriteResult> {
     return this.#json('put', request)
@@ -255,7 +304,7 @@ export class HttpClient implements Api {
   keys(request: KeysQuery): AsyncIterable<KeyInfoData> {
     return this.#stream('keys', request)
   }
-  log(request: { store: string; limit?: number }): AsyncIterable<CommitInfo> {
+  log(request: { store: string; limit?: number; key?: string }): AsyncIterable<CommitInfo> {
     return this.#stream('log', request)
   }
   diff(request: { store: string; from: number | CID; to?: number | CID }): AsyncIterable<ChangeData> {
@@ -277,7 +326,7 @@ export class HttpClient implements Api {
     return this.#progress('gc', request, onProgress)
   }
   async carExport(request: { root: string; since?: string }): Promise<AsyncIterable<Uint8Array>> {
-    return (await this.#post('carExport', request)).body as unknown as AsyncIterable<Uint8Array>
+    return (await this.#post('carExport', request)).body
   }
   async carImport(request: { pin?: boolean }, car: AsyncIterable<Uint8Array>): Promise<CarImportResult> {
     return decodeWire(await (await this.#post('carImport', request, { body: car })).text()) as CarImportResult

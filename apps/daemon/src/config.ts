@@ -4,11 +4,12 @@
 // silently ignored setting.
 import { multiaddr } from '@multiformats/multiaddr'
 import { ApiError } from './api.ts'
+import { parseHostPort } from './api-address.ts'
 
 export interface DaemonConfig {
   /** Multiaddrs the node listens on for peers (browsers dial the WebSocket one). @default ['/ip4/127.0.0.1/tcp/4011/ws'] */
   listen: string[]
-  /** host:port of the HTTP API, health, metrics and web app; loopback only. @default '127.0.0.1:5011' */
+  /** Where the HTTP API, health, metrics and web app listen: host:port or a multiaddr; loopback only. @default '127.0.0.1:5011' */
   api: string
   /** Peers to stay connected to, redialled with backoff (multiaddrs ending in /p2p/<peer id>). @default [] */
   peers: string[]
@@ -91,16 +92,18 @@ class ConfigReader {
   }
 }
 
-/** Checks a loopback `host:port` for the API. */
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]']
+
+/** Checks a loopback address for the API: `host:port` or a multiaddr (/ip4/127.0.0.1/tcp/5011). */
 export function parseApiAddress(value: string): { host: string; port: number } {
-  const match = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(value)
-  if (match === null || Number(match[2]) > 65535) {
+  const address = parseHostPort(value)
+  if (address === undefined || !LOOPBACK.includes(address.host)) {
     throw new ApiError(
       'bad-request',
-      `API address "${value}" must be a loopback host and port, e.g. 127.0.0.1:5011 (the API is for this machine only)`,
+      `API address "${value}" must be a loopback host and port, e.g. 127.0.0.1:5011 or /ip4/127.0.0.1/tcp/5011 (the API is for this machine only)`,
     )
   }
-  return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) }
+  return { host: address.host.replace(/^\[|\]$/g, ''), port: address.port }
 }
 
 /** Validates a parsed config file and fills in the defaults. */

@@ -8,6 +8,7 @@ import pretty from 'pino-pretty'
 import { parseApiAddress } from './config.ts'
 import { toApiError } from './convert.ts'
 import { startHttpServer } from './http.ts'
+import { libp2pListenError } from './listen-errors.ts'
 import { LocalApi, VERSION } from './local-api.ts'
 import { Metrics } from './metrics.ts'
 import { peerLogger } from './peer-log.ts'
@@ -28,6 +29,11 @@ export interface DaemonInit {
   readonly log?: Logger
   /** The built web app to serve at the API's address. @default apps/web/dist of this checkout */
   readonly webRoot?: string
+  /**
+   * How a user runs the CLI on this repo (`dagsync`, `./dagsync --repo ./b`), for hints that must
+   * run as printed: the demo store's welcome and the web app's. @default 'dagsync'
+   */
+  readonly cli?: string
 }
 
 const WEB_ROOT = join(import.meta.dirname, '..', '..', 'web', 'dist')
@@ -62,9 +68,9 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: undefined }, pino.destination(2))
 }
 
-/** A few keys to look at on a fresh install. */
-const DEMO: [string, unknown][] = [
-  ['welcome', 'This is the demo store of a fresh dagsync daemon. Try: dagsync keys demo'],
+/** A few keys to look at on a fresh install; `cli` is how to run the CLI on this repo. */
+const demoData = (cli: string): [string, unknown][] => [
+  ['welcome', `This is the demo store of a fresh dagsync daemon. Try: ${cli} keys demo`],
   ['todo/1', { title: 'Read the README', done: true }],
   ['todo/2', { title: 'Follow this store from a second daemon', done: false }],
   ['todo/3', { title: 'Open the web app and watch a write arrive', done: false }],
@@ -91,9 +97,20 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       peers: config.peers,
       announceIntervalMs: config.announceIntervalMs,
       log: peerLogger(log),
+    }).catch((err: unknown) => {
+      throw libp2pListenError(err) ?? err
     })
     await repo.setPeerId(node.peerId.toString())
-    const metrics = new Metrics(node)
+    const metrics = new Metrics({
+      node,
+      // id → first name (names() is name → id).
+      names: async () => {
+        const byId = new Map<string, string>()
+        for (const [name, id] of [...(await repo.names())].sort(([a], [b]) => a.localeCompare(b)))
+          if (!byId.has(id)) byId.set(id, name)
+        return byId
+      },
+    })
     const local = new LocalApi({ repo, node, log, onCommit: (ms) => metrics.observeCommit(ms) })
     for await (const id of node.writableStores()) {
       // A store whose head the database lost is not served: a write would fork its history.
@@ -106,7 +123,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       await repo.setName('demo', demo.id)
       await demo.store.transact(
         async (tx) => {
-          for (const [key, value] of DEMO) await tx.assoc(key, value)
+          for (const [key, value] of demoData(init.cli ?? 'dagsync')) await tx.assoc(key, value)
         },
         { meta: { message: 'demo data' } },
       )
@@ -143,6 +160,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
             addresses: node!.addresses.filter((a) => a.includes('/ws/')),
             stores: stores.map(({ id, names, role }) => ({ id, names, role })),
             defaultStore: (stores.find((s) => s.names.includes('demo')) ?? stores[0])?.id,
+            cli: init.cli ?? 'dagsync',
           }
         },
       },

@@ -12,6 +12,7 @@ import type { Logger } from 'pino'
 import { type Api, ApiError, HTTP_STATUS, type Progress } from './api.ts'
 import { readLimitedText } from './body.ts'
 import { toApiError } from './convert.ts'
+import { listenError } from './listen-errors.ts'
 import type { Metrics } from './metrics.ts'
 import { readOpsBody } from './ops-body.ts'
 import {
@@ -52,7 +53,9 @@ const CALLS: Record<MethodName, Call> = {
   storeFollow: (api, a) => api.storeFollow(a as never),
   storeUnfollow: (api, a) => api.storeUnfollow(a as never),
   storeStatus: (api, a) => api.storeStatus(a as never),
+  storeWriters: (api, a) => api.storeWriters(a as never),
   storeAllow: (api, a) => api.storeAllow(a as never),
+  storeDeny: (api, a) => api.storeDeny(a as never),
   storeName: (api, a) => api.storeName(a as never),
   get: (api, a) => api.get(a as never),
   getBytes: (api, a) => api.getBytes(a as never),
@@ -285,12 +288,10 @@ export async function startHttpServer(init: HttpServerInit): Promise<{ url: stri
       })
     })
     server.once('error', (err: NodeJS.ErrnoException) => {
+      const host = init.host.includes(':') ? `[${init.host}]` : init.host
       reject(
-        err.code === 'EADDRINUSE'
-          ? new ApiError(
-              'unavailable',
-              `the API port ${init.host}:${init.port} is in use (another daemon?): set "api" in the config or pass --api`,
-            )
+        err.code !== undefined && err.syscall === 'listen'
+          ? listenError('api', `${host}:${init.port}`, err.code, err)
           : err,
       )
     })

@@ -29,10 +29,10 @@ import {
   walkDag,
 } from '@dagsync/store'
 import { concatBytes } from '@dagsync/tree'
-import { Key } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import {
+  type AllowMode,
   type Api,
   ApiError,
   type CarImportResult,
@@ -61,18 +61,20 @@ import {
   type TransactRequest,
   type VerifyResult,
   type WriteResult,
+  type WritersInfo,
 } from './api.ts'
 import { exportCar, importCar } from './car.ts'
 import { commitInfo, keyInfoData, parseCid, toApiError } from './convert.ts'
+import { keyHistory } from './key-history.ts'
 import { checkStoreName } from './names.ts'
+import { plural } from './plural.ts'
 import { RemotePinning } from './remote-pins.ts'
 import type { Repo } from './repo.ts'
+import { WriterLists, type WritersChange } from './writers.ts'
 
 export const VERSION: string = JSON.parse(
   await readFile(join(import.meta.dirname, '..', 'package.json'), 'utf8').catch(() => '{"version":"0.0.0"}'),
 ).version
-
-const WRITERS = '/dagsync/writers'
 
 export interface LocalApiInit {
   readonly repo: Repo
@@ -100,6 +102,7 @@ export class LocalApi implements Api {
   readonly #init: LocalApiInit
   readonly #offline = new Map<string, Promise<Store>>()
   readonly #started = Date.now()
+  readonly #writerLists: WriterLists
   /** The daemon's API URL, once it listens (for `id`). */
   apiUrl: string | undefined
 
@@ -107,6 +110,7 @@ export class LocalApi implements Api {
     this.#init = init
     this.#repo = init.repo
     this.#node = init.node
+    this.#writerLists = new WriterLists(init.repo.storage.datastore, init.repo.config.writers)
   }
 
   get #datastore() {
@@ -341,7 +345,7 @@ export class LocalApi implements Api {
     const handle = await this.#handle(store)
     const info = await this.#info(handle)
     const status = handle.follower?.status()
-    const writers = handle.served?.writers ?? (handle.role === 'writer' ? await this.#storedWriters(handle.id) : [])
+    const writers = handle.served?.writers ?? (handle.role === 'writer' ? await this.writersOf(handle.id) : [])
     const pubsub = this.#node?.libp2p.services.pubsub
     const last = status?.lastSync
     return {
@@ -371,52 +375,51 @@ export class LocalApi implements Api {
     }
   }
 
-  async #storedWriters(id: string): Promise<string[]> {
-    let bytes: Uint8Array
-    try {
-      bytes = await this.#datastore.get(new Key(`${WRITERS}/${id}`))
-    } catch (err) {
-      if ((err as Error).name === 'NotFoundError') return [] // none allowed yet
-      throw err
-    }
-    // A damaged list must not read as "nobody else may write": say so.
-    let writers: unknown
-    try {
-      writers = JSON.parse(new TextDecoder().decode(bytes))
-    } catch {
-      writers = undefined
-    }
-    if (!Array.isArray(writers) || !writers.every((w) => typeof w === 'string'))
-      throw new ApiError(
-        'internal',
-        `the list of peers allowed to write store ${id} is damaged in the repo's database: set it again with \`dagsync store allow ${id} <peer id>...\``,
-      )
-    return writers
-  }
-
   /** The peers allowed to write a store: those set with `store allow`, and the config's. */
   async writersOf(id: string): Promise<string[]> {
-    const names = [...(await this.#repo.names())].filter(([, named]) => named === id).map(([n]) => n)
-    const fromConfig = [id, ...names].flatMap((ref) => this.#repo.config.writers[ref] ?? [])
-    return [...new Set([...(await this.#storedWriters(id)), ...fromConfig])]
+    return [...(await this.#writerLists.of(id, await this.#namesOf(id))).writers]
   }
 
-  async storeAllow({ store, peers }: { store: string; peers: readonly string[] }): Promise<{ writers: string[] }> {
+  async #namesOf(id: string): Promise<string[]> {
+    return [...(await this.#repo.names())].filter(([, named]) => named === id).map(([name]) => name)
+  }
+
+  /** A store this repo writes, for a change to (or a look at) who else may write it. */
+  async #writerHandle(store: string): Promise<Handle> {
     const handle = await this.#handle(store)
     if (handle.role !== 'writer')
       throw new ApiError('conflict', `store ${handle.id} is written elsewhere; only its writer decides who may write`)
-    const { peerIdFromString } = await import('@libp2p/peer-id')
-    for (const peer of peers) {
-      try {
-        peerIdFromString(peer)
-      } catch {
-        throw new ApiError('bad-request', `"${peer}" is not a peer id`)
-      }
-    }
-    await this.#datastore.put(new Key(`${WRITERS}/${handle.id}`), new TextEncoder().encode(JSON.stringify(peers)))
-    const writers = await this.writersOf(handle.id)
-    handle.served?.allowWriters(writers)
-    return { writers }
+    return handle
+  }
+
+  async #changeWriters(store: string, change: WritersChange): Promise<WritersInfo> {
+    const handle = await this.#writerHandle(store)
+    const result = await this.#writerLists.change(handle.id, await this.#namesOf(handle.id), change)
+    handle.served?.allowWriters(result.writers)
+    return result
+  }
+
+  async storeWriters({ store }: { store: string }): Promise<WritersInfo> {
+    const handle = await this.#writerHandle(store)
+    return this.#writerLists.of(handle.id, await this.#namesOf(handle.id))
+  }
+
+  storeAllow({
+    store,
+    peers,
+    mode = 'replace',
+  }: {
+    store: string
+    peers: readonly string[]
+    mode?: AllowMode
+  }): Promise<WritersInfo> {
+    if (mode !== 'add' && mode !== 'replace')
+      return Promise.reject(new ApiError('bad-request', `mode must be "add" or "replace", not ${JSON.stringify(mode)}`))
+    return this.#changeWriters(store, { allow: peers, mode })
+  }
+
+  storeDeny({ store, peers }: { store: string; peers: readonly string[] }): Promise<WritersInfo> {
+    return this.#changeWriters(store, { deny: peers })
   }
 
   async storeName({ store, name }: { store: string; name: string }): Promise<StoreInfo> {
@@ -512,8 +515,13 @@ export class LocalApi implements Api {
     }
   }
 
-  async *log({ store, limit }: { store: string; limit?: number }): AsyncGenerator<CommitInfo> {
+  async *log({ store, limit, key }: { store: string; limit?: number; key?: string }): AsyncGenerator<CommitInfo> {
     const handle = await this.#handle(store)
+    if (key !== undefined) {
+      for await (const { commit, change } of keyHistory(handle.store, key, limit))
+        yield { ...commitInfo(commit), change }
+      return
+    }
     for await (const commit of handle.store.log(limit === undefined ? {} : { limit })) yield commitInfo(commit)
   }
 
@@ -544,7 +552,7 @@ export class LocalApi implements Api {
 
   async #write(
     ref: string,
-    local: (store: Store) => Promise<Commit | null>,
+    local: (store: Store, options: { meta?: { by: string } }) => Promise<Commit | null>,
     remote: (follower: Follower) => Promise<Commit | null>,
   ): Promise<WriteResult> {
     const handle = await this.#handle(ref)
@@ -552,7 +560,9 @@ export class LocalApi implements Api {
     try {
       let commit: Commit | null
       if (handle.role === 'writer') {
-        commit = await local(handle.store)
+        // Who wrote it, as a remote write records its peer (`log` shows it); unknown before the first daemon start.
+        const by = this.#node?.peerId.toString() ?? (await this.#repo.peerId())
+        commit = await local(handle.store, by === undefined ? {} : { meta: { by } })
         this.#init.onCommit?.(performance.now() - started)
         if (commit !== null) await this.#repo.noteHead(handle.id, commit.seq)
       } else if (handle.follower !== undefined) {
@@ -565,6 +575,15 @@ export class LocalApi implements Api {
       }
       return { commit: commit === null ? null : commitInfo(commit) }
     } catch (err) {
+      if ((err as Error).name === 'UnauthorizedError' && this.#node !== undefined) {
+        // Say how to get access: the writer's operator runs one command with this node's id.
+        const me = this.#node.peerId.toString()
+        throw new ApiError(
+          'unauthorized',
+          `the writer of store ${handle.id} does not allow this node (${me}) to write it: on the writer, run \`dagsync store allow ${handle.id} ${me}\``,
+          { cause: err },
+        )
+      }
       throw toApiError(err)
     }
   }
@@ -574,8 +593,8 @@ export class LocalApi implements Api {
     const inPath = path !== undefined && path.length > 0
     return this.#write(
       store,
-      async (s) =>
-        (await s.transact((tx) => (inPath ? tx.assocIn([key, ...path], value) : tx.assoc(key, value)))).commit,
+      async (s, options) =>
+        (await s.transact((tx) => (inPath ? tx.assocIn([key, ...path], value) : tx.assoc(key, value)), options)).commit,
       (f) => (inPath ? f.assocIn([key, ...path], value) : f.assoc(key, value)),
     )
   }
@@ -586,7 +605,7 @@ export class LocalApi implements Api {
   ): Promise<WriteResult> {
     return this.#write(
       store,
-      async (s) => (await s.transact((tx) => tx.bassoc(key, bytes))).commit,
+      async (s, options) => (await s.transact((tx) => tx.bassoc(key, bytes), options)).commit,
       async (f) => {
         // A remote write carries the bytes in one message (at most 1 MiB).
         const parts: Uint8Array[] = []
@@ -605,7 +624,7 @@ export class LocalApi implements Api {
   del({ store, key }: { store: string; key: string }): Promise<WriteResult> {
     return this.#write(
       store,
-      async (s) => (await s.transact((tx) => tx.dissoc(key))).commit,
+      async (s, options) => (await s.transact((tx) => tx.dissoc(key), options)).commit,
       (f) => f.dissoc(key),
     )
   }
@@ -694,9 +713,10 @@ export class LocalApi implements Api {
     await writer.finish()
     if (missing.length > 0) {
       const where = node === undefined ? 'here, and the daemon is not running to fetch them' : 'here or from any peer'
+      // Unavailable (exit 5), not "not found": the blocks may exist on a peer that is not connected now.
       throw new ApiError(
-        node === undefined ? 'unavailable' : 'not-found',
-        `${missing.length} blocks of ${root} are not available ${where} (first: ${missing[0]}); nothing was pinned`,
+        'unavailable',
+        `${plural(missing.length, 'block')} of ${root} ${missing.length === 1 ? 'is' : 'are'} not available ${where} (first: ${missing[0]}); nothing was pinned`,
       )
     }
     await storage.pin({ cid: root, ...(name === undefined ? {} : { name }), time: Date.now() })

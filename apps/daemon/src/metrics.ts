@@ -4,14 +4,23 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+export interface MetricsInit {
+  readonly node: DagsyncNode
+  /** The repo's local names of stores (id → name), read at each scrape for the `name` label. */
+  readonly names?: () => Promise<ReadonlyMap<string, string>>
+}
+
 export class Metrics {
   readonly registry = new Registry()
   readonly #commit: Histogram
   readonly #sync: Histogram
 
-  constructor(node: DagsyncNode) {
+  constructor({ node, names = async () => new Map() }: MetricsInit) {
     const registry = this.registry
-    collectDefaultMetrics({ register: registry, prefix: 'dagsync_process_' })
+    // prom-client's own names start with process_ and nodejs_: dagsync_process_cpu_seconds_total.
+    collectDefaultMetrics({ register: registry, prefix: 'dagsync_' })
+    /** A store's first local name, or "" (a label must have a value): dashboards show it beside the id. */
+    const nameOf = (all: ReadonlyMap<string, string>, id: string) => all.get(id) ?? ''
     new Gauge({
       name: 'dagsync_peers',
       help: 'Connected peers',
@@ -33,24 +42,30 @@ export class Metrics {
     })
     new Gauge({
       name: 'dagsync_store_head_seq',
-      help: 'The seq of the commit each store holds',
-      labelNames: ['store', 'role'],
+      help: 'The seq of the commit each store holds (store: its id, name: its local name or "")',
+      labelNames: ['store', 'name', 'role'],
       registers: [registry],
-      collect() {
+      async collect() {
+        const all = await names()
         this.reset()
-        for (const s of node.servedStores) this.set({ store: s.id, role: 'writer' }, s.store.head?.seq ?? 0)
+        for (const s of node.servedStores)
+          this.set({ store: s.id, name: nameOf(all, s.id), role: 'writer' }, s.store.head?.seq ?? 0)
         for (const f of node.followers)
-          this.set({ store: f.id, role: f.sparse ? 'sparse' : 'replica' }, f.store.head?.seq ?? 0)
+          this.set(
+            { store: f.id, name: nameOf(all, f.id), role: f.sparse ? 'sparse' : 'replica' },
+            f.store.head?.seq ?? 0,
+          )
       },
     })
     new Gauge({
       name: 'dagsync_store_sync_lag',
-      help: 'Commits a followed store is behind the newest announced',
-      labelNames: ['store'],
+      help: 'Commits a followed store is behind the newest announced (store: its id, name: its local name or "")',
+      labelNames: ['store', 'name'],
       registers: [registry],
-      collect() {
+      async collect() {
+        const all = await names()
         this.reset()
-        for (const f of node.followers) this.set({ store: f.id }, f.status().lag)
+        for (const f of node.followers) this.set({ store: f.id, name: nameOf(all, f.id) }, f.status().lag)
       },
     })
     const stats = node.stats

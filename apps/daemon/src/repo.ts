@@ -12,8 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, rmSync } from 'node:fs'
 import { chmod, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { StorageLockedError } from '@dagsync/store'
 import { type LevelStorage, openLevelStorage } from '@dagsync/store/level'
 import { Key } from 'interface-datastore'
@@ -22,24 +21,13 @@ import { type DaemonConfig, DEFAULT_CONFIG, readConfig } from './config.ts'
 import { compareManifest, type ManifestEntry, StoreManifest, sameEntries } from './manifest.ts'
 import { checkStoreName } from './names.ts'
 import { makePrivate, PRIVATE_DIR, PRIVATE_FILE, privateUmask } from './permissions.ts'
+import { type LockInfo, pidAlive, readLock, readToken } from './repo-files.ts'
 import { readRepoState } from './repo-state.ts'
+
 import { describeStorageFailure, storageFailure } from './storage-errors.ts'
 import { gateStorage, StorageGate } from './storage-gate.ts'
 
-/** The repo path: `--repo`, else `DAGSYNC_PATH`, else `~/.dagsync`. */
-export function repoPath(option?: string): string {
-  return resolve(option ?? process.env.DAGSYNC_PATH ?? join(homedir(), '.dagsync'))
-}
-
-export interface LockInfo {
-  readonly pid: number
-  /** What holds it: `daemon`, or the CLI command working on the repo directly. */
-  readonly command: string
-  /** Milliseconds since the Unix epoch. */
-  readonly since: number
-  /** The daemon's API URL, once it listens. */
-  readonly api?: string
-}
+export { type LockInfo, readToken, repoHolder, repoPath } from './repo-files.ts'
 
 export class RepoLockedError extends ApiError {
   override name = 'RepoLockedError'
@@ -53,38 +41,6 @@ export class RepoLockedError extends ApiError {
     )
     this.holder = holder
   }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/** The lock's holder; undefined if there is no lock, or one a process left half written (it died). */
-async function readLock(file: string): Promise<LockInfo | undefined> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
-  try {
-    const info = JSON.parse(text) as LockInfo
-    return typeof info.pid === 'number' ? info : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** The process holding the repo, if one is alive (a lock left by a dead process does not count). */
-export async function repoHolder(path: string): Promise<LockInfo | undefined> {
-  const info = await readLock(join(path, 'repo.lock'))
-  return info !== undefined && pidAlive(info.pid) ? info : undefined
 }
 
 /** Creates the repo directory with its config and API token, if they do not exist. Returns whether it created the config. */
@@ -105,6 +61,11 @@ export async function initRepo(path: string, config: Partial<DaemonConfig> = {})
 }
 
 export async function loadConfig(path: string): Promise<DaemonConfig> {
+  return readConfig(await readConfigFile(path), join(path, 'config.json'))
+}
+
+/** config.json as it is in the file (parsed, not checked, no defaults filled in). */
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   const file = join(path, 'config.json')
   let text: string
   try {
@@ -123,11 +84,9 @@ export async function loadConfig(path: string): Promise<DaemonConfig> {
   } catch (err) {
     throw new ApiError('bad-request', `${file} is not valid JSON: ${(err as Error).message}`)
   }
-  return readConfig(data, file)
-}
-
-export async function readToken(path: string): Promise<string> {
-  return (await readFile(join(path, 'api-token'), 'utf8')).trim()
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new ApiError('bad-request', `${file} must hold one JSON object`)
+  return data as Record<string, unknown>
 }
 
 const NAMES = '/dagsync/names'

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
+import { apiUrl } from '../src/api-address.ts'
 import { decodeWire, encodeWire } from '../src/client.ts'
 import { DEFAULT_CONFIG, parseApiAddress, readConfig } from '../src/config.ts'
 
@@ -35,6 +36,20 @@ describe('config.json', () => {
     assert.deepEqual(parseApiAddress('[::1]:5011'), { host: '::1', port: 5011 })
     assert.throws(() => parseApiAddress('192.168.1.2:5011'), /loopback/)
     assert.throws(() => parseApiAddress('127.0.0.1:70000'), /loopback/)
+  })
+
+  it('takes the API address as host:port or as a multiaddr, as Kubo users write it', () => {
+    assert.deepEqual(parseApiAddress('/ip4/127.0.0.1/tcp/5011'), { host: '127.0.0.1', port: 5011 })
+    assert.deepEqual(parseApiAddress('/ip6/::1/tcp/5011'), { host: '::1', port: 5011 })
+    assert.deepEqual(parseApiAddress('/dns4/localhost/tcp/5011/http'), { host: 'localhost', port: 5011 })
+    assert.throws(() => parseApiAddress('/ip4/10.0.0.1/tcp/5011'), /loopback/)
+    assert.throws(() => parseApiAddress('/ip4/127.0.0.1/udp/5011'), /loopback host and port/)
+    assert.equal(readConfig({ api: '/ip4/127.0.0.1/tcp/5012' }).api, '/ip4/127.0.0.1/tcp/5012')
+    assert.equal(apiUrl('/ip4/127.0.0.1/tcp/5011'), 'http://127.0.0.1:5011')
+    assert.equal(apiUrl('/ip6/::1/tcp/5011/http'), 'http://[::1]:5011')
+    assert.equal(apiUrl('127.0.0.1:5011'), 'http://127.0.0.1:5011')
+    assert.equal(apiUrl('http://127.0.0.1:5011/'), 'http://127.0.0.1:5011')
+    assert.equal(apiUrl('nonsense'), undefined)
   })
 })
 

@@ -39,6 +39,8 @@ export interface AppInit {
   /** The daemon's address, as shown. */
   readonly daemon: string
   readonly storeLabel: string
+  /** How to run the CLI on the daemon's repo, so a hint runs as shown. */
+  readonly cli: string
 }
 
 export class App {
@@ -239,7 +241,7 @@ export class App {
       message.dataset.state = 'error'
       message.textContent =
         err instanceof UnauthorizedError
-          ? `This browser may not write to this store. On the daemon, run: dagsync store allow ${this.#init.storeLabel} ${this.#peer.peerId}`
+          ? `This browser may not write to this store. On the daemon, run: ${this.#init.cli} store allow ${this.#init.storeLabel} ${this.#peer.peerId}`
           : `The write failed: ${(err as Error).message}`
     }
   }

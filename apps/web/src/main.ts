@@ -13,6 +13,8 @@ export interface PageConfig {
   readonly stores: { id: string; names: string[]; role: string }[]
   /** The store to show when the URL names none. */
   readonly defaultStore?: string
+  /** How to run the CLI on the daemon's repo, for hints (`dagsync`, `./dagsync --repo ./a`). */
+  readonly cli?: string
 }
 
 const CONFIG_KEY = 'dagsync:config'
@@ -52,7 +54,13 @@ async function main(): Promise<void> {
   const peer = await startBrowserPeer({ peers: config.addresses })
   const follower = await peer.follow(storeId)
   const names = config.stores.find((s) => s.id === storeId)?.names ?? []
-  const app = new App({ peer, follower, daemon: config.addresses[0] ?? '', storeLabel: names[0] ?? storeId })
+  const app = new App({
+    peer,
+    follower,
+    daemon: config.addresses[0] ?? '',
+    storeLabel: names[0] ?? storeId,
+    cli: config.cli ?? 'dagsync',
+  })
   window.dagsync = { peer, follower, app }
   await app.start()
 }

@@ -546,7 +546,7 @@ export async function openStore(init: StoreInit): Promise<Store> {
       const { missing } = await store.verify()
       if (missing.length > 0) {
         throw new MissingBlocksError(
-          `store ${name}: ${missing.length} blocks its head reaches are missing (first: ${missing[0]})`,
+          `store ${name}: ${missing.length} ${missing.length === 1 ? 'block its head reaches is' : 'blocks its head reaches are'} missing (first: ${missing[0]})`,
           missing,
         )
       }

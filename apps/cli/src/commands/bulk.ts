@@ -120,7 +120,7 @@ async function importKeys(
   const { Importer } = await import('../importer.ts')
   let read = 0
   let ops = 0
-  const bar = progressBar('importing', showProgress(options), 'keys')
+  const bar = await progressBar('importing', showProgress(options), 'keys')
   const progress = () =>
     bar.onProgress({
       blocks: ops,

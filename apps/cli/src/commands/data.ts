@@ -1,5 +1,5 @@
 // get, put, del, keys, log, diff: reading and writing a store's keys.
-import type { Api, KeysQuery, WriteResult } from '@dagsync/daemon/client'
+import type { Api, CommitInfo, KeysQuery, WriteResult } from '@dagsync/daemon/client'
 import { decodeWire, encodeWire, MAX_JSON_BODY_BYTES } from '@dagsync/daemon/client'
 import type { Command } from 'commander'
 import { examples, optionsOf } from '../command.ts'
@@ -182,25 +182,34 @@ export function dataCommands(program: Command): void {
   examples(
     program
       .command('log <store>')
-      .description('List commits, newest first (--json: one object per line)')
+      .description('List commits, newest first, with their author (--json: one object per line)')
       .option('-l, --limit <n>', 'at most this many')
+      .option('-k, --key <key>', "only the commits that added, changed or removed this key: the key's history")
+      .addHelpText(
+        'after',
+        '\nColumns: seq, commit CID, time, author (the peer whose write it was; - if not recorded), then the\n' +
+          "commit's message, or with --key what it did to the key (added, changed, removed).",
+      )
       .action(async (store: string, ...args) => {
-        const options = optionsOf<{ limit?: string }>(args)
+        const options = optionsOf<{ limit?: string; key?: string }>(args)
         const limit = options.limit === undefined ? undefined : parsePositiveInt(options.limit, '--limit')
+        const request = {
+          store,
+          ...(limit === undefined ? {} : { limit }),
+          ...(options.key === undefined ? {} : { key: options.key }),
+        }
         await withApi(options, 'log', async (api) => {
-          for await (const commit of api.log({ store, ...(limit === undefined ? {} : { limit }) })) {
-            if (options.json === true) {
-              printJson(commit)
-              continue
-            }
-            const message = (commit.meta as { message?: unknown } | undefined)?.message
-            print(
-              `${String(commit.seq).padStart(6)}  ${commit.cid}  ${formatTime(commit.time)}${typeof message === 'string' ? `  ${message}` : ''}`,
-            )
+          for await (const commit of api.log(request)) {
+            if (options.json === true) printJson(commit)
+            else print(logLine(commit))
           }
         })
       }),
-    ['dagsync log demo --limit 5', 'dagsync log demo --json | head -1'],
+    [
+      'dagsync log demo --limit 5',
+      'dagsync log demo --key todo/1          # when todo/1 was written, and by whom',
+      'dagsync log demo --json | head -1',
+    ],
   )
 
   examples(
@@ -248,6 +257,13 @@ async function putMany(
   await withApi(options, 'put', async (api) =>
     printWrite(await api.transact({ store }, ops), options, `put ${ops.length} keys`),
   )
+}
+
+function logLine(commit: CommitInfo): string {
+  const meta = (commit.meta ?? {}) as { by?: unknown; message?: unknown }
+  const author = typeof meta.by === 'string' ? meta.by : '-'
+  const note = commit.change ?? (typeof meta.message === 'string' ? meta.message : undefined)
+  return `${String(commit.seq).padStart(6)}  ${commit.cid}  ${formatTime(commit.time)}  ${author}${note === undefined ? '' : `  ${note}`}`
 }
 
 async function listKeys(api: Api, query: KeysQuery, options: GlobalOptions): Promise<void> {

@@ -2,7 +2,18 @@
 import type { Command } from 'commander'
 import { examples, optionsOf } from '../command.ts'
 import { withApi } from '../context.ts'
-import { formatBytes, print, printJson, printProblems, problemsFailure, ReportedFailure, table } from '../output.ts'
+import { hintCommand } from '../hint.ts'
+import {
+  formatBytes,
+  plural,
+  print,
+  printJson,
+  printProblems,
+  problemsFailure,
+  ReportedFailure,
+  table,
+  UsageError,
+} from '../output.ts'
 
 export function nodeCommands(program: Command): void {
   examples(
@@ -11,7 +22,10 @@ export function nodeCommands(program: Command): void {
       .description('Create a repo (config, API token, database) without starting the daemon')
       .option('--no-demo', 'do not create the demo store on the first daemon start')
       .option('--listen <multiaddr...>', 'addresses to listen on for peers')
-      .option('--api-address <host:port>', 'where the HTTP API listens (loopback only)')
+      .option(
+        '--api-address <address>',
+        'where the HTTP API listens: host:port or /ip4/127.0.0.1/tcp/5011 (loopback only)',
+      )
       .action(async (...args) => {
         const options = optionsOf<{ demo: boolean; listen?: string[]; apiAddress?: string }>(args)
         const { initRepo, repoPath } = await import('@dagsync/daemon')
@@ -23,7 +37,14 @@ export function nodeCommands(program: Command): void {
         })
         if (!created) throw new ReportedFailure(`a repo already exists at ${repo} (its config.json was left as it is)`)
         if (options.json === true) printJson({ repo, created })
-        else print(`initialized a dagsync repo at ${repo}\nedit ${repo}/config.json, then run: dagsync daemon`)
+        else
+          print(
+            [
+              `initialized a dagsync repo at ${repo}`,
+              `change settings with:  ${hintCommand(repo)} config set <key> <value>   (or edit ${repo}/config.json)`,
+              `then start it with:    ${hintCommand(repo)} daemon`,
+            ].join('\n'),
+          )
       }),
     ['dagsync init', 'dagsync --repo ./node-a init --no-demo --listen /ip4/127.0.0.1/tcp/4012/ws'],
   )
@@ -32,8 +53,11 @@ export function nodeCommands(program: Command): void {
     program
       .command('daemon')
       .description('Run the node: serve and follow stores, keep them pinned, answer the local HTTP API')
-      .option('--listen <multiaddr...>', "listen on these addresses instead of the config's")
-      .option('--api-address <host:port>', "serve the HTTP API here instead of the config's (port 0: any free port)")
+      .option('--listen <multiaddr...>', 'listen for peers on these addresses instead of the config\'s "listen"')
+      .option(
+        '--api-address <address>',
+        'serve the HTTP API here instead of the config\'s "api": host:port or /ip4/127.0.0.1/tcp/5011 (port 0: any free port)',
+      )
       .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
       .action(async (...args) => {
         const options = optionsOf<{ listen?: string[]; apiAddress?: string; logLevel?: string }>(args)
@@ -80,7 +104,7 @@ export function nodeCommands(program: Command): void {
             return
           }
           print(
-            `${status.online ? 'online' : 'offline (no daemon running)'}  peer ${status.peerId}  ${status.peers} peers  up ${status.uptimeSeconds}s`,
+            `${status.online ? 'online' : 'offline (no daemon running)'}  peer ${status.peerId}  ${plural(status.peers, 'peer')}  up ${status.uptimeSeconds}s`,
           )
           print()
           print(
@@ -178,9 +202,26 @@ async function runDaemon(options: {
   apiAddress?: string
   logLevel?: string
 }): Promise<void> {
-  const { repoPath, startDaemon, stopWithin } = await import('@dagsync/daemon')
+  const { parseApiAddress, readConfig, repoPath, startDaemon, stopWithin } = await import('@dagsync/daemon')
+  // A bad flag is named as the flag, before the repo is opened (the config's are named as settings).
+  if (options.apiAddress !== undefined) {
+    try {
+      parseApiAddress(options.apiAddress)
+    } catch (err) {
+      throw new UsageError(`--api-address: ${(err as Error).message}`)
+    }
+  }
+  if (options.listen !== undefined) {
+    try {
+      readConfig({ listen: options.listen }, '--listen')
+    } catch (err) {
+      throw new UsageError((err as Error).message)
+    }
+  }
+  const repo = repoPath(options.repo)
   const daemon = await startDaemon({
-    repo: repoPath(options.repo),
+    repo,
+    cli: hintCommand(repo),
     ...(options.listen === undefined ? {} : { listen: options.listen }),
     ...(options.apiAddress === undefined ? {} : { api: options.apiAddress }),
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
@@ -200,7 +241,7 @@ async function runDaemon(options: {
       print(`  store    ${store.names[0] ?? '-'}  ${store.id}  ${store.role}, commit ${store.seq}`)
     print()
     const example = stores[0]?.names[0] ?? stores[0]?.id
-    if (example !== undefined) print(`Try, in another terminal:  dagsync keys ${example}`)
+    if (example !== undefined) print(`Try, in another terminal:  ${hintCommand(id.repo)} keys ${example}`)
     print('Stop with Ctrl+C.')
   }
 

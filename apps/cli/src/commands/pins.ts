@@ -6,6 +6,7 @@ import { fileSource, type GlobalOptions, parsePositiveInt, parseSince, withApi }
 import {
   formatBytes,
   formatTime,
+  plural,
   print,
   printJson,
   printProblems,
@@ -55,7 +56,7 @@ export function pinCommands(program: Command): void {
       .action(async (target: string, ...args) => {
         const options = optionsOf<{ name?: string }>(args)
         await withApi(options, 'pin add', async (api) => {
-          const bar = progressBar('pinning', showProgress(options))
+          const bar = await progressBar('pinning', showProgress(options))
           try {
             const result = await api.pinAdd(
               { target, ...(options.name === undefined ? {} : { name: options.name }) },
@@ -64,7 +65,7 @@ export function pinCommands(program: Command): void {
             bar.stop()
             if (options.json === true) return printJson(result)
             print(
-              `pinned ${result.pin.cid}${result.pin.store === undefined ? '' : ` (store ${result.pin.store})`}: ${result.blocks} blocks, ${formatBytes(result.bytes)}, ${result.fetched} fetched`,
+              `pinned ${result.pin.cid}${result.pin.store === undefined ? '' : ` (store ${result.pin.store})`}: ${plural(result.blocks, 'block')}, ${formatBytes(result.bytes)}, ${result.fetched} fetched`,
             )
           } finally {
             bar.stop()
@@ -126,7 +127,7 @@ export function pinCommands(program: Command): void {
       .action(async (...args) => {
         const options = optionsOf(args)
         await withApi(options, 'pin verify', async (api) => {
-          const bar = progressBar('verifying', showProgress(options))
+          const bar = await progressBar('verifying', showProgress(options))
           const result = await api.pinVerify(bar.onProgress).finally(() => bar.stop())
           if (options.json === true) printJson(result)
           else {
@@ -135,13 +136,15 @@ export function pinCommands(program: Command): void {
                 ...root.missing.map((cid) => `missing ${cid}`),
                 ...root.corrupt.map((cid) => `corrupt ${cid}`),
               ]
-              print(`${problems.length === 0 ? 'ok ' : 'BAD'}  ${root.cid}  ${root.name ?? ''}  ${root.blocks} blocks`)
+              print(
+                `${problems.length === 0 ? 'ok ' : 'BAD'}  ${root.cid}  ${root.name ?? ''}  ${plural(root.blocks, 'block')}`,
+              )
               for (const problem of problems.slice(0, 20)) print(`       ${problem}`)
               if (problems.length > 20) print(`       ... and ${problems.length - 20} more`)
             }
             if (result.problems.length > 0) printProblems(result.problems)
             print(
-              `${result.blocks} blocks, ${formatBytes(result.bytes)} checked: ${result.ok ? 'all good' : 'PROBLEMS FOUND'}`,
+              `${plural(result.blocks, 'block')}, ${formatBytes(result.bytes)} checked: ${result.ok ? 'all good' : 'PROBLEMS FOUND'}`,
             )
           }
           // Stores the database lost are named first: their blocks could not even be checked.
@@ -178,7 +181,7 @@ export function pinCommands(program: Command): void {
         const service = await remoteService(options)
         const timeoutMs = parsePositiveInt(options.timeout, '--timeout') * 1000
         await withApi(options, 'pin remote add', async (api) => {
-          const bar = progressBar('remote pin', showProgress(options))
+          const bar = await progressBar('remote pin', showProgress(options))
           const pinned = await api
             .remotePinAdd(
               {
@@ -245,7 +248,7 @@ export function pinCommands(program: Command): void {
         await withApi(options, 'pin remote rm', async (api) => {
           const result = await api.remotePinRemove({ ...service, target })
           if (options.json === true) return printJson(result)
-          print(`removed ${result.removed.length} pin${result.removed.length === 1 ? '' : 's'}`)
+          print(`removed ${plural(result.removed.length, 'pin')}`)
         })
       }),
     [`dagsync pin remote rm bafyreib... ${REMOTE_OPTIONS}`],
@@ -267,7 +270,7 @@ export function pinCommands(program: Command): void {
           const report = await api.gc(request)
           if (options.json === true) return printJson(report)
           print(
-            `kept ${report.keptBlocks} blocks (${report.commits} commits); freed ${report.deletedBlocks} blocks, ${formatBytes(report.deletedBytes)}`,
+            `kept ${plural(report.keptBlocks, 'block')} (${plural(report.commits, 'commit')}); freed ${plural(report.deletedBlocks, 'block')}, ${formatBytes(report.deletedBytes)}`,
           )
         })
       }),
@@ -309,11 +312,11 @@ export function pinCommands(program: Command): void {
         const options = optionsOf<{ pin: boolean }>(args)
         const source = await fileSource(file)
         await withApi(options, 'car import', async (api) => {
-          const bar = progressBar('importing', showProgress(options))
+          const bar = await progressBar('importing', showProgress(options))
           const result = await api.carImport({ pin: options.pin }, source, bar.onProgress).finally(() => bar.stop())
           if (options.json === true) return printJson(result)
           print(
-            `imported ${result.blocks} blocks, ${formatBytes(result.bytes)}; roots ${result.roots.join(' ')}${result.pinned ? ' (pinned)' : options.pin ? ' (not pinned: the DAG is incomplete)' : ''}`,
+            `imported ${plural(result.blocks, 'block')}, ${formatBytes(result.bytes)}; ${result.roots.length === 1 ? 'root' : 'roots'} ${result.roots.join(' ')}${result.pinned ? ' (pinned)' : options.pin ? ' (not pinned: the DAG is incomplete)' : ''}`,
           )
         })
       }),

@@ -1,9 +1,10 @@
-// store create|ls|follow|unfollow|status|allow|name
+// store create|ls|follow|unfollow|status|name (allow|deny|writers: writers.ts)
 import type { StoreInfo } from '@dagsync/daemon/client'
 import type { Command } from 'commander'
 import { examples, optionsOf } from '../command.ts'
 import { withApi } from '../context.ts'
-import { formatBytes, print, printJson, table } from '../output.ts'
+import { formatBytes, plural, print, printJson, table } from '../output.ts'
+import { writerCommands } from './writers.ts'
 
 function storeLine(store: StoreInfo): string {
   return `${store.names.join(',') || '-'}  ${store.id}  ${store.role}, commit ${store.seq}`
@@ -110,7 +111,7 @@ export function storeCommands(program: Command): void {
           if (s.role === 'writer') print(`writers  ${s.writers.length === 0 ? 'only this node' : s.writers.join(' ')}`)
           if (s.lastSync !== undefined)
             print(
-              `synced   commit ${s.lastSync.seq} in ${s.lastSync.ms} ms, ${s.lastSync.blocks} blocks, ${formatBytes(s.lastSync.wireBytes)} via ${s.lastSync.path}`,
+              `synced   commit ${s.lastSync.seq} in ${s.lastSync.ms} ms, ${plural(s.lastSync.blocks, 'block')}, ${formatBytes(s.lastSync.wireBytes)} via ${s.lastSync.path}`,
             )
           if (s.lastError !== undefined) print(`error    ${s.lastError}`)
         })
@@ -118,24 +119,7 @@ export function storeCommands(program: Command): void {
     ['dagsync store status demo', 'dagsync store status demo --json'],
   )
 
-  examples(
-    store
-      .command('allow <store> [peers...]')
-      .description('Set the peers allowed to write to a store this repo writes (none: only this node)')
-      .action(async (ref: string, peers: string[], ...args) => {
-        const options = optionsOf(args)
-        await withApi(options, 'store allow', async (api) => {
-          const result = await api.storeAllow({ store: ref, peers })
-          if (options.json === true) return printJson(result)
-          print(
-            result.writers.length === 0
-              ? `only this node writes ${ref}`
-              : `may write ${ref}: ${result.writers.join(' ')}`,
-          )
-        })
-      }),
-    ['dagsync store allow demo 12D3KooWAbc... 12D3KooWDef...', 'dagsync store allow demo   # nobody else'],
-  )
+  writerCommands(store)
 
   examples(
     store

@@ -1,9 +1,10 @@
 // Builds the CLI as one JavaScript file (CommonJS), apps/cli/dist/dagsync.cjs, when anything it is built
 // from is newer than it (or with --force). Loading the TypeScript sources costs 0.7 s and more on
 // every call; the bundle starts in a fraction of that. It holds the CLI, commander, the HTTP
-// client and what they import; the daemon, LevelDB and the libp2p stack are left out and loaded
-// (from the workspace's sources) only by the commands that need them: `daemon`, commands run
-// with no daemon on the repo, `config`.
+// client and what they import (import checks ops against @dagsync/store's bulk limits, so the
+// store and tree sources are in it too); the daemon, LevelDB and the libp2p stack are left out
+// and loaded (from the workspace's sources) only by the commands that need them: `daemon`,
+// commands run with no daemon on the repo, `config`.
 //   node tools/build-cli.mjs [--force]
 // tools/start.mjs and tools/test.mjs call `buildCli()`; the ./dagsync script runs the bundle when
 // it is fresh, and the sources otherwise.
@@ -18,6 +19,8 @@ export const BUNDLE = join(root, 'apps', 'cli', 'dist', 'dagsync.cjs')
 export const SOURCES = [
   'apps/cli/src',
   'apps/daemon/src',
+  'packages/store/src',
+  'packages/tree/src',
   'apps/cli/package.json',
   'apps/daemon/package.json',
   'pnpm-lock.yaml',

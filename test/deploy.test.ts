@@ -115,8 +115,12 @@ describe('package managers', () => {
   it('print no update notices in this checkout, whatever the user config says', async () => {
     const home = await scratch.dir()
     await mkdir(join(home, '.config'), { recursive: true })
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') }
-    delete env.npm_config_update_notifier
+    // Without the npm_config_* variables `npm test` exports: its local_prefix would make npm read
+    // this checkout's .npmrc in the home directory too.
+    const env: NodeJS.ProcessEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)),
+    )
+    Object.assign(env, { HOME: home, XDG_CONFIG_HOME: join(home, '.config') })
     const get = async (tool: string, cwd: string) =>
       (await exec(tool, ['config', 'get', 'update-notifier'], { cwd, env })).stdout.trim()
     assert.equal(await get('npm', root), 'false')

@@ -2,7 +2,7 @@
 // `batch` ops or its next op would pass the store's byte limit; the next batch is read and
 // checked while the previous one commits, and batches commit in order, each whole or not at all.
 import { type Api, ApiError, type CommitInfo } from '@dagsync/daemon/client'
-import { BulkBudget, BulkTooLargeError, type WriteOp } from '@dagsync/store'
+import { BulkBudget, BulkTooLargeError, type WriteOp } from '@dagsync/store/ops'
 
 /** Errors that mean the input is bad (exit 2), from reading it or from checking its ops here. */
 const INPUT_ERRORS = new Set([

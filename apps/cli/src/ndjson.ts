@@ -12,7 +12,7 @@
 // values; `import` reads all four, and also one JSON object of keys and values (`{"a": 1, ...}`).
 
 import { decodeWire, encodeWire, MAX_JSON_BODY_BYTES } from '@dagsync/daemon/client'
-import type { WriteOp } from '@dagsync/store'
+import type { WriteOp } from '@dagsync/store/ops'
 import { CID } from 'multiformats/cid'
 
 /** A line that is not an entry of the format, with its line number. */

@@ -14,7 +14,7 @@
  * ```
  */
 
-import type { WriteOp } from '@dagsync/store'
+import type { WriteOp } from '@dagsync/store/ops'
 import * as dagCbor from '@ipld/dag-cbor'
 import { varint } from 'multiformats'
 import type { CID } from 'multiformats/cid'

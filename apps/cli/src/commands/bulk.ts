@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises'
 import type { Api, CommitInfo } from '@dagsync/daemon/client'
 import { decodeWire, encodeWire, MAX_JSON_BODY_BYTES } from '@dagsync/daemon/client'
-import type { WriteOp } from '@dagsync/store'
+import type { WriteOp } from '@dagsync/store/ops'
 import type { Command } from 'commander'
 import type { CID } from 'multiformats/cid'
 import { examples, optionsOf } from '../command.ts'
@@ -39,7 +39,7 @@ export function bulkCommands(program: Command): void {
       .addHelpText('after', FORMAT_HELP)
       .action(async (store: string, file: string | undefined, ...args) => {
         const options = optionsOf<{ batch?: string; format?: string; message?: string }>(args)
-        const { MAX_BULK_OPS } = await import('@dagsync/store')
+        const { MAX_BULK_OPS } = await import('@dagsync/store/ops')
         const batch = options.batch === undefined ? MAX_BULK_OPS : parsePositiveInt(options.batch, '--batch')
         if (batch > MAX_BULK_OPS)
           throw new UsageError(`--batch is at most ${MAX_BULK_OPS}, the most ops one commit may carry`)

@@ -45,7 +45,8 @@ class Writer {
     cleanup.push(async () => this.child.kill('SIGKILL'))
   }
 
-  async line(prefix: string, timeoutMs = 20_000): Promise<string[]> {
+  // Generous: a writer process loading its sources on a busy 2-core machine took over 20 s.
+  async line(prefix: string, timeoutMs = 90_000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const at = this.#lines.findIndex((l) => l.startsWith(prefix))

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import type { SyncReport } from '@dagsync/peer'
 import type { BrowserResult } from './run-browser.ts'
 import type { ImportBaseline, ImportResult } from './run-import.ts'
-import { STORE_SUBJECTS, type StoreResult } from './run-store.ts'
+import { type CommitBytesResult, STORE_SUBJECTS, type StoreResult } from './run-store.ts'
 import { median, SUBJECT_NAMES, type TreeResult } from './run-subject.ts'
 import type { PathResult, SyncPath, SyncResult } from './run-sync.ts'
 
@@ -41,7 +41,20 @@ const runs = Number(args.runs)
 const suites = args.suite.split(',')
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
 
+/** The 1-minute load average at the start of each child process since the last `loadLine`. */
+let childLoads: number[] = []
+
+/** A line naming the machine's load during a table's runs (the machine is shared: see docs/bench.md). */
+function loadLine(): string {
+  const all = childLoads
+  childLoads = []
+  if (all.length === 0) return ''
+  const f = (v: number) => v.toFixed(1)
+  return `Load average (1 min) at the start of its ${all.length} processes: median ${f(median(all))}, ${f(Math.min(...all))}-${f(Math.max(...all))} (${cpus().length} cores).\n`
+}
+
 function child<T>(script: string, argv: string[], label: string): T {
+  childLoads.push(loadavg()[0] as number)
   process.stderr.write(`${label}... `)
   const started = performance.now()
   const out = execFileSync(process.execPath, ['--expose-gc', here(script), ...argv], {
@@ -143,7 +156,7 @@ if (suites.includes('tree')) {
   if (!args.json) {
     process.stdout.write(
       `\nTree workload: ${keys.toLocaleString('en-US')} keys k00000000..., values {n, name, tags}, in memory.\n` +
-        `Medians of ${runs} run(s), each library and run in a fresh process; ${machine}.\n\n`,
+        `Medians of ${runs} run(s), each library and run in a fresh process; ${machine}.\n${loadLine()}\n`,
     )
     report(
       results,
@@ -167,6 +180,16 @@ if (suites.includes('tree')) {
       ],
       'dagsync',
     )
+    const floors = results.get('floor') ?? []
+    if (floors.length > 0) {
+      const rates = Object.keys(floors[0]?.floorRates ?? {}).map(
+        (part) => `${part} ${int(median(floors.map((f) => f.floorRates?.[part] ?? Number.NaN)))}/s`,
+      )
+      process.stdout.write(
+        `\nThe floor: the fastest encoder plus the fastest hasher of each run (${[...new Set(floors.map((f) => f.floorParts))].join('; ')}).\n` +
+          `Each part's rate on its own (values/s, medians): ${rates.join(', ')}.\n`,
+      )
+    }
   }
 }
 
@@ -195,12 +218,25 @@ if (suites.includes('store')) {
   } finally {
     rmSync(million, { recursive: true, force: true })
   }
-  all.store = { ...Object.fromEntries(results), millionKeyRssMb: rss }
+  const storeLoad = loadLine()
+  const commitBytes: CommitBytesResult[] = []
+  for (let run = 1; run <= runs; run++) {
+    commitBytes.push(
+      child<CommitBytesResult>(
+        './run-store.ts',
+        ['commit-bytes'],
+        `store run ${run}/${runs}: a 100-key commit on disk`,
+      ),
+    )
+  }
+  const commitBytesLoad = loadLine()
+  all.store = { ...Object.fromEntries(results), millionKeyRssMb: rss, commitBytes }
   if (!args.json) {
     process.stdout.write(
       `\nStore workload, on disk: a store of 10,000 keys, then 2,000 single-key commits from one caller, 10,000 from\n` +
-        `100 concurrent callers, 100 commits of 100 keys, and 10,000 random reads. Every commit is durable (synced)\n` +
-        `when it resolves. Medians of ${runs} run(s); ${machine}.\n\n`,
+        `100 concurrent callers, 100 commits of 100 keys, and 10,000 random reads (each library's fastest read path:\n` +
+        `classic-level's getSync). dagsync and classic-level fsync every commit before it resolves; hyperbee cannot.\n` +
+        `Medians of ${runs} run(s); ${machine}.\n${storeLoad}\n`,
     )
     report(
       results,
@@ -223,6 +259,12 @@ if (suites.includes('store')) {
     process.stdout.write(
       `\nA 1,000,000-key dagsync store (opened, 10,000 random reads, 1,000 commits): peak RSS ${int(median(rss))} MiB (median of ${rss.length}).\n`,
     )
+    const kib = (get: (r: CommitBytesResult) => number) => `${(median(commitBytes.map(get)) / 1024).toFixed(1)} KiB`
+    process.stdout.write(
+      `\nA 100-key commit on a 100,000-key dagsync store on LevelDB, after a full compaction (medians of ${runs} run(s)):\n` +
+        `W3's batch adds ${kib((r) => r.w3DiskBytes)} on disk; the median of five batches adds ${kib((r) => r.medianDiskBytes)} ` +
+        `for ${kib((r) => r.medianBlockBytes)} of new blocks.\n${commitBytesLoad}`,
+    )
   }
 }
 
@@ -242,7 +284,7 @@ if (suites.includes('sync')) {
         `noise, yamux), every block verified, every reader on LevelDB. Catch-up: one commit of 100 random keys\n` +
         `(median of 5 per run). Latency: single-key commits every 100 ms, to the change event at 5 readers.\n` +
         `push: the announcement carries the new blocks; fast path: the reader asks for them; bitswap: neither.\n` +
-        `Medians of ${runs} run(s); ${machine}.\n\n`,
+        `Medians of ${runs} run(s); ${machine}.\n${loadLine()}\n`,
     )
     const phases = (get: (p: PathResult) => Phases) =>
       paths.map((p) => phaseCell((phase) => m((r) => get(r[p])[phase])))
@@ -283,7 +325,7 @@ if (suites.includes('browser')) {
     const m = (size: number, get: (r: BrowserResult) => number) => median((results.get(size) ?? []).map(get))
     const s = (v: number) => `${(v / 1000).toFixed(1)} s`
     process.stdout.write(
-      `\nBrowser: the web app in Chromium (IndexedDB) following a daemon process on loopback. Medians of ${runs} run(s).\n\n`,
+      `\nBrowser: the web app in Chromium (IndexedDB) following a daemon process on loopback. Medians of ${runs} run(s).\n${loadLine()}\n`,
     )
     const rows = sizes.map((size) => [
       size.toLocaleString('en-US'),

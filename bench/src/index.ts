@@ -12,12 +12,13 @@ import type { BrowserResult } from './run-browser.ts'
 import type { ImportBaseline, ImportResult } from './run-import.ts'
 import { type CommitBytesResult, STORE_SUBJECTS, type StoreResult } from './run-store.ts'
 import { median, SUBJECT_NAMES, type TreeResult } from './run-subject.ts'
-import type { PathResult, SyncPath, SyncResult } from './run-sync.ts'
+import { type PathResult, SYNC_PARTS, type SyncPath, type SyncResult } from './run-sync.ts'
 
 const { values: args } = parseArgs({
   options: {
     suite: { type: 'string', default: 'tree,store,sync,browser,import' },
     'browser-keys': { type: 'string', default: '10000,100000' },
+    'sync-parts': { type: 'string', default: SYNC_PARTS.join(',') },
     keys: { type: 'string', default: '100000' },
     runs: { type: 'string', default: '3' },
     subjects: { type: 'string' },
@@ -29,7 +30,8 @@ if (args.help) {
   process.stdout.write(`pnpm bench [--suite tree,store,sync,browser,import] [--keys N] [--runs N] [--subjects a,b,...] [--json]
   tree   the Merkle Search Tree workload (W1-W6), in memory; subjects: ${SUBJECT_NAMES.join(', ')}
   store  commits and reads on disk, and a 1,000,000-key store's memory; subjects: ${STORE_SUBJECTS.join(', ')}
-  sync   replication between two processes on loopback: catch-up, cold sync, change latency
+  sync   replication between two processes on loopback of a --keys store: catch-up, cold sync, change latency
+         (--sync-parts ${SYNC_PARTS.join(',')}: the paths to measure, and latency)
   browser  the web app in Chromium syncing from a daemon (--browser-keys 10000,100000)
   import   dagsync import of --keys keys into a daemon, a reader following, against the store's own bulk load
   Each subject and run is a fresh process; tables show medians of the runs.
@@ -269,25 +271,34 @@ if (suites.includes('store')) {
 }
 
 if (suites.includes('sync')) {
+  const keys = Number(args.keys)
+  const parts = args['sync-parts'].split(',')
   const results: SyncResult[] = []
-  for (let run = 1; run <= runs; run++) results.push(child<SyncResult>('./run-sync.ts', [], `sync run ${run}/${runs}`))
+  for (let run = 1; run <= runs; run++) {
+    results.push(child<SyncResult>('./run-sync.ts', [String(keys), parts.join(',')], `sync run ${run}/${runs}`))
+  }
   all.sync = results
   if (!args.json) {
     const m = (get: (r: SyncResult) => number) => median(results.map(get))
-    const paths: SyncPath[] = ['push', 'fast', 'bitswap']
+    const paths = (['push', 'fast', 'bitswap'] as const).filter((p) => parts.includes(p))
+    const path = (r: SyncResult, p: SyncPath): PathResult => {
+      const measured = r[p]
+      if (measured === undefined) throw new Error(`sync run without ${p}`)
+      return measured
+    }
     const each = (get: (p: PathResult) => number, show: (v: number) => string) =>
-      paths.map((p) => show(m((r) => get(r[p]))))
+      paths.map((p) => show(m((r) => get(path(r, p)))))
     const kib = (v: number) => `${(v / 1024).toFixed(1)} KiB`
     const ms = (v: number) => `${Math.round(v)} ms`
     process.stdout.write(
-      `\nReplication: a writer process with a 100,000-key store, readers in another, on loopback (WebSocket,\n` +
+      `\nReplication: a writer process with a ${keys.toLocaleString('en-US')}-key store, readers in another, on loopback (WebSocket,\n` +
         `noise, yamux), every block verified, every reader on LevelDB. Catch-up: one commit of 100 random keys\n` +
         `(median of 5 per run). Latency: single-key commits every 100 ms, to the change event at 5 readers.\n` +
         `push: the announcement carries the new blocks; fast path: the reader asks for them; bitswap: neither.\n` +
         `Medians of ${runs} run(s); ${machine}.\n${loadLine()}\n`,
     )
     const phases = (get: (p: PathResult) => Phases) =>
-      paths.map((p) => phaseCell((phase) => m((r) => get(r[p])[phase])))
+      paths.map((p) => phaseCell((phase) => m((r) => get(path(r, p))[phase])))
     const rows: string[][] = [
       ['catch-up: bytes on the wire', ...each((p) => p.catchUpWireBytes, kib), '<= 40 KiB'],
       ['catch-up: round trips', ...each((p) => p.catchUpRoundTrips, String), '1'],
@@ -295,15 +306,18 @@ if (suites.includes('sync')) {
       ['catch-up: receive / check / write', ...phases((p) => p.catchUpPhases), ''],
       ['catch-up: commit to synced', ...each((p) => p.commitToSyncedMs, ms), ''],
       ['catch-up: blocks written', ...each((p) => p.catchUpBlocks, String), ''],
-      ['cold sync of 100,000 keys', ...each((p) => p.coldMs, ms), '<= 2 s'],
+      [`cold sync of ${keys.toLocaleString('en-US')} keys`, ...each((p) => p.coldMs, ms), '<= 2 s (100,000)'],
       ['cold: receive / check / write', ...phases((p) => p.coldPhases), ''],
       ['cold sync: bytes on the wire', ...each((p) => p.coldWireBytes, kib), ''],
     ]
-    process.stdout.write(`${table(['', 'push', 'fast path', 'bitswap (payload)', 'target'], rows)}\n`)
-    process.stdout.write(
-      `\nCommit-to-change-event latency at 5 readers: p50 ${ms(m((r) => r.latencyP50))}, p99 ${ms(m((r) => r.latencyP99))} ` +
-        `(${results[0]?.latencySamples ?? 0} events per run; targets p50 <= 20 ms, p99 <= 100 ms).\n`,
-    )
+    const names: Record<SyncPath, string> = { push: 'push', fast: 'fast path', bitswap: 'bitswap (payload)' }
+    process.stdout.write(`${table(['', ...paths.map((p) => names[p]), 'target'], rows)}\n`)
+    if (parts.includes('latency')) {
+      process.stdout.write(
+        `\nCommit-to-change-event latency at 5 readers: p50 ${ms(m((r) => r.latencyP50))}, p99 ${ms(m((r) => r.latencyP99))} ` +
+          `(${results[0]?.latencySamples ?? 0} events per run; targets p50 <= 20 ms, p99 <= 100 ms).\n`,
+      )
+    }
   }
 }
 

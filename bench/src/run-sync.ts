@@ -1,5 +1,7 @@
-// The replication workload (issue 4): a writer process with a 100,000-key store, readers here.
-//   node bench/src/run-sync.ts    prints one JSON line
+// The replication workload (issue 4): a writer process with a store of <keys> keys, readers here.
+//   node bench/src/run-sync.ts [keys] [parts]    prints one JSON line
+// keys defaults to 100000; parts (default push,fast,bitswap,latency) names the sync paths to measure
+// and whether to measure latency (five readers, each first syncing the whole store).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -27,10 +29,11 @@ export interface PathResult {
 
 export type SyncPath = 'push' | 'fast' | 'bitswap'
 
-export interface SyncResult {
-  push: PathResult
-  fast: PathResult
-  bitswap: PathResult
+export const SYNC_PARTS = ['push', 'fast', 'bitswap', 'latency'] as const
+
+/** The paths measured, and latency unless left out (then NaN and 0 samples). */
+export interface SyncResult extends Partial<Record<SyncPath, PathResult>> {
+  keys: number
   latencyP50: number
   latencyP99: number
   latencySamples: number
@@ -55,10 +58,14 @@ function tempDir(name: string): string {
 }
 
 /** The writer process, line by line. */
-function writer(dir: string, port: number, path: SyncPath) {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'sync-writer.ts'), dir, String(port), path], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
+function writer(dir: string, port: number, path: SyncPath, keys: number) {
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, 'sync-writer.ts'), dir, String(port), path, String(keys)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  )
   children.push(child)
   const lines: string[] = []
   let buffered = ''
@@ -93,8 +100,8 @@ async function reader(address: string): Promise<DagsyncNode> {
   return node
 }
 
-async function measurePath(path: SyncPath, writerDir: string): Promise<PathResult> {
-  const w = writer(writerDir, await freePort(), path)
+async function measurePath(path: SyncPath, writerDir: string, keys: number): Promise<PathResult> {
+  const w = writer(writerDir, await freePort(), path, keys)
   const [, address, id, seq] = await w.next('ready')
   const node = await reader(address)
   const started = performance.now()
@@ -132,8 +139,8 @@ async function measurePath(path: SyncPath, writerDir: string): Promise<PathResul
 }
 
 /** Commit-to-change-event latency at five readers, for single-key commits every 100 ms. */
-async function measureLatency(writerDir: string): Promise<number[]> {
-  const w = writer(writerDir, await freePort(), 'push')
+async function measureLatency(writerDir: string, keys: number): Promise<number[]> {
+  const w = writer(writerDir, await freePort(), 'push', keys)
   const [, address, id, seq] = await w.next('ready')
   const replicas: Follower[] = []
   for (let i = 0; i < 5; i++) {
@@ -166,19 +173,26 @@ async function measureLatency(writerDir: string): Promise<number[]> {
   return latencies.sort((a, b) => a - b)
 }
 
-async function run(): Promise<SyncResult> {
+async function run(keys: number, parts: readonly string[]): Promise<SyncResult> {
+  const unknown = parts.filter((p) => !(SYNC_PARTS as readonly string[]).includes(p))
+  if (unknown.length > 0) throw new Error(`unknown sync parts ${unknown.join(', ')}; known: ${SYNC_PARTS.join(', ')}`)
   const writerDir = tempDir('writer')
-  const push = await measurePath('push', writerDir)
-  const fast = await measurePath('fast', writerDir)
-  const bitswap = await measurePath('bitswap', writerDir)
-  const latencies = await measureLatency(writerDir)
-  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
-  return { push, fast, bitswap, latencyP50: pick(0.5), latencyP99: pick(0.99), latencySamples: latencies.length }
+  const result: SyncResult = { keys, latencyP50: Number.NaN, latencyP99: Number.NaN, latencySamples: 0 }
+  for (const path of ['push', 'fast', 'bitswap'] as const) {
+    if (parts.includes(path)) result[path] = await measurePath(path, writerDir, keys)
+  }
+  if (parts.includes('latency')) {
+    const latencies = await measureLatency(writerDir, keys)
+    const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
+    Object.assign(result, { latencyP50: pick(0.5), latencyP99: pick(0.99), latencySamples: latencies.length })
+  }
+  return result
 }
 
 if (import.meta.main) {
+  const [keys = '100000', parts = SYNC_PARTS.join(',')] = process.argv.slice(2)
   try {
-    process.stdout.write(`${JSON.stringify(await run())}\n`)
+    process.stdout.write(`${JSON.stringify(await run(Number(keys), parts.split(',')))}\n`)
   } finally {
     for (const node of nodes) await node.stop().catch(() => {})
     for (const child of children) child.kill('SIGKILL')

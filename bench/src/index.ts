@@ -309,6 +309,7 @@ if (suites.includes('sync')) {
       [`cold sync of ${keys.toLocaleString('en-US')} keys`, ...each((p) => p.coldMs, ms), '<= 2 s (100,000)'],
       ['cold: receive / check / write', ...phases((p) => p.coldPhases), ''],
       ['cold sync: bytes on the wire', ...each((p) => p.coldWireBytes, kib), ''],
+      ["writer's peak RSS (MiB)", ...each((p) => p.writerPeakRssMb, int), ''],
     ]
     const names: Record<SyncPath, string> = { push: 'push', fast: 'fast path', bitswap: 'bitswap (payload)' }
     process.stdout.write(`${table(['', ...paths.map((p) => names[p]), 'target'], rows)}\n`)

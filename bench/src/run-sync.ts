@@ -25,6 +25,8 @@ export interface PathResult {
   catchUpWireBytes: number
   catchUpRoundTrips: number
   catchUpBlocks: number
+  /** The writer process's peak RSS: a node that built (or opened) the store and served this reader. */
+  writerPeakRssMb: number
 }
 
 export type SyncPath = 'push' | 'fast' | 'bitswap'
@@ -86,9 +88,12 @@ function writer(dir: string, port: number, path: SyncPath, keys: number) {
   return {
     next,
     send: (line: string) => child.stdin.write(`${line}\n`),
-    quit: async () => {
+    /** Stops the writer; returns its peak RSS in MiB. */
+    quit: async (): Promise<number> => {
       child.stdin.write('quit\n')
+      const [, rss] = await next('rss')
       await new Promise((resolve) => child.once('exit', resolve))
+      return Number(rss)
     },
   }
 }
@@ -118,7 +123,7 @@ async function measurePath(path: SyncPath, writerDir: string, keys: number): Pro
     endToEnd.push(Date.now() - Number(time))
     reports.push(replica.status().lastSync as SyncReport)
   }
-  await w.quit()
+  const writerPeakRssMb = await w.quit()
   const bytes = (r: SyncReport) => r.wireBytes + r.fetchedBytes
   return {
     coldMs,
@@ -135,6 +140,7 @@ async function measurePath(path: SyncPath, writerDir: string, keys: number): Pro
     catchUpWireBytes: median(reports.map(bytes)),
     catchUpRoundTrips: median(reports.map((r) => r.roundTrips)),
     catchUpBlocks: median(reports.map((r) => r.blocks)),
+    writerPeakRssMb,
   }
 }
 

@@ -5,7 +5,7 @@
 // prints `ready <address> <store id> <seq>`, then per stdin line:
 //   change <n>              one commit of n random keys                  -> `head <seq> <time>`
 //   tick <n> <interval ms>  n single-key commits, one every interval      -> `commit <seq> <time>` each, then `done`
-//   quit
+//   quit                                                                 -> `rss <peak RSS, MiB>`
 import { createInterface } from 'node:readline'
 import { createDagsyncNode } from '@dagsync/peer'
 import { openLevelStorage } from '@dagsync/store/level'
@@ -52,6 +52,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     }
     say('done')
   } else if (command === 'quit') {
+    say(`rss ${process.resourceUsage().maxRSS / 1024}`)
     break
   }
 }

@@ -24,6 +24,8 @@ interface StoreSubject {
   putMany(entries: Entry[]): Promise<void>
   /** A read by the library's fastest read path: synchronous where it has one. */
   get(key: string): unknown
+  /** The async read, where the fastest path is another (reported beside it). */
+  getAsync?(key: string): Promise<unknown>
   close(): Promise<void>
 }
 
@@ -34,6 +36,8 @@ export interface StoreResult {
   batchCommitsPerSec: number
   batchKeysPerSec: number
   readsPerSec: number
+  /** classic-level only: the same reads through its async `get`. */
+  asyncReadsPerSec: number
   /** dagsync only: the tree's own reads on the same root, for the overhead of the store's API. */
   treeReadsPerSec: number
   peakRssMb: number
@@ -61,7 +65,8 @@ async function dagsync(dir: string): Promise<StoreSubject & { store: Store }> {
 
 /**
  * Plain LevelDB with `sync: true`: durable puts without history, snapshots or CIDs. Reads use
- * `getSync`, its fastest path (383-645k reads/s here, against 7-21k/s for its async `get`).
+ * `getSync`, its fastest path: the async `get` sends every read through libuv's thread pool and
+ * back, which cost it an order of magnitude here (see docs/bench.md).
  */
 async function level(dir: string): Promise<StoreSubject> {
   const db = new ClassicLevel<string, Value>(dir, { valueEncoding: 'json' })
@@ -75,6 +80,7 @@ async function level(dir: string): Promise<StoreSubject> {
         { sync: true },
       ),
     get: (k) => db.getSync(k),
+    getAsync: (k) => db.get(k),
     close: () => db.close(),
   }
 }
@@ -162,6 +168,13 @@ async function run(name: string): Promise<StoreResult> {
     }
     const readsPerSec = perSec(reads.length, start)
 
+    let asyncReadsPerSec = Number.NaN
+    if (subject.getAsync !== undefined) {
+      start = performance.now()
+      for (const k of reads) if ((await subject.getAsync(k)) === undefined) throw new Error(`${k} missing`)
+      asyncReadsPerSec = perSec(reads.length, start)
+    }
+
     let treeReadsPerSec = Number.NaN
     if ('store' in subject) {
       const { store } = subject as StoreSubject & { store: Store }
@@ -178,6 +191,7 @@ async function run(name: string): Promise<StoreResult> {
       batchCommitsPerSec,
       batchKeysPerSec: batchCommitsPerSec * 100,
       readsPerSec,
+      asyncReadsPerSec,
       treeReadsPerSec,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
     }

@@ -105,13 +105,16 @@ async function reader(address: string): Promise<DagsyncNode> {
   return node
 }
 
+/** How long a cold sync may take before the run fails: 2 minutes per 100,000 keys (a busy machine is slow). */
+const coldTimeout = (keys: number): number => 120_000 * Math.max(1, keys / 100_000)
+
 async function measurePath(path: SyncPath, writerDir: string, keys: number): Promise<PathResult> {
   const w = writer(writerDir, await freePort(), path, keys)
   const [, address, id, seq] = await w.next('ready')
   const node = await reader(address)
   const started = performance.now()
   const replica = await node.follow(id)
-  await replica.synced(Number(seq), AbortSignal.timeout(120_000))
+  await replica.synced(Number(seq), AbortSignal.timeout(coldTimeout(keys)))
   const coldMs = performance.now() - started
   const cold = replica.status().lastSync as SyncReport
   const reports: SyncReport[] = []
@@ -151,7 +154,7 @@ async function measureLatency(writerDir: string, keys: number): Promise<number[]
   const replicas: Follower[] = []
   for (let i = 0; i < 5; i++) {
     const replica = await (await reader(address)).follow(id)
-    await replica.synced(Number(seq), AbortSignal.timeout(120_000))
+    await replica.synced(Number(seq), AbortSignal.timeout(coldTimeout(keys)))
     replicas.push(replica)
   }
   const seen = new Map<number, number[]>()

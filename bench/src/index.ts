@@ -310,6 +310,8 @@ if (suites.includes('sync')) {
       [`cold sync of ${keys.toLocaleString('en-US')} keys`, ...each((p) => p.coldMs, ms), '<= 2 s (100,000)'],
       ['cold: receive / check / write', ...phases((p) => p.coldPhases), ''],
       ['cold sync: bytes on the wire', ...each((p) => p.coldWireBytes, kib), ''],
+      ['cold sync: of which over bitswap', ...each((p) => p.coldFetchedBytes, kib), ''],
+      ['cold sync: path', ...paths.map((p) => [...new Set(results.map((r) => path(r, p).coldPath))].join('/')), ''],
       ["writer's peak RSS (MiB)", ...each((p) => p.writerPeakRssMb, int), ''],
     ]
     const names: Record<SyncPath, string> = { push: 'push', fast: 'fast path', bitswap: 'bitswap (payload)' }

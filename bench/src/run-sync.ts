@@ -17,6 +17,9 @@ export interface PathResult {
   coldBlocks: number
   /** Where the cold sync's time went (see SyncReport.phases). */
   coldPhases: SyncReport['phases']
+  /** How the cold sync's blocks came (see SyncReport.path), and the bytes of those bitswap fetched. */
+  coldPath: SyncReport['path']
+  coldFetchedBytes: number
   /** Medians over the catch-ups: sync time, commit-to-synced, bytes, round trips, blocks written. */
   catchUpMs: number
   /** Medians of each phase over the catch-ups. */
@@ -133,6 +136,8 @@ async function measurePath(path: SyncPath, writerDir: string, keys: number): Pro
     coldWireBytes: bytes(cold),
     coldBlocks: cold.blocks,
     coldPhases: cold.phases,
+    coldPath: cold.path,
+    coldFetchedBytes: cold.fetchedBytes,
     catchUpMs: median(reports.map((r) => r.ms)),
     catchUpPhases: {
       receive: median(reports.map((r) => r.phases.receive)),

@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`pnpm bench [--suite tree,store,sync,browser,import] [--keys N] [--runs N] [--subjects a,b,...] [--json]
   tree   the Merkle Search Tree workload (W1-W6), in memory; subjects: ${SUBJECT_NAMES.join(', ')}
-  store  commits and reads on disk, and a 1,000,000-key store's memory; subjects: ${STORE_SUBJECTS.join(', ')}
+  store  commits and reads on disk, a 1,000,000-key store's memory, and what a 100-key commit adds to LevelDB; subjects: ${STORE_SUBJECTS.join(', ')}
   sync   replication between two processes on loopback of a --keys store: catch-up, cold sync, change latency
          (--sync-parts ${SYNC_PARTS.join(',')}: the paths to measure, and latency)
   browser  the web app in Chromium syncing from a daemon (--browser-keys 10000,100000)

@@ -10,14 +10,15 @@ import { parseArgs } from 'node:util'
 import type { SyncReport } from '@dagsync/peer'
 import type { BrowserResult } from './run-browser.ts'
 import type { ImportBaseline, ImportResult } from './run-import.ts'
-import { STORE_SUBJECTS, type StoreResult } from './run-store.ts'
+import { type CommitBytesResult, STORE_SUBJECTS, type StoreResult } from './run-store.ts'
 import { median, SUBJECT_NAMES, type TreeResult } from './run-subject.ts'
-import type { PathResult, SyncPath, SyncResult } from './run-sync.ts'
+import { type PathResult, SYNC_PARTS, type SyncPath, type SyncResult } from './run-sync.ts'
 
 const { values: args } = parseArgs({
   options: {
     suite: { type: 'string', default: 'tree,store,sync,browser,import' },
     'browser-keys': { type: 'string', default: '10000,100000' },
+    'sync-parts': { type: 'string', default: SYNC_PARTS.join(',') },
     keys: { type: 'string', default: '100000' },
     runs: { type: 'string', default: '3' },
     subjects: { type: 'string' },
@@ -28,8 +29,9 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(`pnpm bench [--suite tree,store,sync,browser,import] [--keys N] [--runs N] [--subjects a,b,...] [--json]
   tree   the Merkle Search Tree workload (W1-W6), in memory; subjects: ${SUBJECT_NAMES.join(', ')}
-  store  commits and reads on disk, and a 1,000,000-key store's memory; subjects: ${STORE_SUBJECTS.join(', ')}
-  sync   replication between two processes on loopback: catch-up, cold sync, change latency
+  store  commits and reads on disk, a 1,000,000-key store's memory, and what a 100-key commit adds to LevelDB; subjects: ${STORE_SUBJECTS.join(', ')}
+  sync   replication between two processes on loopback of a --keys store: catch-up, cold sync, change latency
+         (--sync-parts ${SYNC_PARTS.join(',')}: the paths to measure, and latency)
   browser  the web app in Chromium syncing from a daemon (--browser-keys 10000,100000)
   import   dagsync import of --keys keys into a daemon, a reader following, against the store's own bulk load
   Each subject and run is a fresh process; tables show medians of the runs.
@@ -41,7 +43,20 @@ const runs = Number(args.runs)
 const suites = args.suite.split(',')
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
 
+/** The 1-minute load average at the start of each child process since the last `loadLine`. */
+let childLoads: number[] = []
+
+/** A line naming the machine's load during a table's runs (the machine is shared: see docs/bench.md). */
+function loadLine(): string {
+  const all = childLoads
+  childLoads = []
+  if (all.length === 0) return ''
+  const f = (v: number) => v.toFixed(1)
+  return `Load average (1 min) at the start of its ${all.length} processes: median ${f(median(all))}, ${f(Math.min(...all))}-${f(Math.max(...all))} (${cpus().length} cores).\n`
+}
+
 function child<T>(script: string, argv: string[], label: string): T {
+  childLoads.push(loadavg()[0] as number)
   process.stderr.write(`${label}... `)
   const started = performance.now()
   const out = execFileSync(process.execPath, ['--expose-gc', here(script), ...argv], {
@@ -143,7 +158,7 @@ if (suites.includes('tree')) {
   if (!args.json) {
     process.stdout.write(
       `\nTree workload: ${keys.toLocaleString('en-US')} keys k00000000..., values {n, name, tags}, in memory.\n` +
-        `Medians of ${runs} run(s), each library and run in a fresh process; ${machine}.\n\n`,
+        `Medians of ${runs} run(s), each library and run in a fresh process; ${machine}.\n${loadLine()}\n`,
     )
     report(
       results,
@@ -167,6 +182,16 @@ if (suites.includes('tree')) {
       ],
       'dagsync',
     )
+    const floors = results.get('floor') ?? []
+    if (floors.length > 0) {
+      const rates = Object.keys(floors[0]?.floorRates ?? {}).map(
+        (part) => `${part} ${int(median(floors.map((f) => f.floorRates?.[part] ?? Number.NaN)))}/s`,
+      )
+      process.stdout.write(
+        `\nThe floor: the fastest encoder plus the fastest hasher of each run (${[...new Set(floors.map((f) => f.floorParts))].join('; ')}).\n` +
+          `Each part's rate on its own (values/s, medians): ${rates.join(', ')}.\n`,
+      )
+    }
   }
 }
 
@@ -195,12 +220,25 @@ if (suites.includes('store')) {
   } finally {
     rmSync(million, { recursive: true, force: true })
   }
-  all.store = { ...Object.fromEntries(results), millionKeyRssMb: rss }
+  const storeLoad = loadLine()
+  const commitBytes: CommitBytesResult[] = []
+  for (let run = 1; run <= runs; run++) {
+    commitBytes.push(
+      child<CommitBytesResult>(
+        './run-store.ts',
+        ['commit-bytes'],
+        `store run ${run}/${runs}: a 100-key commit on disk`,
+      ),
+    )
+  }
+  const commitBytesLoad = loadLine()
+  all.store = { ...Object.fromEntries(results), millionKeyRssMb: rss, commitBytes }
   if (!args.json) {
     process.stdout.write(
       `\nStore workload, on disk: a store of 10,000 keys, then 2,000 single-key commits from one caller, 10,000 from\n` +
-        `100 concurrent callers, 100 commits of 100 keys, and 10,000 random reads. Every commit is durable (synced)\n` +
-        `when it resolves. Medians of ${runs} run(s); ${machine}.\n\n`,
+        `100 concurrent callers, 100 commits of 100 keys, and 10,000 random reads (each library's fastest read path:\n` +
+        `classic-level's getSync). dagsync and classic-level fsync every commit before it resolves; hyperbee cannot.\n` +
+        `Medians of ${runs} run(s); ${machine}.\n${storeLoad}\n`,
     )
     report(
       results,
@@ -214,7 +252,8 @@ if (suites.includes('store')) {
         },
         { label: '100-key commits/s', better: 'higher', get: (r) => r.batchCommitsPerSec, format: int },
         { label: '100-key commits: keys/s', better: 'higher', get: (r) => r.batchKeysPerSec, format: int },
-        { label: 'random reads/s', better: 'higher', get: (r) => r.readsPerSec, format: int },
+        { label: 'random reads/s (fastest path)', better: 'higher', get: (r) => r.readsPerSec, format: int },
+        { label: 'the same reads, async get', get: (r) => r.asyncReadsPerSec, format: int },
         { label: 'the tree’s own reads/s, same root', get: (r) => r.treeReadsPerSec, format: int },
         { label: 'peak RSS (MiB)', better: 'lower', get: (r) => r.peakRssMb, format: int },
       ],
@@ -223,29 +262,44 @@ if (suites.includes('store')) {
     process.stdout.write(
       `\nA 1,000,000-key dagsync store (opened, 10,000 random reads, 1,000 commits): peak RSS ${int(median(rss))} MiB (median of ${rss.length}).\n`,
     )
+    const kib = (get: (r: CommitBytesResult) => number) => `${(median(commitBytes.map(get)) / 1024).toFixed(1)} KiB`
+    process.stdout.write(
+      `\nA 100-key commit on a 100,000-key dagsync store on LevelDB, after a full compaction (medians of ${runs} run(s)):\n` +
+        `W3's batch adds ${kib((r) => r.w3DiskBytes)} on disk; the median of five batches adds ${kib((r) => r.medianDiskBytes)} ` +
+        `for ${kib((r) => r.medianBlockBytes)} of new blocks.\n${commitBytesLoad}`,
+    )
   }
 }
 
 if (suites.includes('sync')) {
+  const keys = Number(args.keys)
+  const parts = args['sync-parts'].split(',')
   const results: SyncResult[] = []
-  for (let run = 1; run <= runs; run++) results.push(child<SyncResult>('./run-sync.ts', [], `sync run ${run}/${runs}`))
+  for (let run = 1; run <= runs; run++) {
+    results.push(child<SyncResult>('./run-sync.ts', [String(keys), parts.join(',')], `sync run ${run}/${runs}`))
+  }
   all.sync = results
   if (!args.json) {
     const m = (get: (r: SyncResult) => number) => median(results.map(get))
-    const paths: SyncPath[] = ['push', 'fast', 'bitswap']
+    const paths = (['push', 'fast', 'bitswap'] as const).filter((p) => parts.includes(p))
+    const path = (r: SyncResult, p: SyncPath): PathResult => {
+      const measured = r[p]
+      if (measured === undefined) throw new Error(`sync run without ${p}`)
+      return measured
+    }
     const each = (get: (p: PathResult) => number, show: (v: number) => string) =>
-      paths.map((p) => show(m((r) => get(r[p]))))
+      paths.map((p) => show(m((r) => get(path(r, p)))))
     const kib = (v: number) => `${(v / 1024).toFixed(1)} KiB`
     const ms = (v: number) => `${Math.round(v)} ms`
     process.stdout.write(
-      `\nReplication: a writer process with a 100,000-key store, readers in another, on loopback (WebSocket,\n` +
+      `\nReplication: a writer process with a ${keys.toLocaleString('en-US')}-key store, readers in another, on loopback (WebSocket,\n` +
         `noise, yamux), every block verified, every reader on LevelDB. Catch-up: one commit of 100 random keys\n` +
         `(median of 5 per run). Latency: single-key commits every 100 ms, to the change event at 5 readers.\n` +
         `push: the announcement carries the new blocks; fast path: the reader asks for them; bitswap: neither.\n` +
-        `Medians of ${runs} run(s); ${machine}.\n\n`,
+        `Medians of ${runs} run(s); ${machine}.\n${loadLine()}\n`,
     )
     const phases = (get: (p: PathResult) => Phases) =>
-      paths.map((p) => phaseCell((phase) => m((r) => get(r[p])[phase])))
+      paths.map((p) => phaseCell((phase) => m((r) => get(path(r, p))[phase])))
     const rows: string[][] = [
       ['catch-up: bytes on the wire', ...each((p) => p.catchUpWireBytes, kib), '<= 40 KiB'],
       ['catch-up: round trips', ...each((p) => p.catchUpRoundTrips, String), '1'],
@@ -253,15 +307,21 @@ if (suites.includes('sync')) {
       ['catch-up: receive / check / write', ...phases((p) => p.catchUpPhases), ''],
       ['catch-up: commit to synced', ...each((p) => p.commitToSyncedMs, ms), ''],
       ['catch-up: blocks written', ...each((p) => p.catchUpBlocks, String), ''],
-      ['cold sync of 100,000 keys', ...each((p) => p.coldMs, ms), '<= 2 s'],
+      [`cold sync of ${keys.toLocaleString('en-US')} keys`, ...each((p) => p.coldMs, ms), '<= 2 s (100,000)'],
       ['cold: receive / check / write', ...phases((p) => p.coldPhases), ''],
       ['cold sync: bytes on the wire', ...each((p) => p.coldWireBytes, kib), ''],
+      ['cold sync: of which over bitswap', ...each((p) => p.coldFetchedBytes, kib), ''],
+      ['cold sync: path', ...paths.map((p) => [...new Set(results.map((r) => path(r, p).coldPath))].join('/')), ''],
+      ["writer's peak RSS (MiB)", ...each((p) => p.writerPeakRssMb, int), ''],
     ]
-    process.stdout.write(`${table(['', 'push', 'fast path', 'bitswap (payload)', 'target'], rows)}\n`)
-    process.stdout.write(
-      `\nCommit-to-change-event latency at 5 readers: p50 ${ms(m((r) => r.latencyP50))}, p99 ${ms(m((r) => r.latencyP99))} ` +
-        `(${results[0]?.latencySamples ?? 0} events per run; targets p50 <= 20 ms, p99 <= 100 ms).\n`,
-    )
+    const names: Record<SyncPath, string> = { push: 'push', fast: 'fast path', bitswap: 'bitswap (payload)' }
+    process.stdout.write(`${table(['', ...paths.map((p) => names[p]), 'target'], rows)}\n`)
+    if (parts.includes('latency')) {
+      process.stdout.write(
+        `\nCommit-to-change-event latency at 5 readers: p50 ${ms(m((r) => r.latencyP50))}, p99 ${ms(m((r) => r.latencyP99))} ` +
+          `(${results[0]?.latencySamples ?? 0} events per run; targets p50 <= 20 ms, p99 <= 100 ms).\n`,
+      )
+    }
   }
 }
 
@@ -283,7 +343,7 @@ if (suites.includes('browser')) {
     const m = (size: number, get: (r: BrowserResult) => number) => median((results.get(size) ?? []).map(get))
     const s = (v: number) => `${(v / 1000).toFixed(1)} s`
     process.stdout.write(
-      `\nBrowser: the web app in Chromium (IndexedDB) following a daemon process on loopback. Medians of ${runs} run(s).\n\n`,
+      `\nBrowser: the web app in Chromium (IndexedDB) following a daemon process on loopback. Medians of ${runs} run(s).\n${loadLine()}\n`,
     )
     const rows = sizes.map((size) => [
       size.toLocaleString('en-US'),

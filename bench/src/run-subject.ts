@@ -2,8 +2,7 @@
 // The harness (index.ts) starts a fresh process per library and run, so memory and JIT state
 // never carry over from one library to the next.
 //   node bench/src/run-subject.ts <subject> <keys>
-import { hash } from 'node:crypto'
-import * as dagCbor from '@ipld/dag-cbor'
+import { measureFloor } from './floor.ts'
 import { type Entry, key, type Subject, value } from './subject.ts'
 
 export interface TreeResult {
@@ -21,6 +20,10 @@ export interface TreeResult {
   w5Ms: number
   w6SameRoot: boolean | null
   peakRssMb: number
+  /** The floor only: the encoder and hasher it was built from (the fastest of each here). */
+  floorParts: string | null
+  /** The floor only: each candidate encoder's and hasher's rate, values per second. */
+  floorRates: Record<string, number> | null
 }
 
 const SUBJECTS: Record<string, () => Promise<Subject>> = {
@@ -68,17 +71,15 @@ function check(got: unknown, i: number): void {
     throw new Error(`read of ${key(i)} returned ${JSON.stringify(got)}`)
 }
 
-/** The floor: DAG-CBOR-encode and sha2-256 every value once, what any content-addressed store must do. */
-function floor(n: number): TreeResult {
+/** The floor (see floor.ts): encode and hash every value once, with the fastest parts available. */
+async function floor(n: number): Promise<TreeResult> {
   const values = Array.from({ length: n }, (_, i) => value(i))
   collect()
-  const start = performance.now()
-  for (const v of values) hash('sha256', dagCbor.encode(v), 'buffer')
-  const s = seconds(start)
+  const measured = await measureFloor(values)
   return {
     subject: 'floor',
     keys: n,
-    w1KeysPerSec: n / s,
+    w1KeysPerSec: measured.perSec,
     blocks: Number.NaN,
     bytes: Number.NaN,
     depth: null,
@@ -89,19 +90,46 @@ function floor(n: number): TreeResult {
     w4RootsPerSec: Number.NaN,
     w5Ms: Number.NaN,
     w6SameRoot: null,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    // Not comparable: it holds every candidate encoder's output at once.
+    peakRssMb: Number.NaN,
+    floorParts: `${measured.encoder} + ${measured.hasher}`,
+    floorRates: measured.rates,
   }
 }
+
+/**
+ * The random draws of W2 and W3, made in this order from one seeded generator, which then goes on
+ * to W4 and W6: the same for every library, and for the store suite's W3 batch on LevelDB.
+ */
+function draws(n: number) {
+  const next = random(42)
+  const warmGets = distinct(5000, n, next)
+  const reads = Array.from({ length: 10_000 }, () => Math.floor(next() * n))
+  const changed = distinct(100, n, next)
+  return { next, warmGets, reads, changed }
+}
+
+const changeOf = (i: number): Entry => ({ key: key(i), value: { ...value(i), name: `changed${i}` } })
+
+/** W3's batch on a store of `n` keys: 100 random keys, each with a changed name. */
+export function w3Batch(n: number): Entry[] {
+  return draws(n).changed.map(changeOf)
+}
+
+/** Keys of W1's untimed warm-up load, into a store of the same library that is then dropped. */
+export const W1_WARM_UP_KEYS = 20_000
 
 async function run(name: string, n: number): Promise<TreeResult> {
   if (name === 'floor') return floor(n)
   const create = SUBJECTS[name]
   if (create === undefined) throw new Error(`unknown subject ${name}; known: ${SUBJECT_NAMES.join(', ')}`)
-  const subject = await create()
-  const next = random(42)
+  const { next, warmGets, reads, changed: picked } = draws(n)
   const entries: Entry[] = Array.from({ length: n }, (_, i) => ({ key: key(i), value: value(i) }))
 
-  // W1: bulk load of sorted entries.
+  // W1: bulk load of sorted entries, after an untimed load of the first keys into a store that
+  // is then dropped, so that W1 too runs in a warm process (as W2 and W4 do after their warm-ups).
+  await (await create()).load(entries.slice(0, W1_WARM_UP_KEYS))
+  const subject = await create()
   collect()
   let start = performance.now()
   await subject.load(entries)
@@ -110,14 +138,13 @@ async function run(name: string, n: number): Promise<TreeResult> {
 
   // W2: random gets, after an untimed warm-up of 5,000 of the same kind (a serving process is warm).
   collect()
-  for (const i of distinct(5000, n, next)) check(await subject.get(key(i)), i)
-  const reads = Array.from({ length: 10_000 }, () => Math.floor(next() * n))
+  for (const i of warmGets) check(await subject.get(key(i)), i)
   start = performance.now()
   for (const i of reads) check(await subject.get(key(i)), i)
   const w2GetsPerSec = reads.length / seconds(start)
 
   // W3: 100 random keys changed in one batch.
-  const changed = distinct(100, n, next).map((i) => ({ key: key(i), value: { ...value(i), name: `changed${i}` } }))
+  const changed = picked.map(changeOf)
   start = performance.now()
   const written = await subject.batch(changed)
   const w3Ms = seconds(start) * 1000
@@ -164,6 +191,8 @@ async function run(name: string, n: number): Promise<TreeResult> {
     w5Ms: median(diffs),
     w6SameRoot,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    floorParts: null,
+    floorRates: null,
   }
 }
 

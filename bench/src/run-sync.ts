@@ -1,5 +1,7 @@
-// The replication workload (issue 4): a writer process with a 100,000-key store, readers here.
-//   node bench/src/run-sync.ts    prints one JSON line
+// The replication workload (issue 4): a writer process with a store of <keys> keys, readers here.
+//   node bench/src/run-sync.ts [keys] [parts]    prints one JSON line
+// keys defaults to 100000; parts (default push,fast,bitswap,latency) names the sync paths to measure
+// and whether to measure latency (five readers, each first syncing the whole store).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -15,6 +17,9 @@ export interface PathResult {
   coldBlocks: number
   /** Where the cold sync's time went (see SyncReport.phases). */
   coldPhases: SyncReport['phases']
+  /** How the cold sync's blocks came (see SyncReport.path), and the bytes of those bitswap fetched. */
+  coldPath: SyncReport['path']
+  coldFetchedBytes: number
   /** Medians over the catch-ups: sync time, commit-to-synced, bytes, round trips, blocks written. */
   catchUpMs: number
   /** Medians of each phase over the catch-ups. */
@@ -23,14 +28,17 @@ export interface PathResult {
   catchUpWireBytes: number
   catchUpRoundTrips: number
   catchUpBlocks: number
+  /** The writer process's peak RSS: a node that built (or opened) the store and served this reader. */
+  writerPeakRssMb: number
 }
 
 export type SyncPath = 'push' | 'fast' | 'bitswap'
 
-export interface SyncResult {
-  push: PathResult
-  fast: PathResult
-  bitswap: PathResult
+export const SYNC_PARTS = ['push', 'fast', 'bitswap', 'latency'] as const
+
+/** The paths measured, and latency unless left out (then NaN and 0 samples). */
+export interface SyncResult extends Partial<Record<SyncPath, PathResult>> {
+  keys: number
   latencyP50: number
   latencyP99: number
   latencySamples: number
@@ -55,10 +63,14 @@ function tempDir(name: string): string {
 }
 
 /** The writer process, line by line. */
-function writer(dir: string, port: number, path: SyncPath) {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'sync-writer.ts'), dir, String(port), path], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
+function writer(dir: string, port: number, path: SyncPath, keys: number) {
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, 'sync-writer.ts'), dir, String(port), path, String(keys)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  )
   children.push(child)
   const lines: string[] = []
   let buffered = ''
@@ -79,9 +91,12 @@ function writer(dir: string, port: number, path: SyncPath) {
   return {
     next,
     send: (line: string) => child.stdin.write(`${line}\n`),
-    quit: async () => {
+    /** Stops the writer; returns its peak RSS in MiB. */
+    quit: async (): Promise<number> => {
       child.stdin.write('quit\n')
+      const [, rss] = await next('rss')
       await new Promise((resolve) => child.once('exit', resolve))
+      return Number(rss)
     },
   }
 }
@@ -93,13 +108,16 @@ async function reader(address: string): Promise<DagsyncNode> {
   return node
 }
 
-async function measurePath(path: SyncPath, writerDir: string): Promise<PathResult> {
-  const w = writer(writerDir, await freePort(), path)
+/** How long a cold sync may take before the run fails: 2 minutes per 100,000 keys (a busy machine is slow). */
+const coldTimeout = (keys: number): number => 120_000 * Math.max(1, keys / 100_000)
+
+async function measurePath(path: SyncPath, writerDir: string, keys: number): Promise<PathResult> {
+  const w = writer(writerDir, await freePort(), path, keys)
   const [, address, id, seq] = await w.next('ready')
   const node = await reader(address)
   const started = performance.now()
   const replica = await node.follow(id)
-  await replica.synced(Number(seq), AbortSignal.timeout(120_000))
+  await replica.synced(Number(seq), AbortSignal.timeout(coldTimeout(keys)))
   const coldMs = performance.now() - started
   const cold = replica.status().lastSync as SyncReport
   const reports: SyncReport[] = []
@@ -111,13 +129,15 @@ async function measurePath(path: SyncPath, writerDir: string): Promise<PathResul
     endToEnd.push(Date.now() - Number(time))
     reports.push(replica.status().lastSync as SyncReport)
   }
-  await w.quit()
+  const writerPeakRssMb = await w.quit()
   const bytes = (r: SyncReport) => r.wireBytes + r.fetchedBytes
   return {
     coldMs,
     coldWireBytes: bytes(cold),
     coldBlocks: cold.blocks,
     coldPhases: cold.phases,
+    coldPath: cold.path,
+    coldFetchedBytes: cold.fetchedBytes,
     catchUpMs: median(reports.map((r) => r.ms)),
     catchUpPhases: {
       receive: median(reports.map((r) => r.phases.receive)),
@@ -128,17 +148,18 @@ async function measurePath(path: SyncPath, writerDir: string): Promise<PathResul
     catchUpWireBytes: median(reports.map(bytes)),
     catchUpRoundTrips: median(reports.map((r) => r.roundTrips)),
     catchUpBlocks: median(reports.map((r) => r.blocks)),
+    writerPeakRssMb,
   }
 }
 
 /** Commit-to-change-event latency at five readers, for single-key commits every 100 ms. */
-async function measureLatency(writerDir: string): Promise<number[]> {
-  const w = writer(writerDir, await freePort(), 'push')
+async function measureLatency(writerDir: string, keys: number): Promise<number[]> {
+  const w = writer(writerDir, await freePort(), 'push', keys)
   const [, address, id, seq] = await w.next('ready')
   const replicas: Follower[] = []
   for (let i = 0; i < 5; i++) {
     const replica = await (await reader(address)).follow(id)
-    await replica.synced(Number(seq), AbortSignal.timeout(120_000))
+    await replica.synced(Number(seq), AbortSignal.timeout(coldTimeout(keys)))
     replicas.push(replica)
   }
   const seen = new Map<number, number[]>()
@@ -166,19 +187,26 @@ async function measureLatency(writerDir: string): Promise<number[]> {
   return latencies.sort((a, b) => a - b)
 }
 
-async function run(): Promise<SyncResult> {
+async function run(keys: number, parts: readonly string[]): Promise<SyncResult> {
+  const unknown = parts.filter((p) => !(SYNC_PARTS as readonly string[]).includes(p))
+  if (unknown.length > 0) throw new Error(`unknown sync parts ${unknown.join(', ')}; known: ${SYNC_PARTS.join(', ')}`)
   const writerDir = tempDir('writer')
-  const push = await measurePath('push', writerDir)
-  const fast = await measurePath('fast', writerDir)
-  const bitswap = await measurePath('bitswap', writerDir)
-  const latencies = await measureLatency(writerDir)
-  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
-  return { push, fast, bitswap, latencyP50: pick(0.5), latencyP99: pick(0.99), latencySamples: latencies.length }
+  const result: SyncResult = { keys, latencyP50: Number.NaN, latencyP99: Number.NaN, latencySamples: 0 }
+  for (const path of ['push', 'fast', 'bitswap'] as const) {
+    if (parts.includes(path)) result[path] = await measurePath(path, writerDir, keys)
+  }
+  if (parts.includes('latency')) {
+    const latencies = await measureLatency(writerDir, keys)
+    const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
+    Object.assign(result, { latencyP50: pick(0.5), latencyP99: pick(0.99), latencySamples: latencies.length })
+  }
+  return result
 }
 
 if (import.meta.main) {
+  const [keys = '100000', parts = SYNC_PARTS.join(',')] = process.argv.slice(2)
   try {
-    process.stdout.write(`${JSON.stringify(await run())}\n`)
+    process.stdout.write(`${JSON.stringify(await run(Number(keys), parts.split(',')))}\n`)
   } finally {
     for (const node of nodes) await node.stop().catch(() => {})
     for (const child of children) child.kill('SIGKILL')

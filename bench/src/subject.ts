@@ -41,7 +41,10 @@ export interface Subject {
   stats(): Promise<LoadStats>
   /** W2: read one key; must return its value (decoded). */
   get(key: string): Promise<unknown>
-  /** W3: write these entries in one batch, producing one new root; report what that wrote. */
+  /**
+   * W3: write these entries in one batch, producing one new root; report what that wrote. W3 and W4
+   * only change keys the load wrote, so an adapter may use its library's update path.
+   */
   batch(entries: Entry[]): Promise<WriteStats>
   /** W5: diff the roots before and after the last batch; return the number of changed keys. */
   diffLastBatch(): Promise<number>

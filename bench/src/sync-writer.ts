@@ -1,18 +1,18 @@
-// The writer of the sync benchmark, in its own process: a 100,000-key store on LevelDB,
-// driven over stdin.
-//   node sync-writer.ts <dir> <port> <path: push|fast|bitswap>
+// The writer of the sync benchmark, in its own process: a store of <keys> keys (default 100,000)
+// on LevelDB, driven over stdin.
+//   node sync-writer.ts <dir> <port> <path: push|fast|bitswap> [keys]
 // (push: announcements carry the new blocks; fast: readers ask over the fast path; bitswap: neither)
 // prints `ready <address> <store id> <seq>`, then per stdin line:
 //   change <n>              one commit of n random keys                  -> `head <seq> <time>`
 //   tick <n> <interval ms>  n single-key commits, one every interval      -> `commit <seq> <time>` each, then `done`
-//   quit
+//   quit                                                                 -> `rss <peak RSS, MiB>`
 import { createInterface } from 'node:readline'
 import { createDagsyncNode } from '@dagsync/peer'
 import { openLevelStorage } from '@dagsync/store/level'
 import { key, value } from './subject.ts'
 
-const [dir, port, path] = process.argv.slice(2)
-const KEYS = 100_000
+const [dir, port, path, keys = '100000'] = process.argv.slice(2)
+const KEYS = Number(keys)
 const storage = await openLevelStorage(dir)
 const node = await createDagsyncNode({
   storage,
@@ -26,7 +26,7 @@ const served = id === undefined ? await node.createStore() : await node.serve(id
 if (served.store.head === null) {
   for (let b = 0; b < KEYS; b += 10_000) {
     await served.store.transact(async (tx) => {
-      for (let i = b; i < b + 10_000; i++) await tx.assoc(key(i), value(i))
+      for (let i = b; i < Math.min(KEYS, b + 10_000); i++) await tx.assoc(key(i), value(i))
     })
   }
 }
@@ -52,6 +52,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     }
     say('done')
   } else if (command === 'quit') {
+    say(`rss ${process.resourceUsage().maxRSS / 1024}`)
     break
   }
 }

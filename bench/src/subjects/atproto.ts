@@ -10,7 +10,9 @@
 // as successive `add`s (checked against reverse-order adds for 0 to 20,000 keys) in one pass; `newStore`
 // and `load` are exported so a test can check that again. Batch and put do what `Repo.applyWrites` does:
 // `update`/`add` on the in-memory tree, then `getUnstoredBlocks` once and `putMany` into the
-// MemoryBlockstore. Diff is `DataDiff.of` (mstDiff) on the two in-memory trees.
+// MemoryBlockstore. Diff is `DataDiff.of` (mstDiff) on the two in-memory trees. `Repo` knows whether a
+// write creates or updates a record, and so does each phase here: W3 and W4 change keys that exist
+// (`update`), W6 inserts new ones (`add`). Trying the wrong one first throws after a full descent.
 
 import { BlockMap, DataDiff, Leaf, MemoryBlockstore, MST, mstUtil, type NodeEntry } from '@atproto/repo'
 import type { Entry, LoadStats, Subject, Value, WriteStats } from '../subject.ts'
@@ -97,31 +99,13 @@ export async function load(store: Store, entries: Entry[]): Promise<void> {
   await store.storage.putMany(records)
 }
 
-const isMissing = (err: unknown, text: string) => err instanceof Error && err.message.startsWith(text)
-
-/** Writes entries on the tree (update, or add for a new key), then persists the new root's blocks once. */
-async function write(store: Store, entries: Entry[], updateFirst: boolean): Promise<WriteStats> {
+/** Writes entries on the tree with `update` (keys that exist) or `add` (new keys), then persists the new root's blocks once. */
+async function write(store: Store, entries: Entry[], op: 'update' | 'add'): Promise<WriteStats> {
   const records = new BlockMap()
   let root = store.root
   for (const { key, value } of entries) {
-    const k = mstKey(key)
     const cid = await records.add(asRecord(value))
-    // `Repo` knows whether a write is a create or an update; here the likely one is tried first.
-    if (updateFirst) {
-      try {
-        root = await root.update(k, cid)
-      } catch (err) {
-        if (!isMissing(err, 'Could not find a record with key')) throw err
-        root = await root.add(k, cid)
-      }
-    } else {
-      try {
-        root = await root.add(k, cid)
-      } catch (err) {
-        if (!isMissing(err, 'There is already a value at key')) throw err
-        root = await root.update(k, cid)
-      }
-    }
+    root = op === 'update' ? await root.update(mstKey(key), cid) : await root.add(mstKey(key), cid)
   }
   const { blocks } = await root.getUnstoredBlocks()
   const stats = await persist(store.storage, blocks, records)
@@ -175,7 +159,7 @@ export function createSubject(): Subject {
     async batch(entries) {
       const s = await open()
       before = s.root
-      return write(s, entries, true)
+      return write(s, entries, 'update')
     },
 
     async diffLastBatch() {
@@ -185,14 +169,14 @@ export function createSubject(): Subject {
     },
 
     async put(entry) {
-      await write(await open(), [entry], false)
+      await write(await open(), [entry], 'update')
     },
 
     async sameRootForOrders(sorted, shuffled) {
       const roots: string[] = []
       for (const order of [sorted, shuffled]) {
         const fresh = await newStore()
-        for (const entry of order) await write(fresh, [entry], false)
+        for (const entry of order) await write(fresh, [entry], 'add')
         roots.push((await fresh.root.getPointer()).toString())
       }
       return roots[0] === roots[1]

@@ -17,6 +17,7 @@ export async function carExport(
   return exportCar(blockstore, rootCid, sinceCid)
 }
 
+/** Imports a CAR under the gc lock (shared): its blocks are written before the pin that keeps them. */
 export function carImport(
   ctx: LocalContext,
   { pin = true }: { pin?: boolean },

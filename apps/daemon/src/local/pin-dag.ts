@@ -1,5 +1,5 @@
 // Pinning a DAG by its root CID: what is missing is fetched from peers and written only as
-// whole DAGs, then the pin is recorded.
+// whole DAGs, under the gc lock, then the pin is recorded.
 import { blockKey, readBlock, WholeDagWriter, walkDag } from '@dagsync/store'
 import type { CID } from 'multiformats/cid'
 import { ApiError, type OnProgress, type PinAddResult } from '../api.ts'
@@ -9,9 +9,19 @@ import type { LocalContext } from './context.ts'
 /**
  * Pins a DAG: fetches what is missing from peers, 64 blocks at a time, writes each fetched
  * block once all it links to is stored (so a pin that fails part way leaves only whole DAGs),
- * then records the pin. Runs under the gc lock (shared).
+ * then records the pin. It holds the gc lock (shared) from the first block read to the pin, so
+ * a collection cannot sweep the blocks it has written before the pin keeps them.
  */
-export async function pinDag(
+export function pinDag(
+  ctx: LocalContext,
+  root: CID,
+  name: string | undefined,
+  onProgress?: OnProgress,
+): Promise<PinAddResult> {
+  return ctx.repo.storage.gcLock.shared(() => fetchAndPin(ctx, root, name, onProgress))
+}
+
+async function fetchAndPin(
   ctx: LocalContext,
   root: CID,
   name: string | undefined,

@@ -13,7 +13,7 @@ export async function pinAdd(
 ): Promise<PinAddResult> {
   const what = await pinTarget(ctx, target)
   if ('store' in what) return pinStore(ctx, what.store, name, onProgress)
-  return ctx.repo.storage.gcLock.shared(() => pinDag(ctx, what.cid, name, onProgress))
+  return pinDag(ctx, what.cid, name, onProgress)
 }
 
 export async function pinList(ctx: LocalContext): Promise<PinInfo[]> {

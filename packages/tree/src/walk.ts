@@ -6,7 +6,7 @@ import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import { CborReader } from './cbor.ts'
 import { InvalidBlockError, MalformedValueError } from './errors.ts'
-import { cidKey, DAG_CBOR, isInlineCid, RAW, verifyBlock } from './hash.ts'
+import { cidKey, DAG_CBOR, DAG_JSON, DAG_PB, isInlineCid, RAW, verifyBlock } from './hash.ts'
 import { MAX_BLOCK_DEPTH } from './limits.ts'
 import type { TreeNode } from './node.ts'
 import type { CheckedNode } from './validate.ts'
@@ -114,9 +114,6 @@ function cborLinks(bytes: Uint8Array): CID[] {
   if (!reader.done) reader.fail('trailing bytes after value')
   return links
 }
-
-const DAG_PB = 0x70
-const DAG_JSON = 0x0129
 
 /** The links held by a block of a codec a value may link to. Unknown codecs are refused, never skipped silently. */
 export function blockLinks(cid: CID, bytes: Uint8Array): CID[] {

@@ -119,7 +119,7 @@ async function* lines(body: AsyncIterable<Uint8Array>): AsyncGenerator<unknown> 
 async function* cborOps(ops: readonly WriteOp[]): AsyncGenerator<Uint8Array> {
   // The tree's encoder is byte-identical to @ipld/dag-cbor's and several times faster; it holds a
   // value to the store's limits, one level deeper here, so a value at the depth limit falls back.
-  const { encodeValue } = await import('@dagsync/tree')
+  const { concatBytes, encodeValue } = await import('@dagsync/tree')
   const encode = (op: WriteOp): Uint8Array => {
     try {
       return encodeValue(op)
@@ -141,16 +141,6 @@ async function* cborOps(ops: readonly WriteOp[]): AsyncGenerator<Uint8Array> {
     }
   }
   if (size > 0) yield concatBytes(piece)
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
 }
 
 function isError(item: unknown): boolean {

@@ -9,12 +9,13 @@ import { parseApiAddress } from './config.ts'
 import { toApiError } from './convert.ts'
 import { startHttpServer } from './http.ts'
 import { libp2pListenError } from './listen-errors.ts'
-import { LocalApi, VERSION } from './local-api.ts'
+import { LocalApi } from './local-api.ts'
 import { Metrics } from './metrics.ts'
 import { peerLogger } from './peer-log.ts'
 import { Repo } from './repo.ts'
 import { runSteps } from './shutdown.ts'
 import { StorageMonitor } from './storage-monitor.ts'
+import { VERSION } from './version.ts'
 
 export interface DaemonInit {
   /** The repo directory; created with a default config if it does not exist. */

@@ -1,3 +1,4 @@
+// Blocks kept in memory by CID within a byte budget, oldest dropped first (staged and sparse blocks).
 import { blockKey } from '@dagsync/store'
 import type { CID } from 'multiformats/cid'
 

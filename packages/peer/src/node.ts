@@ -2,21 +2,11 @@
 
 import { BlockstoreStorage, openStore, type Storage } from '@dagsync/store'
 import { collectBytes, decodeCbor } from '@dagsync/tree'
-import { withBitswap } from '@helia/bitswap'
 import { type IPNS, type IPNSRouting, ipns, pubSubIPNSRouting } from '@helia/ipns'
-import { withLibp2pLight } from '@helia/libp2p'
-import * as dagCbor from '@ipld/dag-cbor'
-import { fetch as libp2pFetch } from '@libp2p/fetch'
-import { type GossipSub, gossipsub, type Message, TopicValidatorResult } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
-import type { ConnectionGater, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import { type GossipSub, type Message, TopicValidatorResult } from '@libp2p/gossipsub'
+import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { type Logger, logger } from '@libp2p/logger'
-import { noise } from '@libp2p/noise'
-import { ping } from '@libp2p/ping'
-import { webSockets } from '@libp2p/websockets'
-import { yamux } from '@libp2p/yamux'
 import { MemoryDatastore } from 'datastore-core'
-import { createHeliaLight } from 'helia'
 import { multihashToIPNSRoutingKey } from 'ipns'
 import { CID } from 'multiformats/cid'
 import {
@@ -28,137 +18,23 @@ import {
   readAnnouncement,
 } from './announcement.ts'
 import { InvalidAnnouncementError, PeerError } from './errors.ts'
-import { Follower, type SyncReport, sparseFetcher } from './follower.ts'
+import { Follower, type SyncReport } from './follower.ts'
+import { type Helia, makeHelia } from './helia.ts'
 import { createStoreKey, loadStoreKey, saveStoreKey, storeKeyIds, storePublicKey } from './identity.ts'
+import type { DagsyncNodeInit, NodeStats } from './node-init.ts'
 import { DEFAULT_RECEIVE_LIMITS } from './received.ts'
 import { Redialer } from './reconnect.ts'
 import { followedStores, forgetFollow, recordFollow } from './registry.ts'
 import { WRITE_PROTOCOL, writeHandler } from './remote-write.ts'
 import { serve } from './rpc.ts'
 import { ServedStore } from './served.ts'
-import { SparseBlockstore } from './sparse.ts'
+import { SparseBlockstore, sparseFetcher } from './sparse.ts'
 import { StagingBlockstore } from './staging.ts'
 import { SYNC_PROTOCOL, syncHandler } from './sync.ts'
 
-export interface DagsyncNodeInit {
-  /** Where stores, blocks and the node's own identity are kept (LevelDB on disk, IndexedDB, memory). */
-  storage: Storage
-  /**
-   * Addresses to listen on for peers.
-   * @default ['/ip4/127.0.0.1/tcp/0/ws'] (an ephemeral port on loopback only)
-   */
-  listen?: string[]
-  /** Peers to stay connected to (multiaddrs ending in /p2p/<peer id>), redialled with backoff when they drop. */
-  peers?: string[]
-  /** The node's identity. @default created once and kept in the storage's datastore */
-  privateKey?: PrivateKey
-  /** @default [webSockets()] */
-  transports?: ((components: never) => unknown)[]
-  /** For browsers, whose default gater refuses ws:// and private addresses. */
-  connectionGater?: ConnectionGater
-  /** Served stores re-announce their head this often (gossipsub keeps no history). @default 30_000 */
-  announceIntervalMs?: number
-  /**
-   * How long a served store's announcements (and IPNS records) are valid. The head's is signed
-   * again, same seq, at the first re-announcement after half of this. @default 172_800_000 (48 h)
-   */
-  announcementLifetimeMs?: number
-  /** The newest head is published to IPNS at most this often. @default 2_000 */
-  ipnsDebounceMs?: number
-  /** One fast-path sync or remote write may take this long. @default 10_000 */
-  syncTimeoutMs?: number
-  /** One block fetched over bitswap may take this long. @default 10_000 */
-  fetchTimeoutMs?: number
-  /** A sparse read waits this long for a block before "not available offline". @default 3_000 */
-  sparseTimeoutMs?: number
-  /**
-   * Where the node logs what it refuses (plain) and what fails (`.error`).
-   * @default @libp2p/logger's `dagsync:peer` (printed with DEBUG=dagsync:*)
-   */
-  log?: Logger
-  /** Follow again, on start, the stores this node followed before. @default true */
-  resume?: boolean
-  /**
-   * Answer other peers' fast-path sync requests. Without it they fetch from this node over
-   * bitswap only (slower, but the same blocks). @default true
-   */
-  serveSync?: boolean
-  /**
-   * A served store's announcement carries the commit's new blocks (as fast-path deltas against
-   * the version announced before) when they fit in this many bytes, so live readers sync with no
-   * request at all. 0 turns it off. @default 131072
-   */
-  pushMaxBytes?: number
-  /**
-   * One sync of a followed store keeps at most this many bytes of blocks from a push and
-   * fast-path replies; a reply past it is cut, and what it sent is used as far as it verifies,
-   * the rest fetched over bitswap. @default 67108864 (64 MiB)
-   */
-  syncMaxBytes?: number
-  /** As `syncMaxBytes`, in messages (blocks and deltas). @default 131072 */
-  syncMaxBlocks?: number
-}
-
-/** Counters of what the node refused and did, for status and metrics. */
-export interface NodeStats {
-  announcementsAccepted: number
-  announcementsRejected: number
-  announcementsStale: number
-  /** Heads of followed stores that IPNS resolution found (cold starts). */
-  headsFromIpns: number
-  /** Syncs completed by followed stores, and what they received: on the fast path (wire bytes) and over bitswap. */
-  syncs: number
-  syncWireBytes: number
-  blocksFetched: number
-  bytesFetched: number
-  /** Fast-path requests this node answered, and the messages and bytes it sent. */
-  syncRequestsServed: number
-  syncMessagesServed: number
-  syncBytesServed: number
-  /** Pushes (blocks sent with an announcement) that did not check out and were dropped. */
-  pushesRefused: number
-}
+export type { DagsyncNodeInit, NodeStats } from './node-init.ts'
 
 const TOPIC_PREFIX = '/dagsync/2/'
-
-function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
-  return withBitswap(
-    withLibp2pLight(createHeliaLight({ blockstore: staging, datastore: init.storage.datastore, codecs: [dagCbor] }), {
-      ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
-      ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
-      addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0/ws'] },
-      transports: (init.transports ?? [webSockets()]) as never,
-      connectionEncrypters: [noise()],
-      // yamux grants a sender more window as data arrives, not as it is read, up to this much
-      // per stream (its default is 16 MiB): so this is what a peer can have in flight that the
-      // reader has not asked for, e.g. a liar's flood after a refused block.
-      streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1024 * 1024 } })],
-      services: {
-        identify: identify(),
-        ping: ping(),
-        fetch: libp2pFetch(),
-        pubsub: gossipsub({
-          // Announcements are signed by the store key; messages are signed too, so every peer
-          // knows who relayed what. All peers must agree on this.
-          globalSignaturePolicy: 'StrictSign',
-          allowPublishToZeroTopicPeers: true,
-          fallbackToFloodsub: false,
-          emitSelf: false,
-          // A peer's messages are checked one after another, not all at once: a flood then waits
-          // in that peer's stream (and its sender) instead of piling up here, each pending check
-          // holding its message (up to 1 MiB).
-          awaitRpcHandler: true,
-          awaitRpcMessageHandler: true,
-        }),
-      },
-    }),
-    // The bitswap option is read as maxWantListSize (its type says maxWantlistSize): above 1024
-    // outstanding wants a peer stalls. Our walks keep 64 in flight; this bounds what we serve.
-    { maxWantListSize: 4096 } as never,
-  )
-}
-
-type Helia = Awaited<ReturnType<typeof makeHelia>>
 
 /** Creates and starts a node. */
 export async function createDagsyncNode(init: DagsyncNodeInit): Promise<DagsyncNode> {

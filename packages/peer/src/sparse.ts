@@ -1,6 +1,11 @@
+// A sparse replica's blocks: the ones its reads fetched, kept in memory in front of the node's
+// storage, and fetched from the network on demand.
+
+import { BlockNotFoundError } from '@dagsync/tree'
 import { BaseBlockstore } from 'blockstore-core'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
+import { NotAvailableOfflineError } from './errors.ts'
 import { MemoryBlocks } from './memory-blocks.ts'
 
 /**
@@ -42,5 +47,32 @@ export class SparseBlockstore extends BaseBlockstore {
 
   override async has(cid: CID): Promise<boolean> {
     return this.#cache.has(cid) || (await this.#storage.has(cid))
+  }
+}
+
+/**
+ * A sparse replica's blocks: memory first, then the node's storage, then the network, with a
+ * timeout. What is not available anywhere fails with NotAvailableOfflineError.
+ */
+export function sparseFetcher(
+  fetch: (cid: CID, timeoutMs: number) => Promise<Uint8Array>,
+  timeoutMs: number,
+): (cid: CID) => Promise<Uint8Array> {
+  return async (cid) => {
+    try {
+      return await fetch(cid, timeoutMs)
+    } catch (err) {
+      if (
+        err instanceof BlockNotFoundError ||
+        (err as Error).name === 'LoadBlockFailedError' ||
+        (err as Error).name === 'AbortError'
+      ) {
+        throw new NotAvailableOfflineError(
+          `block ${cid} is not available: no connected peer provided it within ${timeoutMs} ms`,
+          { cause: err },
+        )
+      }
+      throw err
+    }
   }
 }

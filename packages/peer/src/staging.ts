@@ -1,3 +1,4 @@
+// The blockstore helia and bitswap work on: the node's storage for reads, memory for what arrives.
 import { collectBytes } from '@dagsync/tree'
 import { BaseBlockstore } from 'blockstore-core'
 import type { Blockstore } from 'interface-blockstore'

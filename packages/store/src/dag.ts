@@ -1,6 +1,6 @@
 // Walking and checking whole DAGs in a blockstore: what gc marks, what verify checks, what a
 // CAR export or a pin reads. Blocks are read 64 at a time, one level of the DAG after another.
-import { type Block, blockLinks, collectBytes, isInlineCid, verifyBlock } from '@dagsync/tree'
+import { type Block, blockLinks, collectBytes, verifyBlock, walkWaves } from '@dagsync/tree'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import { asCommit, commitRoots } from './commit.ts'
@@ -32,37 +32,25 @@ export function dagLinks(cid: CID, bytes: Uint8Array, isRoot: boolean): CID[] {
  * when `read` has none): where `visit` returns true the block is yielded and its links (see
  * `dagLinks`) are followed (by default: wherever the block is present).
  */
-export async function* walkDag(
+export function walkDag(
   read: (cid: CID) => Promise<Uint8Array | undefined>,
   roots: readonly CID[],
   visit: (cid: CID, bytes: Uint8Array | undefined) => boolean = (_, bytes) => bytes !== undefined,
   seen: Set<string> = new Set(),
 ): AsyncGenerator<Block & { readonly links: readonly CID[] }> {
   const rootKeys = new Set(roots.map(blockKey))
-  let wave = [...roots]
-  while (wave.length > 0) {
-    const next: CID[] = []
-    const fresh = wave.filter((cid) => {
-      if (isInlineCid(cid)) return false
-      const key = blockKey(cid)
-      if (seen.has(key)) return false
-      seen.add(key)
-      return true
-    })
-    for (let i = 0; i < fresh.length; i += 64) {
-      const batch = fresh.slice(i, i + 64)
-      const blocks = await Promise.all(batch.map(read))
-      for (let j = 0; j < batch.length; j++) {
-        const cid = batch[j]
-        const bytes = blocks[j]
-        if (!visit(cid, bytes) || bytes === undefined) continue
-        const links = dagLinks(cid, bytes, rootKeys.has(blockKey(cid)))
-        next.push(...links)
-        yield { cid, bytes, links }
-      }
-    }
-    wave = next
-  }
+  return walkWaves(roots, {
+    cid: (cid) => cid,
+    key: blockKey,
+    seen,
+    read,
+    expand: (cid, bytes, next) => {
+      if (!visit(cid, bytes) || bytes === undefined) return undefined
+      const links = dagLinks(cid, bytes, rootKeys.has(blockKey(cid)))
+      next.push(...links)
+      return { cid, bytes, links }
+    },
+  })
 }
 
 export interface DagCheck {

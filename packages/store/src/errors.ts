@@ -1,3 +1,4 @@
+// The errors @dagsync/store throws, each a named class.
 import type { CID } from 'multiformats/cid'
 import type { Commit } from './commit.ts'
 

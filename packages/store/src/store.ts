@@ -1,20 +1,18 @@
+// A store: the public class that reads the last durable commit, hands transactions to the
+// write path (group-commit.ts), reads history (history.ts), feeds watches (watch-hub.ts), and
+// openStore, which opens one from storage.
 import {
   type Block,
   BlockNotFoundError,
-  collectCids,
-  InvalidValueError,
   type KeyInput,
   MerkleSearchTree,
   type Meta,
   type TreeInit,
 } from '@dagsync/tree'
-import { BaseBlockstore } from 'blockstore-core'
-import type { Blockstore } from 'interface-blockstore'
-import { CID } from 'multiformats/cid'
-import { type Commit, DEFAULT_BITS, decodeCommit, encodeCommit } from './commit.ts'
+import type { CID } from 'multiformats/cid'
+import { type Commit, DEFAULT_BITS, decodeCommit } from './commit.ts'
 import { checkDag, type DagCheck, readBlock } from './dag.ts'
 import {
-  CommitNotFoundError,
   InvalidStoreNameError,
   MissingBlocksError,
   ReadOnlyStoreError,
@@ -22,10 +20,13 @@ import {
   StoreError,
 } from './errors.ts'
 import { collectGarbage, type GcOptions, type GcResult } from './gc.ts'
+import { GroupCommit, type TxRequest, type TxResult } from './group-commit.ts'
+import { commitLog, type LoadCommit, versionAt } from './history.ts'
 import { applyOps, checkOps, type WriteOp } from './ops.ts'
 import type { Segment } from './path.ts'
-import { blockKey, type Storage } from './storage.ts'
-import { heldLinks, Transaction, type WriteApi } from './transaction.ts'
+import { PendingBlocks } from './pending-blocks.ts'
+import type { Storage } from './storage.ts'
+import type { Transaction, WriteApi } from './transaction.ts'
 import {
   type BinaryValue,
   diffRoots,
@@ -36,7 +37,8 @@ import {
   type ReadApi,
   StoreView,
 } from './view.ts'
-import { type Watch, Watcher, type WatchOptions } from './watch.ts'
+import type { Watch, WatchOptions } from './watch.ts'
+import { WatchHub } from './watch-hub.ts'
 
 export interface StoreInit {
   storage: Storage
@@ -71,31 +73,9 @@ export interface TransactOptions {
   meta?: Meta
 }
 
-export interface TxResult<T> {
-  /** What the transaction's function returned. */
-  readonly value: T
-  /** The commit it made, or null if it changed nothing. */
-  readonly commit: Commit | null
-}
+export type { TxResult } from './group-commit.ts'
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/
-
-/** A group of transactions run in memory, waiting to be made durable together. */
-interface Group {
-  readonly tip: Commit | null
-  readonly commits: readonly Commit[]
-  /** Blocks its values and metadata link to, held when they were written. */
-  readonly links: readonly CID[]
-  readonly results: readonly { request: Request; value: unknown; commit: Commit | null }[]
-  readonly blocks: readonly Block[]
-}
-
-interface Request {
-  readonly run: (tx: Transaction) => unknown
-  readonly meta?: Meta
-  readonly resolve: (result: TxResult<unknown>) => void
-  readonly reject: (err: unknown) => void
-}
 
 /**
  * A konserve-style key-value store whose every version is an immutable, content-addressed
@@ -110,15 +90,11 @@ export class Store implements ReadApi, WriteApi {
   readonly #overlay: PendingBlocks
   readonly #tree: MerkleSearchTree
   readonly #bits: number
-  readonly #now: () => number
-  readonly #queue: Request[] = []
-  readonly #watchers = new Set<Watcher>()
+  readonly #commits: GroupCommit
+  readonly #watches: WatchHub
   readonly #headListeners = new Set<(head: Commit) => void>()
   #head: Commit | null
   #view: StoreView
-  #writing: Promise<void> | null = null
-  #flushFailed = false
-  #notified: Promise<void> = Promise.resolve()
   #closed = false
 
   constructor(init: StoreInit & { name: string }, head: Commit | null, bits: number) {
@@ -128,9 +104,19 @@ export class Store implements ReadApi, WriteApi {
     this.#overlay = new PendingBlocks(init.storage.blockstore)
     this.#bits = bits
     this.#tree = new MerkleSearchTree(this.#overlay, treeInit(bits, init.cacheSize))
-    this.#now = init.now ?? Date.now
     this.#head = head
     this.#view = new StoreView(this.#tree, head)
+    this.#watches = new WatchHub(this.#tree)
+    this.#commits = new GroupCommit({
+      name: this.name,
+      storage: init.storage,
+      overlay: this.#overlay,
+      tree: this.#tree,
+      bits,
+      now: init.now ?? Date.now,
+      head: () => this.#head,
+      setHead: (tip, commits) => this.#setHead(tip, commits),
+    })
   }
 
   /** The last durable commit, or null before the first. */
@@ -192,32 +178,13 @@ export class Store implements ReadApi, WriteApi {
 
   /** Commits from the head back, newest first, as far as history is retained. */
   async *log(options: { limit?: number } = {}): AsyncGenerator<Commit> {
-    let remaining = options.limit ?? Number.POSITIVE_INFINITY
-    let commit = this.#head
-    while (commit !== null && remaining-- > 0) {
-      yield commit
-      if (commit.prev === null) return
-      const prev = await this.#loadCommit(commit.prev, false)
-      if (prev === undefined) return // older history was collected
-      commit = prev
-    }
+    yield* commitLog(this.#head, this.#load, options.limit)
   }
 
   /** A past version, by sequence number or commit CID. */
   async at(version: number | CID): Promise<StoreView> {
     this.#checkOpen()
-    const cid = CID.asCID(version)
-    if (cid !== null) {
-      const commit = await this.#loadCommit(cid, false)
-      if (commit === undefined) throw new CommitNotFoundError(`commit ${cid} is not in this store's storage`)
-      return new StoreView(this.#tree, commit)
-    }
-    if (version === 0) return new StoreView(this.#tree, null)
-    for await (const commit of this.log()) {
-      if (commit.seq === version) return new StoreView(this.#tree, commit)
-      if (commit.seq < (version as number)) break
-    }
-    throw new CommitNotFoundError(`no retained commit has seq ${String(version)} (the head is ${this.#head?.seq ?? 0})`)
+    return versionAt(this.#tree, this.#head, this.#load, version)
   }
 
   /** The keys that changed between two versions (views, sequence numbers or commit CIDs), in key order. */
@@ -236,10 +203,7 @@ export class Store implements ReadApi, WriteApi {
    */
   watch(options: WatchOptions = {}): Watch {
     this.#checkOpen()
-    const watcher = new Watcher(options.prefix, this.#head, options, () => this.#watchers.delete(watcher))
-    this.#watchers.add(watcher)
-    options.signal?.addEventListener('abort', () => watcher.close(), { once: true })
-    return watcher
+    return this.#watches.watch(this.#head, options)
   }
 
   // --- writes -------------------------------------------------------------------------------
@@ -274,8 +238,7 @@ export class Store implements ReadApi, WriteApi {
       return Promise.reject(err)
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ run, meta: options.meta, resolve: resolve as Request['resolve'], reject })
-      void this.#drain()
+      this.#commits.enqueue({ run, meta: options.meta, resolve: resolve as TxRequest['resolve'], reject })
     })
   }
 
@@ -297,124 +260,6 @@ export class Store implements ReadApi, WriteApi {
 
   async bassoc(key: KeyInput, bytes: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
     await this.transact((tx) => tx.bassoc(key, bytes))
-  }
-
-  #drain(): Promise<void> {
-    this.#writing ??= this.#write().catch((err) => {
-      this.#writing = null
-      throw err
-    })
-    return this.#writing
-  }
-
-  async #write(): Promise<void> {
-    // Group N+1 runs its transactions while group N is being synced; syncs stay in order.
-    let flushed: Promise<boolean> = Promise.resolve(true)
-    let tip = this.#head
-    for (;;) {
-      while (this.#queue.length > 0) {
-        if (this.#flushFailed) {
-          // Groups built on a failed one failed with it: start again from the durable head.
-          await flushed
-          this.#flushFailed = false
-          tip = this.#head
-        }
-        const group = await this.#runGroup(this.#queue.splice(0), tip)
-        tip = group.tip
-        flushed = this.#flush(group, flushed)
-      }
-      await flushed
-      // Checked and cleared in one step, so a transaction queued from here on starts a new run.
-      if (this.#queue.length === 0) {
-        this.#writing = null
-        return
-      }
-    }
-  }
-
-  /** Runs a group of transactions on top of each other, in memory; each that writes makes a commit. */
-  async #runGroup(requests: Request[], start: Commit | null): Promise<Group> {
-    let tip = start
-    const commits: Commit[] = []
-    const links: CID[] = []
-    const results: { request: Request; value: unknown; commit: Commit | null }[] = []
-    for (const request of requests) {
-      const mark = this.#overlay.mark()
-      const tx = new Transaction(new StoreView(this.#tree, tip), this.#tree, this.#overlay)
-      try {
-        const value = await request.run(tx)
-        tx.close()
-        let commit: Commit | null = null
-        if (tx.size > 0) {
-          const time = commitTime(this.#now(), tip?.time ?? 0)
-          const base = tip?.tree ?? this.#tree.emptyRoot
-          const root = await this.#tree.batch(base, tx.ops(time))
-          if (!root.equals(base)) {
-            const made = encodeCommit({
-              tree: root,
-              prev: tip?.cid ?? null,
-              seq: (tip?.seq ?? 0) + 1,
-              time,
-              ...(request.meta === undefined ? {} : { meta: request.meta }),
-              bits: this.#bits,
-            })
-            // Checked once the encoding has checked the metadata's shape.
-            const metaLinks =
-              request.meta === undefined
-                ? []
-                : await heldLinks(collectCids(request.meta), this.#overlay, "the commit's metadata")
-            this.#overlay.add(made.block)
-            commit = made.commit
-            commits.push(commit)
-            links.push(...tx.links, ...metaLinks)
-            tip = commit
-          }
-        }
-        results.push({ request, value, commit })
-      } catch (err) {
-        tx.close()
-        this.#overlay.rollback(mark)
-        request.reject(err)
-      }
-    }
-    return { tip, commits, links, results, blocks: this.#overlay.seal() }
-  }
-
-  /**
-   * Makes a group durable after the one before it, then moves the head and answers its
-   * transactions. Resolves false if the group (or one it was built on) could not be written:
-   * then none of its transactions is acknowledged.
-   */
-  async #flush(group: Group, before: Promise<boolean>): Promise<boolean> {
-    const { tip, commits, links, results, blocks } = group
-    let failure: unknown
-    if (!(await before)) {
-      failure = new StoreError('an earlier group of commits, which this one builds on, could not be made durable')
-    } else if (commits.length > 0 && tip !== null) {
-      try {
-        // The linked blocks were held when written; a gc since may have taken them (nothing
-        // kept them then). Checked again where no gc can sweep until the commit is written.
-        await this.#storage.gcLock.shared(async () => {
-          for (const link of links) {
-            if (!(await this.#storage.blockstore.has(link)))
-              throw new InvalidValueError(
-                `${link}, which a value links to, was collected by gc before it was committed`,
-              )
-          }
-          await this.#storage.commit(blocks, new Map([[this.name, tip.cid]]))
-        })
-        this.#setHead(tip, commits)
-      } catch (err) {
-        failure = new StoreError(`could not make commit ${tip.seq} durable: ${(err as Error).message}`, { cause: err })
-      }
-    }
-    this.#overlay.release(blocks)
-    if (failure !== undefined) this.#flushFailed = true
-    for (const { request, value, commit } of results) {
-      if (failure === undefined) request.resolve({ value, commit })
-      else request.reject(failure)
-    }
-    return failure === undefined
   }
 
   // --- followers ----------------------------------------------------------------------------
@@ -455,27 +300,7 @@ export class Store implements ReadApi, WriteApi {
         // A listener's failure is its own; the commit is durable regardless.
       }
     }
-    if (this.#watchers.size > 0) {
-      this.#notified = this.#notified.then(() => this.#notify(previous, commits))
-    }
-  }
-
-  /**
-   * Tells watchers, in commit order, which keys each commit changed. If that cannot be worked
-   * out, each watcher ends with the error: one that skipped a commit would mislead its consumer.
-   */
-  async #notify(previous: Commit | null, commits: readonly Commit[]): Promise<void> {
-    let from = previous?.tree ?? this.#tree.emptyRoot
-    try {
-      for (const commit of commits) {
-        const changes: KeyChange[] = []
-        for await (const change of diffRoots(this.#tree, from, commit.tree)) changes.push(change)
-        from = commit.tree
-        for (const watcher of this.#watchers) watcher.deliver(commit, changes)
-      }
-    } catch (err) {
-      for (const watcher of this.#watchers) watcher.fail(err)
-    }
+    this.#watches.moved(previous, commits)
   }
 
   // --- maintenance --------------------------------------------------------------------------
@@ -506,18 +331,18 @@ export class Store implements ReadApi, WriteApi {
     if (this.#closed) return
     this.#closed = true
     // Transactions already queued still commit; new ones are refused from here on.
-    while (this.#writing !== null) await this.#writing
-    await this.#notified
-    for (const watcher of this.#watchers) watcher.close()
+    await this.#commits.idle()
+    await this.#watches.close()
   }
 
   #checkOpen(): void {
     if (this.#closed) throw new StoreClosedError(`store ${this.name} is closed`)
   }
 
-  async #loadCommit(cid: CID, verify: boolean): Promise<Commit | undefined> {
+  /** A commit of this store's history, pending or durable, or undefined if it was collected. */
+  readonly #load: LoadCommit = async (cid) => {
     const bytes = await readBlock(this.#overlay, cid)
-    return bytes === undefined ? undefined : decodeCommit(cid, bytes, verify)
+    return bytes === undefined ? undefined : decodeCommit(cid, bytes, false)
   }
 }
 
@@ -564,75 +389,6 @@ export async function openStore(init: StoreInit): Promise<Store> {
   return store
 }
 
-/** A commit's time: the clock's, in whole ms as commits hold it, never before the previous commit's. */
-function commitTime(now: number, previous: number): number {
-  const time = Math.floor(now)
-  if (!Number.isSafeInteger(time) || time < 0) {
-    throw new StoreError(`the clock gave ${now}; commit times are milliseconds since 1970, from 0 to 2^53 - 1`)
-  }
-  return Math.max(time, previous)
-}
-
 function treeInit(bits: number, cacheSize: number | undefined): TreeInit {
   return cacheSize === undefined ? { bitsPerLevel: bits } : { bitsPerLevel: bits, cacheSize }
-}
-
-/**
- * The blocks of commits not yet durable, in front of storage: the tree writes here, and reads
- * see pending blocks first. `seal` closes the current group's blocks for one storage commit;
- * they stay readable until `release`, once that commit is done.
- */
-class PendingBlocks extends BaseBlockstore {
-  readonly #base: Blockstore
-  readonly #pending = new Map<string, Block>()
-  #order: string[] = []
-
-  constructor(base: Blockstore) {
-    super()
-    this.#base = base
-  }
-
-  override put(cid: CID, bytes: Uint8Array): CID {
-    this.add({ cid, bytes })
-    return cid
-  }
-
-  add(block: Block): void {
-    const key = blockKey(block.cid)
-    if (!this.#pending.has(key)) {
-      this.#pending.set(key, block)
-      this.#order.push(key)
-    }
-  }
-
-  override async *get(cid: CID): AsyncGenerator<Uint8Array> {
-    const block = this.#pending.get(blockKey(cid))
-    if (block !== undefined) yield block.bytes
-    else yield* this.#base.get(cid)
-  }
-
-  override async has(cid: CID): Promise<boolean> {
-    return this.#pending.has(blockKey(cid)) || (await this.#base.has(cid))
-  }
-
-  mark(): number {
-    return this.#order.length
-  }
-
-  /** Drops the blocks put since `mark` (a failed transaction's). */
-  rollback(mark: number): void {
-    for (const key of this.#order.splice(mark)) this.#pending.delete(key)
-  }
-
-  /** The current group's blocks, in the order they were put; later puts start a new group. */
-  seal(): Block[] {
-    const blocks = this.#order.map((key) => this.#pending.get(key) as Block)
-    this.#order = []
-    return blocks
-  }
-
-  /** Forgets blocks that storage now holds (or that will never be written). */
-  release(blocks: readonly Block[]): void {
-    for (const block of blocks) this.#pending.delete(blockKey(block.cid))
-  }
 }

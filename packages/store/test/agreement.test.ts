@@ -4,7 +4,15 @@
 // documented limits says which is which, so a writer that refuses too much fails as well.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { blockLinks, cidOf, MAX_BLOCK_BYTES, MAX_KEY_BYTES, MAX_VALUE_DEPTH } from '@dagsync/tree'
+import {
+  blockLinks,
+  cidOf,
+  collectBytes,
+  DAG_CBOR,
+  MAX_BLOCK_BYTES,
+  MAX_KEY_BYTES,
+  MAX_VALUE_DEPTH,
+} from '@dagsync/tree'
 import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import { CID } from 'multiformats/cid'
@@ -28,7 +36,7 @@ const utf8 = new TextEncoder()
 /** Blocks of every codec a value may link to, put in storage before the writes that link them. */
 const LINKED = [
   { bytes: utf8.encode('a raw leaf'), code: 0x55 },
-  { bytes: dagCbor.encode({ nested: 'block' }), code: 0x71 },
+  { bytes: dagCbor.encode({ nested: 'block' }), code: DAG_CBOR },
   { bytes: utf8.encode('{"a":1}'), code: 0x0129 }, // dag-json
   { bytes: new Uint8Array(0), code: 0x70 }, // the empty dag-pb node
 ].map(({ bytes, code }) => ({ bytes, cid: cidOf(bytes, code) }))
@@ -41,7 +49,7 @@ const GOOD_LINKS: CID[] = [
 ]
 const BAD_LINKS: CID[] = [
   CID.createV1(0x85, cidOf(utf8.encode('jose')).multihash), // a codec no walk can follow
-  CID.createV1(0x71, Digest.create(0x13, new Uint8Array(64))), // sha2-512: no walk can verify it
+  CID.createV1(DAG_CBOR, Digest.create(0x13, new Uint8Array(64))), // sha2-512: no walk can verify it
 ]
 const BAD = new Set(BAD_LINKS.map(String))
 
@@ -217,16 +225,10 @@ async function readEverything(db: Store, storage: BlockstoreStorage): Promise<vo
   }
   // gc, verify and pins read every block as plain DAG-CBOR.
   for await (const { cid, bytes } of storage.blockstore.getAll()) {
-    if (cid.code === 0x71) blockLinks(cid, await collect(bytes))
+    if (cid.code === DAG_CBOR) blockLinks(cid, await collectBytes(bytes))
   }
   const verified = await db.verify()
   assert.deepEqual([verified.missing, verified.corrupt], [[], []])
-}
-
-async function collect(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  for await (const c of chunks) parts.push(c)
-  return parts.length === 1 ? parts[0] : new Uint8Array(Buffer.concat(parts))
 }
 
 describe('writers and readers agree on every limit', () => {

@@ -14,6 +14,8 @@ import { HashMismatchError } from './errors.ts'
 
 export const DAG_CBOR = 0x71
 export const RAW = 0x55
+export const DAG_PB = 0x70
+export const DAG_JSON = 0x0129
 export const SHA2_256 = 0x12
 const IDENTITY = 0x00
 

@@ -71,3 +71,4 @@ export {
   prepareValue,
 } from './value.ts'
 export { blockLinks, collectCids, type WalkOptions } from './walk.ts'
+export { type WaveWalk, walkWaves } from './waves.ts'

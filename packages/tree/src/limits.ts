@@ -1,4 +1,5 @@
 // The limits writers and readers share: a write refuses whatever a reader of its blocks would.
+import { DAG_CBOR, DAG_JSON, DAG_PB, RAW } from './hash.ts'
 
 /** Limits that every tree enforces on what it writes and what it accepts from blocks. */
 export interface TreeLimits {
@@ -53,7 +54,7 @@ export const MAX_CBOR_INT = 2n ** 64n - 1n
  * follows value links into these and refuses any other. Links whose multihash is identity carry
  * their bytes and are not followed, so they may name any codec.
  */
-export const LINK_CODECS: ReadonlySet<number> = new Set([0x55, 0x70, 0x71, 0x0129]) // raw, dag-pb, dag-cbor, dag-json
+export const LINK_CODECS: ReadonlySet<number> = new Set([RAW, DAG_PB, DAG_CBOR, DAG_JSON])
 
 export const DEFAULT_BITS_PER_LEVEL = 4
 

@@ -6,7 +6,7 @@
 //   build.ts       a whole tree from sorted entries
 //   diff.ts        the aligned walk of two trees, and the entries that differ
 //   new-blocks.ts  the blocks a holder of one root lacks to read another (for sync)
-//   walk.ts        every block reachable from a root, wave by wave
+//   walk.ts        every block reachable from a root, wave by wave (waves.ts)
 // types.ts holds the types these take and give; ref.ts the moves between a node and its subtrees.
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'

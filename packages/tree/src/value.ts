@@ -2,6 +2,7 @@
 // inline, as one block, or as fixed-size raw chunks under an index, by encoded length alone.
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
+import { concatBytes } from './bytes.ts'
 import { CborReader } from './cbor.ts'
 import { decodeValidated, encodeValue } from './dag-cbor.ts'
 import { InvalidValueError, MalformedValueError } from './errors.ts'
@@ -109,7 +110,7 @@ export async function prepareByteStream(
   for await (const piece of source) {
     if (!(piece instanceof Uint8Array)) throw new InvalidValueError('a byte stream must yield Uint8Array chunks')
     size += piece.length
-    pending = concat(pending, piece)
+    pending = pending.length === 0 ? piece : concatBytes([pending, piece])
     // Until the encoding is known to exceed one block, keep it whole: it may still fit inline or in one block.
     if (!streaming && byteStringEncodedLength(size) <= MAX_BLOCK_BYTES) continue
     streaming = true
@@ -139,14 +140,6 @@ export async function prepareByteStream(
 
 function byteStringEncodedLength(n: number): number {
   return n + (n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9)
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a)
-  out.set(b, a.length)
-  return out
 }
 
 /** Decodes a stored value, reading its blocks as needed. */

@@ -1,16 +1,17 @@
-// Walks every block reachable from a root, wave by wave (one tree level per wave), so a caller
-// fetching from the network can keep many requests in flight. Values' own links are followed
+// Walks every block reachable from a root, wave by wave (one tree level per wave: waves.ts), so a
+// caller fetching from the network can keep many requests in flight. Values' own links are followed
 // into whatever blocks they point at (DAG-CBOR, DAG-JSON, DAG-PB or raw).
 import * as dagJson from '@ipld/dag-json'
 import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import { CborReader } from './cbor.ts'
 import { InvalidBlockError, MalformedValueError } from './errors.ts'
-import { cidKey, DAG_CBOR, isInlineCid, RAW, verifyBlock } from './hash.ts'
+import { cidKey, DAG_CBOR, DAG_JSON, DAG_PB, RAW, verifyBlock } from './hash.ts'
 import { MAX_BLOCK_DEPTH } from './limits.ts'
 import type { TreeNode } from './node.ts'
 import type { CheckedNode } from './validate.ts'
 import { type Block, decodeChunkIndex, type GetBlock } from './value.ts'
+import { walkWaves } from './waves.ts'
 
 export interface WalkOptions {
   /** Blocks the caller already holds: neither returned nor descended into. */
@@ -37,42 +38,30 @@ type Item =
   | { readonly cid: CID; readonly kind: 'node'; readonly level: number | undefined }
   | { readonly cid: CID; readonly kind: 'value' | 'index' | 'chunk' | 'linked' }
 
-export async function* walkBlocks(root: CID, init: WalkInit): AsyncGenerator<Block> {
+export function walkBlocks(root: CID, init: WalkInit): AsyncGenerator<Block> {
   const { has, getBlock, verify = false, concurrency = 64, checkNode, onWave } = init
-  const seen = new Set<string>()
-  let wave: Item[] = [{ cid: root, kind: 'node', level: undefined }]
-  while (wave.length > 0) {
-    const fresh: Item[] = []
-    for (const item of wave) {
-      // Identity CIDs carry their bytes inline: nothing to fetch or keep.
-      if (isInlineCid(item.cid)) continue
-      const id = cidKey(item.cid)
-      if (seen.has(id)) continue
-      seen.add(id)
-      fresh.push(item)
-    }
-    const held = has === undefined ? [] : await Promise.all(fresh.map((item) => has(item.cid)))
-    const wanted = has === undefined ? fresh : fresh.filter((_, i) => !held[i])
-    const next: Item[] = []
-    if (wanted.length > 0) onWave?.(wanted.map((item) => item.cid))
-    for (let start = 0; start < wanted.length; start += concurrency) {
-      const batch = wanted.slice(start, start + concurrency)
-      const fetched = await Promise.all(batch.map((item) => getBlock(item.cid)))
-      for (let i = 0; i < batch.length; i++) {
-        const item = batch[i]
-        const bytes = fetched[i]
-        if (verify) verifyBlock(item.cid, bytes)
-        try {
-          collectLinks(item, bytes, checkNode, next)
-        } catch (err) {
-          if (err instanceof InvalidBlockError) err.cid ??= item.cid
-          throw err
-        }
-        yield { cid: item.cid, bytes }
+  return walkWaves<Item, Uint8Array, Block>([{ cid: root, kind: 'node', level: undefined }], {
+    cid: (item) => item.cid,
+    key: cidKey,
+    concurrency,
+    select: async (fresh) => {
+      const held = has === undefined ? [] : await Promise.all(fresh.map((item) => has(item.cid)))
+      const wanted = has === undefined ? fresh : fresh.filter((_, i) => !held[i])
+      if (wanted.length > 0) onWave?.(wanted.map((item) => item.cid))
+      return wanted
+    },
+    read: (item) => getBlock(item.cid),
+    expand: (item, bytes, next) => {
+      if (verify) verifyBlock(item.cid, bytes)
+      try {
+        collectLinks(item, bytes, checkNode, next)
+      } catch (err) {
+        if (err instanceof InvalidBlockError) err.cid ??= item.cid
+        throw err
       }
-    }
-    wave = next
-  }
+      return { cid: item.cid, bytes }
+    },
+  })
 }
 
 function collectLinks(item: Item, bytes: Uint8Array, checkNode: WalkInit['checkNode'], out: Item[]): void {
@@ -114,9 +103,6 @@ function cborLinks(bytes: Uint8Array): CID[] {
   if (!reader.done) reader.fail('trailing bytes after value')
   return links
 }
-
-const DAG_PB = 0x70
-const DAG_JSON = 0x0129
 
 /** The links held by a block of a codec a value may link to. Unknown codecs are refused, never skipped silently. */
 export function blockLinks(cid: CID, bytes: Uint8Array): CID[] {

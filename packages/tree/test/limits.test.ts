@@ -4,7 +4,15 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
-import { blockLinks, cidOf, InvalidKeyError, InvalidValueError, MAX_VALUE_DEPTH, toKey } from '../src/index.ts'
+import {
+  blockLinks,
+  cidOf,
+  DAG_CBOR,
+  InvalidKeyError,
+  InvalidValueError,
+  MAX_VALUE_DEPTH,
+  toKey,
+} from '../src/index.ts'
 import { blockCount, collect, newTree } from './helpers.ts'
 
 /** A value whose innermost item sits inside `depth` lists. */
@@ -20,7 +28,7 @@ const large = (depth: number): unknown => nested(depth, 'x'.repeat(300))
 /** Reads back everything a root reaches as every reader does: a walk that decodes each node, and gc's plain DAG-CBOR walk. */
 async function readAll(tree: ReturnType<typeof newTree>['tree'], root: CID): Promise<void> {
   for (const block of await collect(tree.walk(root, { verify: true }))) {
-    if (block.cid.code === 0x71) blockLinks(block.cid, block.bytes)
+    if (block.cid.code === DAG_CBOR) blockLinks(block.cid, block.bytes)
   }
 }
 
@@ -132,17 +140,17 @@ describe('links', () => {
     const root = await tree.put(tree.emptyRoot, 'k', { raw: rawCid, id: identity })
     await readAll(tree, root)
     const cidV0 = CID.createV0(sha256Cid(0x70, 'pb').multihash as never)
-    for (const link of [cidV0, sha256Cid(0x0129, 'json'), sha256Cid(0x71, 'cbor')]) {
+    for (const link of [cidV0, sha256Cid(0x0129, 'json'), sha256Cid(DAG_CBOR, 'cbor')]) {
       await tree.put(tree.emptyRoot, 'k', link) // the linked block need not be here to write it
     }
   })
 
   it('refuses links walks cannot follow or verify, and CID objects whose bytes are not a CID', async () => {
     const { tree, blockstore } = newTree()
-    const good = sha256Cid(0x71, 'x')
-    const sha512 = CID.createV1(0x71, Digest.create(0x13, new Uint8Array(64)))
-    const shortSha256 = CID.createV1(0x71, Digest.create(0x12, new Uint8Array(20)))
-    const forged = new CID(1, 0x71, good.multihash, new Uint8Array([1, 0x71, 0x12, 0x20, 9]))
+    const good = sha256Cid(DAG_CBOR, 'x')
+    const sha512 = CID.createV1(DAG_CBOR, Digest.create(0x13, new Uint8Array(64)))
+    const shortSha256 = CID.createV1(DAG_CBOR, Digest.create(0x12, new Uint8Array(20)))
+    const forged = new CID(1, DAG_CBOR, good.multihash, new Uint8Array([1, 0x71, 0x12, 0x20, 9]))
     const bad: [unknown, RegExp][] = [
       [sha256Cid(0x85, 'jose'), /links to codec 0x85, which walks cannot follow/],
       [{ a: [sha256Cid(0x78, 'git')] }, /value\.a\[0\] links to codec 0x78/],

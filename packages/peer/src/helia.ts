@@ -1,0 +1,55 @@
+// The helia node under a dagsync node: libp2p with only what dagsync uses (WebSockets, noise,
+// yamux, gossipsub, identify, ping, fetch) and bitswap, built explicitly so that nothing dials
+// public bootstrap peers, mdns or delegated routers.
+import { withBitswap } from '@helia/bitswap'
+import { withLibp2pLight } from '@helia/libp2p'
+import * as dagCbor from '@ipld/dag-cbor'
+import { fetch as libp2pFetch } from '@libp2p/fetch'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { ping } from '@libp2p/ping'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import { createHeliaLight } from 'helia'
+import type { DagsyncNodeInit } from './node-init.ts'
+import type { StagingBlockstore } from './staging.ts'
+
+export function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
+  return withBitswap(
+    withLibp2pLight(createHeliaLight({ blockstore: staging, datastore: init.storage.datastore, codecs: [dagCbor] }), {
+      ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
+      ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
+      addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0/ws'] },
+      transports: (init.transports ?? [webSockets()]) as never,
+      connectionEncrypters: [noise()],
+      // yamux grants a sender more window as data arrives, not as it is read, up to this much
+      // per stream (its default is 16 MiB): so this is what a peer can have in flight that the
+      // reader has not asked for, e.g. a liar's flood after a refused block.
+      streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1024 * 1024 } })],
+      services: {
+        identify: identify(),
+        ping: ping(),
+        fetch: libp2pFetch(),
+        pubsub: gossipsub({
+          // Announcements are signed by the store key; messages are signed too, so every peer
+          // knows who relayed what. All peers must agree on this.
+          globalSignaturePolicy: 'StrictSign',
+          allowPublishToZeroTopicPeers: true,
+          fallbackToFloodsub: false,
+          emitSelf: false,
+          // A peer's messages are checked one after another, not all at once: a flood then waits
+          // in that peer's stream (and its sender) instead of piling up here, each pending check
+          // holding its message (up to 1 MiB).
+          awaitRpcHandler: true,
+          awaitRpcMessageHandler: true,
+        }),
+      },
+    }),
+    // The bitswap option is read as maxWantListSize (its type says maxWantlistSize): above 1024
+    // outstanding wants a peer stalls. Our walks keep 64 in flight; this bounds what we serve.
+    { maxWantListSize: 4096 } as never,
+  )
+}
+
+export type Helia = Awaited<ReturnType<typeof makeHelia>>

@@ -1,0 +1,83 @@
+// A node's options, with their defaults, and the counters it keeps for status and metrics.
+import type { Storage } from '@dagsync/store'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import type { Logger } from '@libp2p/logger'
+
+export interface DagsyncNodeInit {
+  /** Where stores, blocks and the node's own identity are kept (LevelDB on disk, IndexedDB, memory). */
+  storage: Storage
+  /**
+   * Addresses to listen on for peers.
+   * @default ['/ip4/127.0.0.1/tcp/0/ws'] (an ephemeral port on loopback only)
+   */
+  listen?: string[]
+  /** Peers to stay connected to (multiaddrs ending in /p2p/<peer id>), redialled with backoff when they drop. */
+  peers?: string[]
+  /** The node's identity. @default created once and kept in the storage's datastore */
+  privateKey?: PrivateKey
+  /** @default [webSockets()] */
+  transports?: ((components: never) => unknown)[]
+  /** For browsers, whose default gater refuses ws:// and private addresses. */
+  connectionGater?: ConnectionGater
+  /** Served stores re-announce their head this often (gossipsub keeps no history). @default 30_000 */
+  announceIntervalMs?: number
+  /**
+   * How long a served store's announcements (and IPNS records) are valid. The head's is signed
+   * again, same seq, at the first re-announcement after half of this. @default 172_800_000 (48 h)
+   */
+  announcementLifetimeMs?: number
+  /** The newest head is published to IPNS at most this often. @default 2_000 */
+  ipnsDebounceMs?: number
+  /** One fast-path sync or remote write may take this long. @default 10_000 */
+  syncTimeoutMs?: number
+  /** One block fetched over bitswap may take this long. @default 10_000 */
+  fetchTimeoutMs?: number
+  /** A sparse read waits this long for a block before "not available offline". @default 3_000 */
+  sparseTimeoutMs?: number
+  /**
+   * Where the node logs what it refuses (plain) and what fails (`.error`).
+   * @default @libp2p/logger's `dagsync:peer` (printed with DEBUG=dagsync:*)
+   */
+  log?: Logger
+  /** Follow again, on start, the stores this node followed before. @default true */
+  resume?: boolean
+  /**
+   * Answer other peers' fast-path sync requests. Without it they fetch from this node over
+   * bitswap only (slower, but the same blocks). @default true
+   */
+  serveSync?: boolean
+  /**
+   * A served store's announcement carries the commit's new blocks (as fast-path deltas against
+   * the version announced before) when they fit in this many bytes, so live readers sync with no
+   * request at all. 0 turns it off. @default 131072
+   */
+  pushMaxBytes?: number
+  /**
+   * One sync of a followed store keeps at most this many bytes of blocks from a push and
+   * fast-path replies; a reply past it is cut, and what it sent is used as far as it verifies,
+   * the rest fetched over bitswap. @default 67108864 (64 MiB)
+   */
+  syncMaxBytes?: number
+  /** As `syncMaxBytes`, in messages (blocks and deltas). @default 131072 */
+  syncMaxBlocks?: number
+}
+
+/** Counters of what the node refused and did, for status and metrics. */
+export interface NodeStats {
+  announcementsAccepted: number
+  announcementsRejected: number
+  announcementsStale: number
+  /** Heads of followed stores that IPNS resolution found (cold starts). */
+  headsFromIpns: number
+  /** Syncs completed by followed stores, and what they received: on the fast path (wire bytes) and over bitswap. */
+  syncs: number
+  syncWireBytes: number
+  blocksFetched: number
+  bytesFetched: number
+  /** Fast-path requests this node answered, and the messages and bytes it sent. */
+  syncRequestsServed: number
+  syncMessagesServed: number
+  syncBytesServed: number
+  /** Pushes (blocks sent with an announcement) that did not check out and were dropped. */
+  pushesRefused: number
+}

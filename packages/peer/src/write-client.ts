@@ -1,0 +1,79 @@
+// A follower's writes: sent to the store's writer (the peer that last answered one, else the
+// peers likely to hold the store), which commits them if this peer is on its allow-list; each
+// resolves once the replica holds the commit it made.
+import { checkOps, InvalidOpError, type TransactOptions, type TxResult, type WriteOp } from '@dagsync/store'
+import * as dagCbor from '@ipld/dag-cbor'
+import type { PeerId } from '@libp2p/interface'
+import { CID } from 'multiformats/cid'
+import { RemoteError, RemoteWriteError, UnauthorizedError } from './errors.ts'
+import type { FollowerContext } from './follower-context.ts'
+import { WRITE_PROTOCOL } from './remote-write.ts'
+import type { ReplicaSync } from './replica-sync.ts'
+import { call, MAX_FRAME_BYTES } from './rpc.ts'
+
+export class WriteClient {
+  readonly #ctx: FollowerContext
+  readonly #sync: ReplicaSync
+  /** The peer that took the last write: the writer, tried first. */
+  #writer: PeerId | undefined
+
+  constructor(ctx: FollowerContext, sync: ReplicaSync) {
+    this.#ctx = ctx
+    this.#sync = sync
+  }
+
+  /**
+   * Sends a list of ops (a bulk write: see @dagsync/store's WriteOp) to the store's writer, which
+   * applies them as one transaction, one commit, if this peer is on its allow-list. The list is
+   * checked here first, with the checks and limits the writer holds it to (MAX_BULK_OPS,
+   * MAX_BULK_BYTES), so a bad list fails before it is sent. Resolves with the commit once this
+   * replica holds it (`commit: null` if the writes changed nothing).
+   */
+  async transact(ops: readonly WriteOp[], options: TransactOptions = {}): Promise<TxResult<undefined>> {
+    const request = { s: this.#sync.id, ops: checkOps(ops), ...(options.meta === undefined ? {} : { m: options.meta }) }
+    // Within the limits the ops fit in one message; large commit metadata could still overflow it.
+    const size = dagCbor.encode(request).length
+    if (size > MAX_FRAME_BYTES)
+      throw new RemoteWriteError(
+        `the write and its metadata come to ${size} bytes, over the ${MAX_FRAME_BYTES / 1024 / 1024} MiB of one message: make the metadata smaller`,
+      )
+    const candidates = this.#ctx.peersFor(
+      this.#sync.topic,
+      this.#writer === undefined ? this.#sync.from : [this.#writer, ...this.#sync.from],
+    )
+    let lastError: unknown
+    for (const peer of candidates) {
+      try {
+        for await (const reply of call(this.#ctx.libp2p, peer, WRITE_PROTOCOL, request, {
+          signal: AbortSignal.timeout(this.#ctx.syncTimeoutMs),
+        })) {
+          this.#writer = peer
+          if (reply.a instanceof Uint8Array) await this.#sync.offerBytes(reply.a, peer)
+          const cid = CID.asCID(reply.c)
+          const seq = typeof reply.q === 'number' ? reply.q : 0
+          if (cid === null) return { value: undefined, commit: null }
+          return {
+            value: undefined,
+            commit: await this.#sync.synced(seq, AbortSignal.timeout(this.#ctx.syncTimeoutMs)),
+          }
+        }
+      } catch (err) {
+        if (err instanceof RemoteError) {
+          if (err.code === 'unauthorized') throw new UnauthorizedError(err.message)
+          // The writer refused an op for what it holds (a put-in into a value that is not a map, a ref it lacks).
+          if (err.code === 'invalid' && err.index !== undefined)
+            throw new InvalidOpError(err.index, err.message.replace(/^invalid: /, ''))
+          if (err.code === 'invalid' || err.code === 'too-large' || err.code === 'bad-request')
+            throw new RemoteWriteError(err.message)
+        }
+        lastError = err
+      }
+    }
+    throw new RemoteWriteError(
+      candidates.length === 0
+        ? `no connected peer can take writes for store ${this.#sync.id}`
+        : `no peer accepted the write (last: ${(lastError as Error)?.message ?? 'none'})`,
+      { cause: lastError },
+    )
+  }
+}

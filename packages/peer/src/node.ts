@@ -52,7 +52,17 @@ export interface DagsyncNodeInit {
   peers?: string[]
   /** The node's identity. @default created once and kept in the storage's datastore */
   privateKey?: PrivateKey
-  /** @default [webSockets()] */
+  /**
+   * Addresses to announce besides those listened on, e.g. the `wss://` address of a reverse proxy
+   * that forwards to a plain `/ws` listener. @default []
+   */
+  announce?: string[]
+  /**
+   * The PEM certificate (chain) and key for secure WebSocket listen addresses (`/tls/ws`,
+   * `/wss`). @default none: a node listens on plain `/ws` only
+   */
+  tls?: { cert: string; key: string }
+  /** @default [webSockets()], with `tls` for secure listen addresses */
   transports?: ((components: never) => unknown)[]
   /** For browsers, whose default gater refuses ws:// and private addresses. */
   connectionGater?: ConnectionGater
@@ -126,8 +136,8 @@ function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
     withLibp2pLight(createHeliaLight({ blockstore: staging, datastore: init.storage.datastore, codecs: [dagCbor] }), {
       ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
       ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
-      addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0/ws'] },
-      transports: (init.transports ?? [webSockets()]) as never,
+      addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0/ws'], appendAnnounce: init.announce ?? [] },
+      transports: (init.transports ?? [webSockets(init.tls === undefined ? {} : { https: init.tls })]) as never,
       connectionEncrypters: [noise()],
       // yamux grants a sender more window as data arrives, not as it is read, up to this much
       // per stream (its default is 16 MiB): so this is what a peer can have in flight that the

@@ -1,0 +1,100 @@
+// The "tls" and "announce" settings: what config.json may hold, and the checks a start makes of the
+// certificate and key files (readable, PEM, a matching pair) and of secure listen addresses
+// without a certificate. The files are made here with the openssl binary.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { readConfig } from '../src/config.ts'
+import { isSecureWebSocket, loadTls, TlsConfigError } from '../src/tls.ts'
+
+let dir: string
+
+/** A self-signed certificate and its key in `dir`, as <name>.cert.pem and <name>.key.pem. */
+function makeCertificate(name: string): void {
+  execFileSync(
+    'openssl',
+    [
+      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'],
+      ...['-keyout', join(dir, `${name}.key.pem`), '-out', join(dir, `${name}.cert.pem`), '-subj', `/CN=${name}`],
+    ],
+    { stdio: 'ignore' },
+  )
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dagsync-tls-'))
+  makeCertificate('a')
+  makeCertificate('b')
+  await writeFile(join(dir, 'garbage.pem'), 'not a certificate\n')
+})
+after(() => rm(dir, { recursive: true, force: true }))
+
+const wss = ['/ip4/127.0.0.1/tcp/4443/tls/ws']
+
+describe('the "tls" setting', () => {
+  it('is a certificate and a key file, or null; "announce" is a list of multiaddrs', () => {
+    assert.equal(readConfig({}).tls, null)
+    assert.equal(readConfig({ tls: null }).tls, null)
+    assert.deepEqual(readConfig({ tls: { cert: 'c.pem', key: 'k.pem' } }).tls, { cert: 'c.pem', key: 'k.pem' })
+    assert.throws(() => readConfig({ tls: { cert: 'c.pem' } }), /"tls.key" must be a non-empty string/)
+    assert.throws(() => readConfig({ tls: { cert: 'c.pem', key: 'k.pem', ca: 'x' } }), /"tls.ca" is not a setting/)
+    assert.throws(() => readConfig({ tls: 'cert.pem' }), /"tls" must be an object/)
+    assert.deepEqual(readConfig({ announce: wss }).announce, wss)
+    assert.throws(() => readConfig({ announce: ['example.com:443'] }), /"announce\[0\]" is not a multiaddr/)
+  })
+
+  it('tells secure WebSocket addresses from plain ones', () => {
+    assert.equal(isSecureWebSocket('/ip4/127.0.0.1/tcp/4443/tls/ws'), true)
+    assert.equal(isSecureWebSocket('/dns4/example.com/tcp/443/tls/sni/example.com/ws'), true)
+    assert.equal(isSecureWebSocket('/ip4/127.0.0.1/tcp/4443/wss'), true)
+    assert.equal(isSecureWebSocket('/ip4/127.0.0.1/tcp/4011/ws'), false)
+  })
+
+  it('loads a certificate and its key, paths relative to the repo', async () => {
+    const loaded = await loadTls({ cert: 'a.cert.pem', key: join(dir, 'a.key.pem') }, wss, dir)
+    assert.match(loaded?.cert ?? '', /^-----BEGIN CERTIFICATE-----/)
+    assert.match(loaded?.key ?? '', /^-----BEGIN PRIVATE KEY-----/)
+    assert.equal(await loadTls(null, ['/ip4/127.0.0.1/tcp/4011/ws'], dir), undefined)
+  })
+
+  it('refuses a file it cannot read, one that is not PEM and a key that is not the certificate’s, naming the file and the key', async () => {
+    const refused: [{ cert: string; key: string }, RegExp][] = [
+      [
+        { cert: 'missing.pem', key: 'a.key.pem' },
+        /^cannot read the TLS certificate \S+\/missing\.pem \("tls\.cert" in config\.json\): no such file \(ENOENT\)$/,
+      ],
+      [{ cert: 'a.cert.pem', key: '.' }, /^cannot read the TLS key \S+ \("tls\.key" in config\.json\): .*\(EISDIR\)$/],
+      [
+        { cert: 'garbage.pem', key: 'a.key.pem' },
+        /^the TLS certificate \S+\/garbage\.pem \("tls\.cert" in config\.json\) is not a PEM certificate$/,
+      ],
+      [
+        { cert: 'a.cert.pem', key: 'garbage.pem' },
+        /^the TLS key \S+\/garbage\.pem \("tls\.key" in config\.json\) is not a PEM private key$/,
+      ],
+      [
+        { cert: 'a.cert.pem', key: 'b.key.pem' },
+        /^the TLS key \S+\/b\.key\.pem \("tls\.key" in config\.json\) is not the key of the certificate \S+\/a\.cert\.pem \("tls\.cert"\)$/,
+      ],
+    ]
+    for (const [tls, message] of refused) {
+      await assert.rejects(loadTls(tls, wss, dir), (err: Error) => {
+        assert.ok(err instanceof TlsConfigError)
+        assert.equal(err.code, 'bad-request')
+        assert.match(err.message, message)
+        return true
+      })
+    }
+  })
+
+  it('refuses a secure listen address when "tls" is not set, since it could accept no connection', async () => {
+    for (const address of ['/ip4/127.0.0.1/tcp/4443/tls/ws', '/ip4/127.0.0.1/tcp/4443/wss'])
+      await assert.rejects(
+        loadTls(null, ['/ip4/127.0.0.1/tcp/4011/ws', address], dir),
+        new RegExp(`^TlsConfigError: cannot listen on ${address}: .*"tls" is not set in config.json`),
+      )
+  })
+})

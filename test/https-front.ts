@@ -1,7 +1,8 @@
 // What sits in front of a daemon on a real site, for tests: an https server that does what the
 // Caddy and nginx examples in docs/deploy.md do. It serves the built web app, forwards
 // GET /config.json to the daemon's loopback API (with the API's own Host, which the API checks),
-// and, given `websockets`, forwards WebSocket upgrades to that plain /ws port: TLS ends here.
+// and, given `websockets`, forwards WebSocket upgrades to that plain /ws port: TLS ends here. Caddy
+// and nginx themselves are not installed where the tests run.
 import { readFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { createServer, type Server } from 'node:https'
@@ -54,7 +55,8 @@ export class HttpsFront {
         const api = new URL(init.api)
         const forwarded = request(
           new URL('/config.json', api),
-          { headers: { host: api.host, 'x-forwarded-proto': 'https' } },
+          // The browser's headers as sent (Origin, if any, included), but the API's Host.
+          { headers: { ...req.headers, host: api.host, 'x-forwarded-proto': 'https' } },
           (answer) => {
             res.writeHead(answer.statusCode ?? 502, answer.headers)
             answer.pipe(res)

@@ -131,6 +131,11 @@ describe('browsers on https pages', () => {
     const repo = await repoWith({ announce: [proxied] })
     const daemon = await DaemonProcess.start(scratch, repo, { ws: wsPort })
     const ready = await daemon.ready
+    // The ready line is `dagsync id`'s answer.
+    assert.ok(
+      ready.addresses.includes(`${proxied}/p2p/${ready.peerId}`),
+      `the daemon lists the announced address: ${ready.addresses}`,
+    )
     const front = await HttpsFront.start({
       ...(await tlsFiles()),
       webRoot,

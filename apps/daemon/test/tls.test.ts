@@ -3,7 +3,7 @@
 // without a certificate. The files are made here with the openssl binary.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -53,11 +53,17 @@ describe('the "tls" setting', () => {
     assert.equal(isSecureWebSocket('/ip4/127.0.0.1/tcp/4011/ws'), false)
   })
 
-  it('loads a certificate and its key, paths relative to the repo', async () => {
+  it('loads a certificate (or a chain) and its key, paths relative to the repo', async () => {
     const loaded = await loadTls({ cert: 'a.cert.pem', key: join(dir, 'a.key.pem') }, wss, dir)
     assert.match(loaded?.cert ?? '', /^-----BEGIN CERTIFICATE-----/)
     assert.match(loaded?.key ?? '', /^-----BEGIN PRIVATE KEY-----/)
     assert.equal(await loadTls(null, ['/ip4/127.0.0.1/tcp/4011/ws'], dir), undefined)
+    // A chain (fullchain.pem) is the server's certificate first: its key is that one's.
+    await writeFile(
+      join(dir, 'chain.pem'),
+      (await readFile(join(dir, 'a.cert.pem'), 'utf8')) + (await readFile(join(dir, 'b.cert.pem'), 'utf8')),
+    )
+    assert.ok(await loadTls({ cert: 'chain.pem', key: 'a.key.pem' }, wss, dir))
   })
 
   it('refuses a file it cannot read, one that is not PEM and a key that is not the certificate’s, naming the file and the key', async () => {

@@ -171,6 +171,32 @@ describe('browsers on https pages', () => {
   })
 })
 
+describe('daemons over wss', () => {
+  it('a daemon dials another one’s wss address if it trusts the certificate (NODE_EXTRA_CA_CERTS), and not otherwise', async () => {
+    const writerRepo = await repoWith({ tls: tlsSetting() })
+    const writer = await (
+      await DaemonProcess.start(scratch, writerRepo, {}, { listen: ['/ip4/127.0.0.1/tcp/0/tls/ws'] })
+    ).ready
+    const wss = writer.addresses[0] as string
+    assert.match(wss, /\/tls\/ws\/p2p\//)
+    const demo = writer.stores.find((s) => s.names.includes('demo'))?.id as string
+
+    const untrusting = await scratch.dir()
+    await DaemonProcess.start(scratch, untrusting)
+    const refused = await cli(scratch, untrusting, ['peers', 'connect', wss])
+    assert.equal(refused.code, 5, refused.stderr)
+
+    const readerRepo = await scratch.dir()
+    await DaemonProcess.start(scratch, readerRepo, {}, { env: { NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem') } })
+    const connected = await cli(scratch, readerRepo, ['peers', 'connect', wss])
+    assert.equal(connected.code, 0, connected.stderr)
+    assert.equal((await cli(scratch, readerRepo, ['store', 'follow', demo, '--name', 'shared'])).code, 0)
+    const welcome = await cli(scratch, readerRepo, ['get', 'shared', 'welcome'])
+    assert.equal(welcome.code, 0, welcome.stderr)
+    assert.match(welcome.stdout, /demo store/)
+  })
+})
+
 describe('a "tls" setting that cannot be used', () => {
   // The other refusals (not PEM, a key that is not the certificate's, wss without "tls") are
   // checked in apps/daemon/test/tls.test.ts; this is what the operator sees of one.

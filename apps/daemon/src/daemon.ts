@@ -94,11 +94,12 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     const api = parseApiAddress(init.api ?? config.api)
     const listen = init.listen ?? config.listen
     const tls = await loadTls(config.tls, listen, repo.path)
+    if (tls?.warning !== undefined) log.warn(tls.warning)
     node = await createDagsyncNode({
       storage: repo.storage,
       listen,
       announce: config.announce,
-      ...(tls === undefined ? {} : { tls }),
+      ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
       peers: config.peers,
       announceIntervalMs: config.announceIntervalMs,
       log: peerLogger(log),

@@ -8,6 +8,7 @@ import { resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ApiError } from './api.ts'
 import type { DaemonConfig } from './config.ts'
+import { plural } from './plural.ts'
 
 /** A "tls" setting that cannot be used: its message names the file and the config key. */
 export class TlsConfigError extends ApiError {
@@ -40,16 +41,44 @@ async function readSetting(repo: string, file: string, key: string, what: string
   }
 }
 
+/** A certificate and key that load, and what to warn about the certificate's dates, if anything. */
+export interface LoadedTls {
+  readonly cert: string
+  readonly key: string
+  readonly warning: string | undefined
+}
+
+const DAY_MS = 86_400_000
+/** A certificate that ends within this many days gets a warning at start (certbot renews at 30). */
+const EXPIRY_WARNING_DAYS = 14
+
+/**
+ * Browsers refuse a certificate outside its dates with nothing the page can read, so a start says
+ * so when the certificate has expired, is not valid yet, or ends within EXPIRY_WARNING_DAYS.
+ */
+export function certificateWarning(certificate: X509Certificate, file: string, now: Date): string | undefined {
+  const from = new Date(certificate.validFrom)
+  const to = new Date(certificate.validTo)
+  const what = `the TLS certificate ${file} ("tls.cert")`
+  if (now < from) return `${what} is not valid until ${from.toISOString()}: browsers refuse it until then`
+  if (now > to) return `${what} expired on ${to.toISOString()}: browsers refuse it; renew it and restart the daemon`
+  const days = Math.floor((to.getTime() - now.getTime()) / DAY_MS)
+  if (days < EXPIRY_WARNING_DAYS)
+    return `${what} expires on ${to.toISOString()} (in ${plural(days, 'day')}): renew it and restart the daemon`
+  return undefined
+}
+
 /**
  * The PEM certificate and key of `tls` (paths relative to `repo` are taken from there), checked:
- * readable, PEM, and the key the certificate's. Undefined when `tls` is not set; then a secure
+ * readable, PEM, and the key the certificate's; its dates are compared with `now`. Undefined when `tls` is not set; then a secure
  * address in `listen` is refused, since it could accept no connection.
  */
 export async function loadTls(
   tls: DaemonConfig['tls'],
   listen: readonly string[],
   repo: string,
-): Promise<{ cert: string; key: string } | undefined> {
+  now: Date = new Date(),
+): Promise<LoadedTls | undefined> {
   if (tls === null) {
     const secure = listen.find(isSecureWebSocket)
     if (secure !== undefined)
@@ -84,5 +113,5 @@ export async function loadTls(
     throw new TlsConfigError(
       `the TLS key ${resolve(repo, tls.key)} ("tls.key" in config.json) is not the key of the certificate ${resolve(repo, tls.cert)} ("tls.cert")`,
     )
-  return { cert, key }
+  return { cert, key, warning: certificateWarning(certificate, resolve(repo, tls.cert), now) }
 }

@@ -3,21 +3,22 @@
 // without a certificate. The files are made here with the openssl binary.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { readConfig } from '../src/config.ts'
-import { isSecureWebSocket, loadTls, TlsConfigError } from '../src/tls.ts'
+import { certificateWarning, isSecureWebSocket, loadTls, TlsConfigError } from '../src/tls.ts'
 
 let dir: string
 
 /** A self-signed certificate and its key in `dir`, as <name>.cert.pem and <name>.key.pem. */
-function makeCertificate(name: string): void {
+function makeCertificate(name: string, days = 1): void {
   execFileSync(
     'openssl',
     [
-      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'],
+      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', String(days)],
       ...['-keyout', join(dir, `${name}.key.pem`), '-out', join(dir, `${name}.cert.pem`), '-subj', `/CN=${name}`],
     ],
     { stdio: 'ignore' },
@@ -28,6 +29,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dagsync-tls-'))
   makeCertificate('a')
   makeCertificate('b')
+  makeCertificate('month', 30)
   await writeFile(join(dir, 'garbage.pem'), 'not a certificate\n')
 })
 after(() => rm(dir, { recursive: true, force: true }))
@@ -102,5 +104,25 @@ describe('the "tls" setting', () => {
         loadTls(null, ['/ip4/127.0.0.1/tcp/4011/ws', address], dir),
         new RegExp(`^TlsConfigError: cannot listen on ${address}: .*"tls" is not set in config.json`),
       )
+  })
+
+  it('warns at start of a certificate that has expired, is not valid yet, or ends within 14 days', async () => {
+    const file = join(dir, 'month.cert.pem')
+    const certificate = new X509Certificate(await readFile(file))
+    const from = new Date(certificate.validFrom).getTime()
+    const to = new Date(certificate.validTo).getTime()
+    const day = 86_400_000
+    const at = (ms: number) => certificateWarning(certificate, file, new Date(ms))
+    assert.equal(at(to - 15 * day), undefined)
+    assert.match(at(to - 1.5 * day) ?? '', /\(in 1 day\)/)
+    assert.match(
+      at(to - 3.5 * day) ?? '',
+      /^the TLS certificate \S+month\.cert\.pem \("tls\.cert"\) expires on \S+ \(in 3 days\): renew it/,
+    )
+    assert.match(at(to + day) ?? '', /\) expired on \S+: browsers refuse it; renew it and restart the daemon$/)
+    assert.match(at(from - day) ?? '', /\) is not valid until \S+: browsers refuse it until then$/)
+    const loaded = await loadTls({ cert: 'month.cert.pem', key: 'month.key.pem' }, wss, dir, new Date(to + day))
+    assert.match(loaded?.warning ?? '', /expired/)
+    assert.equal((await loadTls({ cert: 'month.cert.pem', key: 'month.key.pem' }, wss, dir))?.warning, undefined)
   })
 })

@@ -70,8 +70,9 @@ export function certificateWarning(certificate: X509Certificate, file: string, n
 
 /**
  * The PEM certificate and key of `tls` (paths relative to `repo` are taken from there), checked:
- * readable, PEM, and the key the certificate's; its dates are compared with `now`. Undefined when `tls` is not set; then a secure
- * address in `listen` is refused, since it could accept no connection.
+ * readable, PEM, and the key the certificate's; its dates are compared with `now`. Undefined when
+ * `tls` is not set; then a secure address in `listen` is refused, since it could accept no
+ * connection.
  */
 export async function loadTls(
   tls: DaemonConfig['tls'],
@@ -102,12 +103,8 @@ export async function loadTls(
   try {
     matches = certificate.checkPrivateKey(createPrivateKey(key))
   } catch (err) {
-    throw new TlsConfigError(
-      `the TLS key ${resolve(repo, tls.key)} ("tls.key" in config.json) is not a PEM private key`,
-      {
-        cause: err,
-      },
-    )
+    const file = resolve(repo, tls.key)
+    throw new TlsConfigError(`the TLS key ${file} ("tls.key" in config.json) is not a PEM private key`, { cause: err })
   }
   if (!matches)
     throw new TlsConfigError(

@@ -144,13 +144,14 @@ export class DaemonProcess {
 
   /**
    * Starts a daemon on free ports, or on the ports given (to restart one where a page expects it).
-   * `imports` are modules loaded into it first (`node --import`), e.g. to inject faults.
+   * `imports` are modules loaded into it first (`node --import`), e.g. to inject faults; `listen`
+   * replaces the one /ws address on `ports.ws`; `env` adds to its environment.
    */
   static async start(
     scratch: Scratch,
     repo: string,
     ports: { ws?: number; api?: number } = {},
-    options: { imports?: readonly string[] } = {},
+    options: { imports?: readonly string[]; listen?: readonly string[]; env?: Record<string, string> } = {},
   ): Promise<DaemonProcess> {
     const { args, env } = await nodeArgs(scratch)
     const child = spawn(
@@ -163,13 +164,13 @@ export class DaemonProcess {
         'daemon',
         '--json',
         '--listen',
-        `/ip4/127.0.0.1/tcp/${ports.ws ?? 0}/ws`,
+        ...(options.listen ?? [`/ip4/127.0.0.1/tcp/${ports.ws ?? 0}/ws`]),
         '--api-address',
         `127.0.0.1:${ports.api ?? 0}`,
         '--log-level',
         'warn',
       ],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     const daemon = new DaemonProcess(child)
     scratch.defer(async () => {

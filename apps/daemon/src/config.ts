@@ -27,6 +27,16 @@ export interface DaemonConfig {
   logLevel: string
   /** Named remote pinning services for `pin remote --service <name>`. @default {} */
   pinningServices: Record<string, { url: string; token: string }>
+  /**
+   * Addresses to announce besides those listened on: a reverse proxy's `wss` address that
+   * forwards to a plain `/ws` listener (`/dns4/example.com/tcp/443/tls/ws`). @default []
+   */
+  announce: string[]
+  /**
+   * PEM files (paths; relative ones from the repo directory) for the secure WebSocket listen
+   * addresses (`/tls/ws`, `/wss`) that browsers on https pages dial. @default null
+   */
+  tls: { cert: string; key: string } | null
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -40,6 +50,8 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   announceIntervalMs: 30_000,
   logLevel: 'info',
   pinningServices: {},
+  announce: [],
+  tls: null,
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
@@ -112,6 +124,11 @@ export function readConfig(data: unknown, file = 'config.json'): DaemonConfig {
   const o = r.object(data, '', Object.keys(DEFAULT_CONFIG))
   const config: DaemonConfig = structuredClone(DEFAULT_CONFIG)
   if (o.listen !== undefined) config.listen = r.multiaddrs(o.listen, 'listen', false)
+  if (o.announce !== undefined) config.announce = r.multiaddrs(o.announce, 'announce', false)
+  if (o.tls !== undefined && o.tls !== null) {
+    const t = r.object(o.tls, 'tls', ['cert', 'key'])
+    config.tls = { cert: r.string(t.cert, 'tls.cert'), key: r.string(t.key, 'tls.key') }
+  }
   if (o.api !== undefined) {
     config.api = r.string(o.api, 'api')
     try {

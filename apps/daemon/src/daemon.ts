@@ -15,6 +15,7 @@ import { peerLogger } from './peer-log.ts'
 import { Repo } from './repo.ts'
 import { runSteps } from './shutdown.ts'
 import { StorageMonitor } from './storage-monitor.ts'
+import { loadTls } from './tls.ts'
 import { VERSION } from './version.ts'
 
 export interface DaemonInit {
@@ -92,9 +93,14 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
   let node: DagsyncNode | undefined
   try {
     const api = parseApiAddress(init.api ?? config.api)
+    const listen = init.listen ?? config.listen
+    const tls = await loadTls(config.tls, listen, repo.path)
+    if (tls?.warning !== undefined) log.warn(tls.warning)
     node = await createDagsyncNode({
       storage: repo.storage,
-      listen: init.listen ?? config.listen,
+      listen,
+      announce: config.announce,
+      ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
       peers: config.peers,
       announceIntervalMs: config.announceIntervalMs,
       log: peerLogger(log),
@@ -157,7 +163,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
           const stores = await local.storeList()
           return {
             peerId: node!.peerId.toString(),
-            // Browsers dial WebSockets only.
+            // Browsers dial WebSockets only (/ws, /tls/ws); a page served over https picks the latter.
             addresses: node!.addresses.filter((a) => a.includes('/ws/')),
             stores: stores.map(({ id, names, role }) => ({ id, names, role })),
             defaultStore: (stores.find((s) => s.names.includes('demo')) ?? stores[0])?.id,

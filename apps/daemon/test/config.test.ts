@@ -1,6 +1,8 @@
 // The config file's validation and the API's wire encoding: the two places where the daemon
 // reads text a person or another process wrote.
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import { apiUrl } from '../src/api-address.ts'
@@ -14,6 +16,12 @@ describe('config.json', () => {
     assert.equal(config.demo, false)
     assert.deepEqual(config.gc, { intervalMinutes: 60, keepLast: null })
     assert.deepEqual(config.listen, DEFAULT_CONFIG.listen)
+  })
+
+  it('has the defaults docs/daemon.md shows', async () => {
+    const docs = await readFile(join(import.meta.dirname, '..', '..', '..', 'docs', 'daemon.md'), 'utf8')
+    const block = /## config\.json[\s\S]*?```json\n([\s\S]*?)```/.exec(docs)?.[1]
+    assert.deepEqual(JSON.parse(block ?? 'null'), DEFAULT_CONFIG)
   })
 
   it('refuses a typo, a wrong type, a peer without its id and a non-loopback API, naming the setting', () => {

@@ -2,13 +2,14 @@
 // one of its stores, and show it live. Everything shown is read from the page's own replica, so
 // it works offline (the service worker keeps the page itself).
 import { type DagsyncNode, type Follower, startBrowserPeer } from '@dagsync/browser'
+import { dialable } from './addresses.ts'
 import { App } from './app.ts'
 import './style.css'
 
 /** What the daemon tells the page at /config.json (kept in localStorage for offline starts). */
 export interface PageConfig {
   readonly peerId: string
-  /** The daemon's WebSocket addresses, with /p2p/. */
+  /** The daemon's WebSocket addresses (/ws and /tls/ws), with /p2p/. */
   readonly addresses: string[]
   readonly stores: { id: string; names: string[]; role: string }[]
   /** The store to show when the URL names none. */
@@ -51,13 +52,14 @@ async function main(): Promise<void> {
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {})
   const { config } = await loadConfig()
   const storeId = chooseStore(config)
-  const peer = await startBrowserPeer({ peers: config.addresses })
+  const addresses = dialable(config.addresses, location.protocol)
+  const peer = await startBrowserPeer({ peers: addresses })
   const follower = await peer.follow(storeId)
   const names = config.stores.find((s) => s.id === storeId)?.names ?? []
   const app = new App({
     peer,
     follower,
-    daemon: config.addresses[0] ?? '',
+    daemon: addresses[0] ?? '',
     storeLabel: names[0] ?? storeId,
     cli: config.cli ?? 'dagsync',
   })

@@ -20,8 +20,8 @@ export function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
     withLibp2pLight(createHeliaLight({ blockstore: staging, datastore: init.storage.datastore, codecs: [dagCbor] }), {
       ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
       ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
-      addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0/ws'] },
-      transports: (init.transports ?? [webSockets()]) as never,
+      addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0/ws'], appendAnnounce: init.announce ?? [] },
+      transports: (init.transports ?? [webSockets(init.tls === undefined ? {} : { https: init.tls })]) as never,
       connectionEncrypters: [noise()],
       // yamux grants a sender more window as data arrives, not as it is read, up to this much
       // per stream (its default is 16 MiB): so this is what a peer can have in flight that the

@@ -15,7 +15,17 @@ export interface DagsyncNodeInit {
   peers?: string[]
   /** The node's identity. @default created once and kept in the storage's datastore */
   privateKey?: PrivateKey
-  /** @default [webSockets()] */
+  /**
+   * Addresses to announce besides those listened on, e.g. the `wss://` address of a reverse proxy
+   * that forwards to a plain `/ws` listener. @default []
+   */
+  announce?: string[]
+  /**
+   * The PEM certificate (chain) and key for secure WebSocket listen addresses (`/tls/ws`,
+   * `/wss`). @default none: a node listens on plain `/ws` only
+   */
+  tls?: { cert: string; key: string }
+  /** @default [webSockets()], with `tls` for secure listen addresses */
   transports?: ((components: never) => unknown)[]
   /** For browsers, whose default gater refuses ws:// and private addresses. */
   connectionGater?: ConnectionGater

@@ -436,6 +436,25 @@ export class Store implements ReadApi, WriteApi {
   }
 
   /**
+   * Moves a read-only store to the head its storage holds now, for a store whose storage another
+   * holder moves (a browser tab reading the replica another tab's node syncs). Watchers get the
+   * changes as from `adopt`. It never moves back: a head no newer than this store's is ignored.
+   */
+  async reload(): Promise<Commit | null> {
+    this.#checkOpen()
+    if (!this.readOnly) throw new StoreError('reload is for read-only stores; a writer holds its own head')
+    const cid = await this.#storage.head(this.name)
+    if (cid === undefined || (this.#head !== null && cid.equals(this.#head.cid))) return this.#head
+    const commit = await this.#loadCommit(cid, true)
+    if (commit === undefined)
+      throw new MissingBlocksError(`store ${this.name}: its head commit ${cid} is missing from storage`, [cid])
+    // Two reloads can overlap: the later head wins whichever finishes first.
+    if (commit.seq <= (this.#head?.seq ?? 0)) return this.#head
+    this.#setHead(commit, [commit])
+    return commit
+  }
+
+  /**
    * Calls `listener` with each new durable head, as soon as it is durable (before watchers get
    * the changed keys). Returns a function that removes the listener.
    */

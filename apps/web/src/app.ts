@@ -1,6 +1,6 @@
 // What the page shows and does: sync status, the keys in pages with a prefix filter, one key's
 // value, metadata and history, live updates (changed rows flash), and writes through the writer.
-import { type DagsyncNode, type Follower, UnauthorizedError, WatchInterruptedError } from '@dagsync/browser'
+import { type TabFollower, type TabPeer, UnauthorizedError, WatchInterruptedError } from '@dagsync/browser'
 import * as dagJson from '@ipld/dag-json'
 
 const PAGE_SIZE = 25
@@ -34,8 +34,8 @@ function cell(text: string): HTMLTableCellElement {
 }
 
 export interface AppInit {
-  readonly peer: DagsyncNode
-  readonly follower: Follower
+  readonly peer: TabPeer
+  readonly follower: TabFollower
   /** The daemon's address, as shown. */
   readonly daemon: string
   readonly storeLabel: string
@@ -44,8 +44,8 @@ export interface AppInit {
 }
 
 export class App {
-  readonly #peer: DagsyncNode
-  readonly #follower: Follower
+  readonly #peer: TabPeer
+  readonly #follower: TabFollower
   readonly #init: AppInit
   #prefix = ''
   /** The last key of each page before the current one: "previous" pops it. */
@@ -62,7 +62,6 @@ export class App {
   async start(): Promise<void> {
     $('store-name').textContent = this.#init.storeLabel
     $('status-daemon').textContent = this.#init.daemon
-    $('status-peer').textContent = this.#peer.peerId.toString()
     this.#wire()
     this.#renderStatus()
     setInterval(() => this.#renderStatus(), 500)
@@ -121,7 +120,9 @@ export class App {
 
   #renderStatus(): void {
     const status = this.#follower.status()
-    const peers = this.#peer.libp2p.getPeers().length
+    const peers = this.#peer.connections()
+    $('status-peer').textContent = this.#peer.peerId ?? '–'
+    $('status-node').textContent = this.#peer.node === undefined ? 'another tab' : 'this tab'
     const badge = $('connection')
     const state = peers === 0 ? 'offline' : status.syncing ? 'syncing' : 'online'
     badge.dataset.state = state
@@ -241,7 +242,7 @@ export class App {
       message.dataset.state = 'error'
       message.textContent =
         err instanceof UnauthorizedError
-          ? `This browser may not write to this store. On the daemon, run: ${this.#init.cli} store allow ${this.#init.storeLabel} ${this.#peer.peerId}`
+          ? `This browser may not write to this store. On the daemon, run: ${this.#init.cli} store allow ${this.#init.storeLabel} ${this.#peer.peerId ?? ''}`
           : `The write failed: ${(err as Error).message}`
     }
   }

@@ -24,6 +24,7 @@ import {
 import { collectGarbage, type GcOptions, type GcResult } from './gc.ts'
 import { applyOps, checkOps, type WriteOp } from './ops.ts'
 import type { Segment } from './path.ts'
+import { checkPrecondition, type Precondition } from './precondition.ts'
 import { blockKey, type Storage } from './storage.ts'
 import { heldLinks, Transaction, type WriteApi } from './transaction.ts'
 import {
@@ -69,6 +70,12 @@ export interface StoreInit {
 export interface TransactOptions {
   /** Stored in the commit (author, message...): a small map. */
   meta?: Meta
+  /**
+   * What the write was based on (a key's value, or the head commit), checked in the write's
+   * own transaction: if it no longer holds, the write fails with PreconditionFailedError and
+   * changes nothing. @default none: the write applies to whatever the store holds then
+   */
+  ifMatch?: Precondition
 }
 
 export interface TxResult<T> {
@@ -264,12 +271,21 @@ export class Store implements ReadApi, WriteApi {
       this.#checkOpen()
       if (this.readOnly)
         throw new ReadOnlyStoreError(`store ${this.name} follows another writer and cannot be written here`)
+      let body: (tx: Transaction) => unknown
       if (typeof fn === 'function') {
-        run = fn
+        body = fn
       } else {
         const ops = checkOps(fn)
-        run = (tx) => applyOps(tx, ops)
+        body = (tx) => applyOps(tx, ops)
       }
+      const { ifMatch } = options
+      run =
+        ifMatch === undefined
+          ? body
+          : async (tx) => {
+              await checkPrecondition(tx, ifMatch)
+              return await body(tx)
+            }
     } catch (err) {
       return Promise.reject(err)
     }

@@ -11,6 +11,7 @@ import {
   type KeyEntry,
   type KeyInfo,
   type KeyRange,
+  PreconditionFailedError,
   type ReadApi,
   type Segment,
   type Store,
@@ -36,6 +37,7 @@ import {
   SyncFailedError,
   UnauthorizedError,
 } from './errors.ts'
+import { preconditionToWire } from './precondition-wire.ts'
 import { receiveMessages } from './receive.ts'
 import { ReceivedBlocks, type ReceiveLimits } from './received.ts'
 import { WRITE_PROTOCOL } from './remote-write.ts'
@@ -455,7 +457,12 @@ export class Follower implements ReadApi {
    * replica holds it (`commit: null` if the writes changed nothing).
    */
   async transact(ops: readonly WriteOp[], options: TransactOptions = {}): Promise<TxResult<undefined>> {
-    const request = { s: this.id, ops: checkOps(ops), ...(options.meta === undefined ? {} : { m: options.meta }) }
+    const request = {
+      s: this.id,
+      ops: checkOps(ops),
+      ...(options.meta === undefined ? {} : { m: options.meta }),
+      ...(options.ifMatch === undefined ? {} : { p: preconditionToWire(options.ifMatch) }),
+    }
     // Within the limits the ops fit in one message; large commit metadata could still overflow it.
     const size = dagCbor.encode(request).length
     if (size > MAX_FRAME_BYTES)
@@ -482,6 +489,8 @@ export class Follower implements ReadApi {
       } catch (err) {
         if (err instanceof RemoteError) {
           if (err.code === 'unauthorized') throw new UnauthorizedError(err.message)
+          if (err.code === 'precondition-failed')
+            throw new PreconditionFailedError(err.message.replace(/^precondition-failed: /, ''))
           // The writer refused an op for what it holds (a put-in into a value that is not a map, a ref it lacks).
           if (err.code === 'invalid' && err.index !== undefined)
             throw new InvalidOpError(err.index, err.message.replace(/^invalid: /, ''))

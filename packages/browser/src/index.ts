@@ -42,12 +42,15 @@ export {
   InvalidOpError,
   MAX_BULK_BYTES,
   MAX_BULK_OPS,
+  type Precondition,
+  PreconditionFailedError,
   WatchFailedError,
   WatchInterruptedError,
   WatchOverflowError,
   type WriteOp,
 } from '@dagsync/store'
 export { NodeHeldElsewhereError } from './node-lock.ts'
+export type { PendingWrite, WriteOutcome } from './outbox.ts'
 export type { BrowserPeerInit } from './page-node.ts'
 export { TabFollower } from './tab-follower.ts'
 export { startTabPeer, TabPeer, type TabPeerInit } from './tab-peer.ts'

@@ -1,7 +1,7 @@
 // A store as one tab sees it: reads come from this tab's own read-only view of the replica in
 // IndexedDB (so they need no other tab, and go on while the node moves between tabs), which
 // reloads each time the node's tab says the replica moved; writes go through the node's tab.
-import type { FollowerStatus } from '@dagsync/peer'
+import { type FollowerStatus, preconditionToWire } from '@dagsync/peer'
 import {
   type BinaryValue,
   type Commit,
@@ -10,6 +10,7 @@ import {
   type KeyEntry,
   type KeyInfo,
   type KeyRange,
+  type Precondition,
   type ReadApi,
   type Segment,
   type Store,
@@ -23,6 +24,7 @@ import {
 import type { KeyInput } from '@dagsync/tree'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
+import type { PendingWrite, WriteOutcome } from './outbox.ts'
 
 /** What a tab's follower needs from its tab. */
 export interface TabLink {
@@ -30,6 +32,10 @@ export interface TabLink {
   status(store: string): FollowerStatus | undefined
   /** Hands a write to the node's tab; resolves with the commit's seq (0: nothing changed). */
   write(store: string, request: Uint8Array): Promise<number>
+  /** Puts a write in the outbox. */
+  queue(store: string, ops: readonly WriteOp[], ifMatch: Precondition | undefined): Promise<PendingWrite>
+  /** The writes of a store in the outbox, oldest first. */
+  pending(store: string): Promise<PendingWrite[]>
 }
 
 export class TabFollower implements ReadApi {
@@ -37,6 +43,7 @@ export class TabFollower implements ReadApi {
   /** This tab's read-only view of the replica in IndexedDB. */
   readonly store: Store
   readonly #link: TabLink
+  readonly #settledListeners = new Set<(outcome: WriteOutcome) => void>()
   #reloading: Promise<unknown> = Promise.resolve()
 
   constructor(id: string, store: Store, link: TabLink) {
@@ -136,7 +143,11 @@ export class TabFollower implements ReadApi {
    * does, and resolves once this tab's view holds the commit.
    */
   async transact(ops: readonly WriteOp[], options: TransactOptions = {}): Promise<TxResult<undefined>> {
-    const request = dagCbor.encode({ ops: checkOps(ops), ...(options.meta === undefined ? {} : { m: options.meta }) })
+    const request = dagCbor.encode({
+      ops: checkOps(ops),
+      ...(options.meta === undefined ? {} : { m: options.meta }),
+      ...(options.ifMatch === undefined ? {} : { p: preconditionToWire(options.ifMatch) }),
+    })
     const seq = await this.#link.write(this.id, request)
     if (seq === 0) return { value: undefined, commit: null }
     return { value: undefined, commit: await this.synced(seq) }
@@ -157,5 +168,44 @@ export class TabFollower implements ReadApi {
 
   async bassoc(key: KeyInput, bytes: Uint8Array): Promise<Commit | null> {
     return (await this.transact([{ op: 'put-bytes', key, bytes }])).commit
+  }
+
+  // --- the outbox: writes that wait for the writer -----------------------------------------------
+
+  /**
+   * Puts a list of ops in the outbox (IndexedDB) and returns at once: the node's tab sends it
+   * when the writer is reachable, after the writes made before it. It ends accepted (with its
+   * commit) or rejected (with the reason: not allowed, a stale `ifMatch`, an op the writer
+   * refuses); `onSettled` tells which, and `pending()` lists what still waits.
+   */
+  async queue(ops: readonly WriteOp[], options: { ifMatch?: Precondition } = {}): Promise<PendingWrite> {
+    return await this.#link.queue(this.id, checkOps(ops), options.ifMatch)
+  }
+
+  /** This store's writes in the outbox, oldest first: they survive a reload. */
+  pending(): Promise<PendingWrite[]> {
+    return this.#link.pending(this.id)
+  }
+
+  /** Calls `listener` with how each write from the outbox ended; returns a function that stops it. */
+  onSettled(listener: (outcome: WriteOutcome) => void): () => void {
+    this.#settledListeners.add(listener)
+    return () => this.#settledListeners.delete(listener)
+  }
+
+  /** Resolves with how the outbox write `id` ended (while this tab is open to hear it). */
+  settled(id: string): Promise<WriteOutcome> {
+    return new Promise((resolve) => {
+      const off = this.onSettled((outcome) => {
+        if (outcome.id !== id) return
+        off()
+        resolve(outcome)
+      })
+    })
+  }
+
+  /** For the tab: the node's tab says how an outbox write ended. */
+  settle(outcome: WriteOutcome): void {
+    for (const listener of this.#settledListeners) listener(outcome)
   }
 }

@@ -2,8 +2,9 @@
 // node tells every tab its heads and status, and takes the other tabs' writes to the writer.
 // Messages are structured-cloned, so CIDs travel as strings and ops as DAG-CBOR bytes.
 import { type FollowerStatus, RemoteWriteError, UnauthorizedError } from '@dagsync/peer'
-import { InvalidOpError } from '@dagsync/store'
+import { InvalidOpError, PreconditionFailedError } from '@dagsync/store'
 import { CID } from 'multiformats/cid'
+import type { WriteOutcome } from './outbox.ts'
 
 /** A follower's status as it crosses the channel (CIDs as strings). */
 export type WireStatus = Omit<FollowerStatus, 'synced' | 'newest'> & {
@@ -16,7 +17,7 @@ export type WireStatus = Omit<FollowerStatus, 'synced' | 'newest'> & {
  * renames classes.
  */
 export interface WireError {
-  readonly code: 'unauthorized' | 'invalid-op' | 'failed'
+  readonly code: 'unauthorized' | 'precondition-failed' | 'invalid-op' | 'failed'
   readonly message: string
   /** For 'invalid-op': the op's index. */
   readonly index?: number
@@ -50,6 +51,10 @@ export type TabMessage =
   | { readonly t: 'written'; readonly id: string; readonly seq: number }
   /** The node's tab: write `id` failed. */
   | { readonly t: 'failed'; readonly id: string; readonly error: WireError }
+  /** A tab put a write in the outbox (the node's tab sends it; tabs show it as pending). */
+  | { readonly t: 'outbox'; readonly store: string }
+  /** The node's tab: the writer answered a write from the outbox. */
+  | { readonly t: 'settled'; readonly outcome: WriteOutcome }
 
 export function statusToWire(status: FollowerStatus): WireStatus {
   const plain = (c: { seq: number; cid: CID } | null) => (c === null ? null : { seq: c.seq, cid: c.cid.toString() })
@@ -64,6 +69,7 @@ export function statusFromWire(status: WireStatus): FollowerStatus {
 export function errorToWire(err: unknown): WireError {
   const { message } = err instanceof Error ? err : new Error(String(err))
   if (err instanceof UnauthorizedError) return { code: 'unauthorized', message }
+  if (err instanceof PreconditionFailedError) return { code: 'precondition-failed', message }
   if (err instanceof InvalidOpError) return { code: 'invalid-op', message, index: err.index }
   return { code: 'failed', message }
 }
@@ -73,6 +79,8 @@ export function errorFromWire(error: WireError): Error {
   switch (error.code) {
     case 'unauthorized':
       return new UnauthorizedError(error.message)
+    case 'precondition-failed':
+      return new PreconditionFailedError(error.message)
     case 'invalid-op':
       return new InvalidOpError(error.index ?? 0, error.message)
     case 'failed':

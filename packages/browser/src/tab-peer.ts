@@ -9,6 +9,7 @@ import { openStore } from '@dagsync/store'
 import { type LevelStorage, openBrowserStorage } from '@dagsync/store/browser'
 import { NodeHolder } from './node-holder.ts'
 import { nodeLockName } from './node-lock.ts'
+import { Outbox } from './outbox.ts'
 import { type BrowserPeerInit, startNodeOn } from './page-node.ts'
 import { TabFollower } from './tab-follower.ts'
 import { errorFromWire, statusFromWire, type TabMessage, type WireStatus } from './tab-messages.ts'
@@ -18,6 +19,8 @@ export interface TabPeerInit extends BrowserPeerInit {
   statusIntervalMs?: number
   /** How long a write waits for a tab to hold the node (one is starting it). @default 10_000 */
   leaderTimeoutMs?: number
+  /** How often the node's tab tries the outbox again while a writer is unreachable. @default 1000 */
+  outboxRetryMs?: number
 }
 
 /** What the node's tab last said of the node, and when it came. */
@@ -43,6 +46,7 @@ export async function startTabPeer(init: TabPeerInit): Promise<TabPeer> {
 
 export class TabPeer {
   readonly storage: LevelStorage
+  readonly #outbox: Outbox
   /** This tab's name on the channel. */
   readonly tab = crypto.randomUUID()
   readonly #init: TabPeerInit & { database: string }
@@ -60,6 +64,7 @@ export class TabPeer {
 
   constructor(storage: LevelStorage, init: TabPeerInit & { database: string }) {
     this.storage = storage
+    this.#outbox = new Outbox(storage.datastore)
     this.#init = init
     this.#statusIntervalMs = init.statusIntervalMs ?? 250
     this.#channel = new BroadcastChannel(`dagsync:tabs:${init.database}`)
@@ -96,6 +101,12 @@ export class TabPeer {
     const follower = new TabFollower(id, store, {
       status: (s) => this.#storeStatus(s),
       write: (s, request) => this.#write(s, request),
+      queue: async (s, ops, ifMatch) => {
+        const write = await this.#outbox.add(s, ops, ifMatch, this.tab)
+        this.#post({ t: 'outbox', store: s })
+        return write
+      },
+      pending: (s) => this.#outbox.list(s),
     })
     this.#followers.set(id, follower)
     this.#post({ t: 'follow', store: id })
@@ -108,7 +119,10 @@ export class TabPeer {
     try {
       await navigator.locks.request(nodeLockName(this.#init.database), { signal }, async () => {
         const node = await startNodeOn(this.storage, this.#init)
-        this.#holder = new NodeHolder(node, this.tab, (m) => this.#post(m), this.#statusIntervalMs)
+        this.#holder = new NodeHolder(node, this.tab, (m) => this.#post(m), this.#outbox, {
+          statusIntervalMs: this.#statusIntervalMs,
+          outboxRetryMs: this.#init.outboxRetryMs ?? 1000,
+        })
         for (const id of this.#followers.keys()) await this.#holder.follow(id)
         await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
         await this.#holder.stop()
@@ -154,6 +168,12 @@ export class TabPeer {
         break
       case 'failed':
         this.#settle(message.id)?.reject(errorFromWire(message.error))
+        break
+      case 'outbox':
+        this.#holder?.sendOutbox()
+        break
+      case 'settled':
+        this.#followers.get(message.outcome.store)?.settle(message.outcome)
         break
     }
   }

@@ -1,7 +1,7 @@
 // Three tabs of one browser profile (one Chromium persistent context, one origin) share one node:
-// a daemon write shows in all three within a second, every tab's write reaches the daemon, and
-// closing the tab that holds the node moves the node to another tab with no commit's changes lost
-// in any tab. Real Chromium, real daemon process.
+// a daemon write shows in all three within a second, every tab's write reaches the daemon (sent
+// at once, or through the outbox), and closing the tab that holds the node moves the node to
+// another tab with no commit's changes lost in any tab. Real Chromium, real daemon process.
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -113,6 +113,10 @@ describe('three tabs of one browser profile', () => {
     const holders: Page[] = []
     for (const page of tabs) if (await holdsNode(page)) holders.push(page)
     assert.equal(holders.length, 1, 'one tab holds the node')
+    for (const page of tabs)
+      await page
+        .locator(`#status-node:text-is("${holders.includes(page) ? 'this tab' : 'another tab'}")`)
+        .waitFor({ timeout: 5_000 })
     const peerIds = await Promise.all(tabs.map((p) => p.evaluate(() => window.dagsync?.peer.peerId)))
     assert.match(peerIds[0] ?? '', /^12D3KooW/)
     assert.deepEqual(new Set(peerIds).size, 1, 'one identity for the profile')
@@ -191,6 +195,14 @@ describe('three tabs of one browser profile', () => {
       ),
       1,
     )
+    // And through the outbox: the node's tab sends it, and the writing tab hears how it ended.
+    const outcome = await other.evaluate(async () => {
+      const follower = window.dagsync?.follower
+      const write = await follower?.queue([{ op: 'put', key: 'from/outbox', value: 2 }])
+      return write === undefined ? undefined : await follower?.settled(write.id)
+    })
+    assert.deepEqual(outcome && [outcome.status, outcome.status === 'accepted' && outcome.seq], ['accepted', head + 2])
+    assert.equal((await cliJson<{ value: unknown }>(scratch, repo, ['get', 'demo', 'from/outbox'])).value, 2)
 
     // A page that starts a node of its own next to the tabs' one is refused, not left deaf.
     await other.addScriptTag({ content: await startBrowserPeerProbe(), type: 'module' })

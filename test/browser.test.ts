@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test'
 import { HttpClient } from '@dagsync/daemon/client'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { cli, cliJson, DaemonProcess, eventually, freePort, Scratch } from './cli-helpers.ts'
+import { buildWebApp } from './web-build.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const root = join(import.meta.dirname, '..')
@@ -21,10 +22,7 @@ let browser: Browser
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `Chromium is not at ${CHROMIUM} (apt-get install chromium; .ci/run does)`)
   // The page under test is built from the current sources.
-  execFileSync(join(root, 'apps', 'web', 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], {
-    cwd: join(root, 'apps', 'web'),
-    stdio: 'inherit',
-  })
+  buildWebApp()
   await mkdir(shots, { recursive: true })
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
 })

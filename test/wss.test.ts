@@ -94,7 +94,7 @@ async function assertSyncs(page: Page, daemon: ReadyLine, repo: string, expected
   assert.equal((await cli(scratch, repo, ['put', 'demo', 'over/wss', '"hello"'])).code, 0)
   await page.locator('#keys tbody tr[data-key="over/wss"]').waitFor({ timeout: 10_000 })
   const remotes = await page.evaluate(() =>
-    window.dagsync?.peer.libp2p.getConnections().map((c) => c.remoteAddr.toString()),
+    window.dagsync?.peer.node?.libp2p.getConnections().map((c) => c.remoteAddr.toString()),
   )
   assert.ok(remotes !== undefined && remotes.length > 0)
   for (const remote of remotes) assert.match(remote, expected)

@@ -1,6 +1,13 @@
 // What the page shows and does: sync status, the keys in pages with a prefix filter, one key's
-// value, metadata and history, live updates (changed rows flash), and writes through the writer.
-import { type DagsyncNode, type Follower, UnauthorizedError, WatchInterruptedError } from '@dagsync/browser'
+// value, metadata and history, live updates (changed rows flash), and writes through the outbox,
+// shown pending until the writer accepts or rejects them.
+import {
+  type PendingWrite,
+  type TabFollower,
+  type TabPeer,
+  WatchInterruptedError,
+  type WriteOutcome,
+} from '@dagsync/browser'
 import * as dagJson from '@ipld/dag-json'
 
 const PAGE_SIZE = 25
@@ -34,8 +41,8 @@ function cell(text: string): HTMLTableCellElement {
 }
 
 export interface AppInit {
-  readonly peer: DagsyncNode
-  readonly follower: Follower
+  readonly peer: TabPeer
+  readonly follower: TabFollower
   /** The daemon's address, as shown. */
   readonly daemon: string
   readonly storeLabel: string
@@ -44,14 +51,18 @@ export interface AppInit {
 }
 
 export class App {
-  readonly #peer: DagsyncNode
-  readonly #follower: Follower
+  readonly #peer: TabPeer
+  readonly #follower: TabFollower
   readonly #init: AppInit
   #prefix = ''
   /** The last key of each page before the current one: "previous" pops it. */
   readonly #pageStarts: (string | undefined)[] = [undefined]
   #selected: string | undefined
   #rendering = Promise.resolve()
+  /** How the writes this page saw end ended, newest last, by outbox id. */
+  readonly #outcomes = new Map<string, { readonly write: PendingWrite | undefined; readonly outcome: WriteOutcome }>()
+  /** The writes waiting in the outbox, as last listed. */
+  #pending: PendingWrite[] = []
 
   constructor(init: AppInit) {
     this.#init = init
@@ -62,10 +73,18 @@ export class App {
   async start(): Promise<void> {
     $('store-name').textContent = this.#init.storeLabel
     $('status-daemon').textContent = this.#init.daemon
-    $('status-peer').textContent = this.#peer.peerId.toString()
     this.#wire()
     this.#renderStatus()
-    setInterval(() => this.#renderStatus(), 500)
+    this.#follower.onSettled((outcome) => {
+      this.#outcomes.set(outcome.id, { write: this.#pending.find((w) => w.id === outcome.id), outcome })
+      void this.#renderOutbox()
+    })
+    // Other tabs' writes join the outbox too: list it again now and then.
+    setInterval(() => {
+      this.#renderStatus()
+      void this.#renderOutbox()
+    }, 500)
+    await this.#renderOutbox()
     await this.#renderKeys(new Set())
     void this.#watch()
   }
@@ -121,7 +140,9 @@ export class App {
 
   #renderStatus(): void {
     const status = this.#follower.status()
-    const peers = this.#peer.libp2p.getPeers().length
+    const peers = this.#peer.connections()
+    $('status-peer').textContent = this.#peer.peerId ?? '–'
+    $('status-node').textContent = this.#peer.node === undefined ? 'another tab' : 'this tab'
     const badge = $('connection')
     const state = peers === 0 ? 'offline' : status.syncing ? 'syncing' : 'online'
     badge.dataset.state = state
@@ -155,6 +176,7 @@ export class App {
       row.append(cell(key), cell(info.type), cell(showSize(info.size)), cell(info.lastWrite.toLocaleString()))
       if (changed.has(key)) row.classList.add('changed')
       if (key === this.#selected) row.classList.add('selected')
+      if (this.#pending.some((w) => w.ops.some((op) => showKey(op.key) === key))) row.classList.add('pending')
       row.addEventListener('click', () => void this.#renderDetail(key))
       rows.push(row)
     }
@@ -219,9 +241,38 @@ export class App {
     return li
   }
 
+  /** The outbox's writes (pending) and the outcomes this page was told of, oldest first. */
+  async #renderOutbox(): Promise<void> {
+    const before = this.#pending.map((w) => w.id).join()
+    this.#pending = await this.#follower.pending()
+    const items: HTMLLIElement[] = []
+    for (const { write, outcome } of this.#outcomes.values()) {
+      const text =
+        outcome.status === 'accepted'
+          ? outcome.seq === 0
+            ? 'accepted, changed nothing'
+            : `accepted: commit #${outcome.seq}`
+          : `rejected (${outcome.code}): ${outcome.reason}`
+      items.push(this.#outboxItem(outcome.id, write, outcome.status, text))
+    }
+    for (const write of this.#pending) items.push(this.#outboxItem(write.id, write, 'pending', 'pending'))
+    $('outbox').replaceChildren(...items)
+    if (this.#pending.map((w) => w.id).join() !== before) this.#queueRender(new Set())
+  }
+
+  #outboxItem(id: string, write: PendingWrite | undefined, state: string, text: string): HTMLLIElement {
+    const li = document.createElement('li')
+    li.dataset.id = id
+    li.dataset.state = state
+    const what = write?.ops.map((op) => `${op.op} ${showKey(op.key)}`).join(', ') ?? 'a write'
+    li.textContent = `${what}${write?.ifMatch === undefined ? '' : ' (if unchanged)'}: ${text}`
+    return li
+  }
+
   async #write(): Promise<void> {
     const key = ($('write-key') as HTMLInputElement).value.trim()
     const text = ($('write-value') as HTMLTextAreaElement).value
+    const ifUnchanged = ($('write-if-match') as HTMLInputElement).checked
     const message = $('write-message')
     message.dataset.state = 'pending'
     message.textContent = 'writing…'
@@ -233,16 +284,24 @@ export class App {
       message.textContent = 'The value is not JSON. Quote text: "like this".'
       return
     }
-    try {
-      const commit = await this.#follower.assoc(key, value)
+    // Based on the value this page holds for the key: a write made offline from an old copy is
+    // refused rather than overwriting what was written since.
+    const ifMatch = ifUnchanged ? { key, value: await this.#follower.get(key) } : undefined
+    const write = await this.#follower.queue([{ op: 'put', key, value }], ifMatch === undefined ? {} : { ifMatch })
+    const settled = this.#follower.settled(write.id)
+    if (this.#peer.connections() === 0)
+      message.textContent = 'pending: it is kept in this browser and sent once the writer is reachable'
+    await this.#renderOutbox()
+    const outcome = await settled
+    if (outcome.status === 'accepted') {
       message.dataset.state = 'ok'
-      message.textContent = commit === null ? `${key} already had this value` : `written: commit #${commit.seq}`
-    } catch (err) {
-      message.dataset.state = 'error'
-      message.textContent =
-        err instanceof UnauthorizedError
-          ? `This browser may not write to this store. On the daemon, run: ${this.#init.cli} store allow ${this.#init.storeLabel} ${this.#peer.peerId}`
-          : `The write failed: ${(err as Error).message}`
+      message.textContent = outcome.seq === 0 ? `${key} already had this value` : `written: commit #${outcome.seq}`
+      return
     }
+    message.dataset.state = 'error'
+    message.textContent =
+      outcome.code === 'unauthorized'
+        ? `This browser may not write to this store. On the daemon, run: ${this.#init.cli} store allow ${this.#init.storeLabel} ${this.#peer.peerId ?? ''}`
+        : `The write was refused: ${outcome.reason}`
   }
 }

@@ -1,7 +1,8 @@
 // The web app: start a browser peer on IndexedDB, dial the daemon that served this page, follow
 // one of its stores, and show it live. Everything shown is read from the page's own replica, so
-// it works offline (the service worker keeps the page itself).
-import { type DagsyncNode, type Follower, startBrowserPeer } from '@dagsync/browser'
+// it works offline (the service worker keeps the page itself). The page's tabs share one node:
+// whichever holds it, every tab stays live.
+import { RemoteWriteError, startTabPeer, type TabFollower, type TabPeer, UnauthorizedError } from '@dagsync/browser'
 import { dialable } from './addresses.ts'
 import { App } from './app.ts'
 import './style.css'
@@ -43,8 +44,16 @@ function chooseStore(config: PageConfig): string {
 
 declare global {
   interface Window {
-    /** For the console and for tests: the page's peer and the store it follows. */
-    dagsync?: { peer: DagsyncNode; follower: Follower; app: App }
+    /**
+     * For the console and for tests: the page's peer, the store it follows, and the error classes
+     * (a bundle renames them, so `instanceof` is the way to tell them apart).
+     */
+    dagsync?: {
+      peer: TabPeer
+      follower: TabFollower
+      app: App
+      errors: { RemoteWriteError: typeof RemoteWriteError; UnauthorizedError: typeof UnauthorizedError }
+    }
   }
 }
 
@@ -53,7 +62,7 @@ async function main(): Promise<void> {
   const { config } = await loadConfig()
   const storeId = chooseStore(config)
   const addresses = dialable(config.addresses, location.protocol)
-  const peer = await startBrowserPeer({ peers: addresses })
+  const peer = await startTabPeer({ peers: addresses })
   const follower = await peer.follow(storeId)
   const names = config.stores.find((s) => s.id === storeId)?.names ?? []
   const app = new App({
@@ -63,7 +72,7 @@ async function main(): Promise<void> {
     storeLabel: names[0] ?? storeId,
     cli: config.cli ?? 'dagsync',
   })
-  window.dagsync = { peer, follower, app }
+  window.dagsync = { peer, follower, app, errors: { RemoteWriteError, UnauthorizedError } }
   await app.start()
 }
 

@@ -1,12 +1,20 @@
 // A follower's writes: sent to the store's writer (the peer that last answered one, else the
 // peers likely to hold the store), which commits them if this peer is on its allow-list; each
 // resolves once the replica holds the commit it made.
-import { checkOps, InvalidOpError, type TransactOptions, type TxResult, type WriteOp } from '@dagsync/store'
+import {
+  checkOps,
+  InvalidOpError,
+  PreconditionFailedError,
+  type TransactOptions,
+  type TxResult,
+  type WriteOp,
+} from '@dagsync/store'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import { RemoteError, RemoteWriteError, UnauthorizedError } from './errors.ts'
 import type { FollowerContext } from './follower-context.ts'
+import { preconditionToWire } from './precondition-wire.ts'
 import { WRITE_PROTOCOL } from './remote-write.ts'
 import type { ReplicaSync } from './replica-sync.ts'
 import { call, MAX_FRAME_BYTES } from './rpc.ts'
@@ -30,7 +38,12 @@ export class WriteClient {
    * replica holds it (`commit: null` if the writes changed nothing).
    */
   async transact(ops: readonly WriteOp[], options: TransactOptions = {}): Promise<TxResult<undefined>> {
-    const request = { s: this.#sync.id, ops: checkOps(ops), ...(options.meta === undefined ? {} : { m: options.meta }) }
+    const request = {
+      s: this.#sync.id,
+      ops: checkOps(ops),
+      ...(options.meta === undefined ? {} : { m: options.meta }),
+      ...(options.ifMatch === undefined ? {} : { p: preconditionToWire(options.ifMatch) }),
+    }
     // Within the limits the ops fit in one message; large commit metadata could still overflow it.
     const size = dagCbor.encode(request).length
     if (size > MAX_FRAME_BYTES)
@@ -60,6 +73,8 @@ export class WriteClient {
       } catch (err) {
         if (err instanceof RemoteError) {
           if (err.code === 'unauthorized') throw new UnauthorizedError(err.message)
+          if (err.code === 'precondition-failed')
+            throw new PreconditionFailedError(err.message.replace(/^precondition-failed: /, ''))
           // The writer refused an op for what it holds (a put-in into a value that is not a map, a ref it lacks).
           if (err.code === 'invalid' && err.index !== undefined)
             throw new InvalidOpError(err.index, err.message.replace(/^invalid: /, ''))

@@ -51,6 +51,7 @@ export {
   type WriteOp,
 } from './ops.ts'
 export type { Segment } from './path.ts'
+export { checkPrecondition, type Precondition, PreconditionFailedError } from './precondition.ts'
 export { type StagedBytes, stageBytes } from './stage.ts'
 export {
   BaseStorage,

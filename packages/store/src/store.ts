@@ -25,6 +25,7 @@ import { commitLog, type LoadCommit, versionAt } from './history.ts'
 import { applyOps, checkOps, type WriteOp } from './ops.ts'
 import type { Segment } from './path.ts'
 import { PendingBlocks } from './pending-blocks.ts'
+import { checkPrecondition, type Precondition } from './precondition.ts'
 import type { Storage } from './storage.ts'
 import type { Transaction, WriteApi } from './transaction.ts'
 import {
@@ -71,6 +72,12 @@ export interface StoreInit {
 export interface TransactOptions {
   /** Stored in the commit (author, message...): a small map. */
   meta?: Meta
+  /**
+   * What the write was based on (a key's value, or the head commit), checked in the write's
+   * own transaction: if it no longer holds, the write fails with PreconditionFailedError and
+   * changes nothing. @default none: the write applies to whatever the store holds then
+   */
+  ifMatch?: Precondition
 }
 
 export type { TxResult } from './group-commit.ts'
@@ -228,12 +235,21 @@ export class Store implements ReadApi, WriteApi {
       this.#checkOpen()
       if (this.readOnly)
         throw new ReadOnlyStoreError(`store ${this.name} follows another writer and cannot be written here`)
+      let body: (tx: Transaction) => unknown
       if (typeof fn === 'function') {
-        run = fn
+        body = fn
       } else {
         const ops = checkOps(fn)
-        run = (tx) => applyOps(tx, ops)
+        body = (tx) => applyOps(tx, ops)
       }
+      const { ifMatch } = options
+      run =
+        ifMatch === undefined
+          ? body
+          : async (tx) => {
+              await checkPrecondition(tx, ifMatch)
+              return await body(tx)
+            }
     } catch (err) {
       return Promise.reject(err)
     }
@@ -278,6 +294,27 @@ export class Store implements ReadApi, WriteApi {
     }
     await this.#storage.commit(blocks, new Map([[this.name, commit.cid]]))
     this.#setHead(commit, [commit])
+  }
+
+  /**
+   * Moves a read-only store to the head its storage holds now, for a store whose storage another
+   * holder moves (a browser tab reading the replica another tab's node syncs). Watchers get the
+   * changes as from `adopt`. It never moves back: a head no newer than this store's is ignored.
+   */
+  async reload(): Promise<Commit | null> {
+    this.#checkOpen()
+    if (!this.readOnly) throw new StoreError('reload is for read-only stores; a writer holds its own head')
+    const cid = await this.#storage.head(this.name)
+    if (cid === undefined || (this.#head !== null && cid.equals(this.#head.cid))) return this.#head
+    // Verified: the head comes from storage another holder writes, not from this store's own writes.
+    const bytes = await readBlock(this.#overlay, cid)
+    const commit = bytes === undefined ? undefined : decodeCommit(cid, bytes, true)
+    if (commit === undefined)
+      throw new MissingBlocksError(`store ${this.name}: its head commit ${cid} is missing from storage`, [cid])
+    // Two reloads can overlap: the later head wins whichever finishes first.
+    if (commit.seq <= (this.#head?.seq ?? 0)) return this.#head
+    this.#setHead(commit, [commit])
+    return commit
   }
 
   /**

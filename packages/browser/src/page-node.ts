@@ -1,0 +1,51 @@
+// A node for a page: the browser's WebSocket transport, and a connection gater that lets it dial
+// the configured daemons (on loopback or private addresses, which the browser build refuses).
+import { createDagsyncNode, type DagsyncNode } from '@dagsync/peer'
+import type { LevelStorage } from '@dagsync/store/browser'
+import type { ConnectionGater } from '@libp2p/interface'
+import { webSockets } from '@libp2p/websockets'
+import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+
+export interface BrowserPeerInit {
+  /** Daemons to dial and stay connected to: WebSocket multiaddrs ending in /p2p/<peer id>. */
+  peers: string[]
+  /** The IndexedDB database holding this page's data. @default 'dagsync' */
+  database?: string
+  /**
+   * IndexedDB durability (see `openBrowserStorage`). A page's replicas can fetch again what a
+   * power loss takes, so writes complete once the browser holds them. Use `'strict'` if the
+   * page writes a store of its own. @default 'relaxed'
+   */
+  durability?: 'strict' | 'relaxed'
+  /** Served stores re-announce this often; a page rarely serves. @default 30_000 */
+  announceIntervalMs?: number
+}
+
+/** The host part of a multiaddr (ip4, ip6 or dns name). */
+function hostOf(address: Multiaddr): string | undefined {
+  return address.getComponents().find((c) => ['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(c.name))?.value
+}
+
+/**
+ * The browser build of libp2p refuses plain ws:// and private addresses (127.0.0.1 included),
+ * which is exactly how a page reaches a local daemon. This gater allows dials to the hosts of the
+ * configured peers, and nothing else.
+ */
+function gaterFor(peers: readonly string[]): ConnectionGater {
+  const hosts = new Set(peers.map((p) => hostOf(multiaddr(p))).filter((h) => h !== undefined))
+  return {
+    denyDialMultiaddr: (address: Multiaddr) => !hosts.has(hostOf(address) ?? ''),
+  }
+}
+
+/** A node on `storage` with the page's transports, dialling `init.peers`. */
+export async function startNodeOn(storage: LevelStorage, init: BrowserPeerInit): Promise<DagsyncNode> {
+  return await createDagsyncNode({
+    storage,
+    listen: [],
+    peers: init.peers,
+    transports: [webSockets()],
+    connectionGater: gaterFor(init.peers),
+    ...(init.announceIntervalMs === undefined ? {} : { announceIntervalMs: init.announceIntervalMs }),
+  })
+}

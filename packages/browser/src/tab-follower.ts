@@ -1,0 +1,211 @@
+// A store as one tab sees it: reads come from this tab's own read-only view of the replica in
+// IndexedDB (so they need no other tab, and go on while the node moves between tabs), which
+// reloads each time the node's tab says the replica moved; writes go through the node's tab.
+import { type FollowerStatus, preconditionToWire } from '@dagsync/peer'
+import {
+  type BinaryValue,
+  type Commit,
+  checkOps,
+  type KeyChange,
+  type KeyEntry,
+  type KeyInfo,
+  type KeyRange,
+  type Precondition,
+  type ReadApi,
+  type Segment,
+  type Store,
+  type StoreView,
+  type TransactOptions,
+  type TxResult,
+  type Watch,
+  type WatchOptions,
+  type WriteOp,
+} from '@dagsync/store'
+import type { KeyInput } from '@dagsync/tree'
+import * as dagCbor from '@ipld/dag-cbor'
+import type { CID } from 'multiformats/cid'
+import type { PendingWrite, WriteOutcome } from './outbox.ts'
+
+/** What a tab's follower needs from its tab. */
+export interface TabLink {
+  /** The status the node's tab last sent for this store, if it is recent. */
+  status(store: string): FollowerStatus | undefined
+  /** Hands a write to the node's tab; resolves with the commit's seq (0: nothing changed). */
+  write(store: string, request: Uint8Array): Promise<number>
+  /** Puts a write in the outbox. */
+  queue(store: string, ops: readonly WriteOp[], ifMatch: Precondition | undefined): Promise<PendingWrite>
+  /** The writes of a store in the outbox, oldest first. */
+  pending(store: string): Promise<PendingWrite[]>
+}
+
+export class TabFollower implements ReadApi {
+  readonly id: string
+  /** This tab's read-only view of the replica in IndexedDB. */
+  readonly store: Store
+  readonly #link: TabLink
+  readonly #settledListeners = new Set<(outcome: WriteOutcome) => void>()
+  #reloading: Promise<unknown> = Promise.resolve()
+
+  constructor(id: string, store: Store, link: TabLink) {
+    this.id = id
+    this.store = store
+    this.#link = link
+  }
+
+  /** Moves this tab's view to the replica's head in IndexedDB; reloads run one after another. */
+  reload(): Promise<unknown> {
+    this.#reloading = this.#reloading.then(
+      () => this.store.reload(),
+      () => this.store.reload(),
+    )
+    return this.#reloading
+  }
+
+  get head(): Commit | null {
+    return this.store.head
+  }
+
+  get(key: KeyInput): Promise<unknown> {
+    return this.store.get(key)
+  }
+
+  getIn(path: readonly [KeyInput, ...Segment[]]): Promise<unknown> {
+    return this.store.getIn(path)
+  }
+
+  exists(key: KeyInput): Promise<boolean> {
+    return this.store.exists(key)
+  }
+
+  getMeta(key: KeyInput): Promise<KeyInfo | undefined> {
+    return this.store.getMeta(key)
+  }
+
+  bget(key: KeyInput): Promise<BinaryValue | undefined> {
+    return this.store.bget(key)
+  }
+
+  keys(range?: KeyRange): AsyncGenerator<KeyInfo> {
+    return this.store.keys(range)
+  }
+
+  entries(range?: KeyRange): AsyncGenerator<KeyEntry> {
+    return this.store.entries(range)
+  }
+
+  snapshot(): StoreView {
+    return this.store.snapshot()
+  }
+
+  watch(options?: WatchOptions): Watch {
+    return this.store.watch(options)
+  }
+
+  diff(from: StoreView | number | CID, to?: StoreView | number | CID): AsyncGenerator<KeyChange> {
+    return this.store.diff(from, to)
+  }
+
+  /**
+   * The node's status for this store, with `synced` and `lag` as this tab sees them. With no
+   * recent word from a node's tab (none yet, or it just closed), no peers and nothing syncing.
+   */
+  status(): FollowerStatus {
+    const head = this.store.head
+    const synced = head === null ? null : { seq: head.seq, cid: head.cid }
+    const node = this.#link.status(this.id)
+    const newest = node?.newest != null && node.newest.seq > (synced?.seq ?? 0) ? node.newest : synced
+    return {
+      ...(node ?? { store: this.id, sparse: false, peers: 0, syncing: false }),
+      synced,
+      newest,
+      lag: (newest?.seq ?? 0) - (synced?.seq ?? 0),
+    }
+  }
+
+  /** Resolves once this tab's view holds a commit with at least `seq`. */
+  async synced(seq: number, signal?: AbortSignal): Promise<Commit | null> {
+    while ((this.store.head?.seq ?? 0) < seq) {
+      signal?.throwIfAborted()
+      await new Promise<void>((resolve) => {
+        const off = this.store.onHead(() => {
+          off()
+          resolve()
+        })
+        signal?.addEventListener('abort', () => resolve(), { once: true })
+        if ((this.store.head?.seq ?? 0) >= seq) resolve()
+      })
+    }
+    return this.store.head
+  }
+
+  /**
+   * Sends a list of ops to the store's writer through the node's tab, as `Follower.transact`
+   * does, and resolves once this tab's view holds the commit.
+   */
+  async transact(ops: readonly WriteOp[], options: TransactOptions = {}): Promise<TxResult<undefined>> {
+    const request = dagCbor.encode({
+      ops: checkOps(ops),
+      ...(options.meta === undefined ? {} : { m: options.meta }),
+      ...(options.ifMatch === undefined ? {} : { p: preconditionToWire(options.ifMatch) }),
+    })
+    const seq = await this.#link.write(this.id, request)
+    if (seq === 0) return { value: undefined, commit: null }
+    return { value: undefined, commit: await this.synced(seq) }
+  }
+
+  async assoc(key: KeyInput, value: unknown): Promise<Commit | null> {
+    return (await this.transact([{ op: 'put', key, value }])).commit
+  }
+
+  async assocIn(path: readonly [KeyInput, ...Segment[]], value: unknown): Promise<Commit | null> {
+    const [key, ...rest] = path
+    return (await this.transact([{ op: 'put-in', key, path: rest, value }])).commit
+  }
+
+  async dissoc(key: KeyInput): Promise<Commit | null> {
+    return (await this.transact([{ op: 'delete', key }])).commit
+  }
+
+  async bassoc(key: KeyInput, bytes: Uint8Array): Promise<Commit | null> {
+    return (await this.transact([{ op: 'put-bytes', key, bytes }])).commit
+  }
+
+  // --- the outbox: writes that wait for the writer -----------------------------------------------
+
+  /**
+   * Puts a list of ops in the outbox (IndexedDB) and returns at once: the node's tab sends it
+   * when the writer is reachable, after the writes made before it. It ends accepted (with its
+   * commit) or rejected (with the reason: not allowed, a stale `ifMatch`, an op the writer
+   * refuses); `onSettled` tells which, and `pending()` lists what still waits.
+   */
+  async queue(ops: readonly WriteOp[], options: { ifMatch?: Precondition } = {}): Promise<PendingWrite> {
+    return await this.#link.queue(this.id, checkOps(ops), options.ifMatch)
+  }
+
+  /** This store's writes in the outbox, oldest first: they survive a reload. */
+  pending(): Promise<PendingWrite[]> {
+    return this.#link.pending(this.id)
+  }
+
+  /** Calls `listener` with how each write from the outbox ended; returns a function that stops it. */
+  onSettled(listener: (outcome: WriteOutcome) => void): () => void {
+    this.#settledListeners.add(listener)
+    return () => this.#settledListeners.delete(listener)
+  }
+
+  /** Resolves with how the outbox write `id` ended (while this tab is open to hear it). */
+  settled(id: string): Promise<WriteOutcome> {
+    return new Promise((resolve) => {
+      const off = this.onSettled((outcome) => {
+        if (outcome.id !== id) return
+        off()
+        resolve(outcome)
+      })
+    })
+  }
+
+  /** For the tab: the node's tab says how an outbox write ended. */
+  settle(outcome: WriteOutcome): void {
+    for (const listener of this.#settledListeners) listener(outcome)
+  }
+}

@@ -1,0 +1,126 @@
+// Offline writes in real Chromium against a real daemon process: writes made while the daemon is
+// down wait in the outbox (IndexedDB), shown as pending, survive a reload, and are committed in
+// the order they were made once the daemon is back; a write based on a value the daemon has
+// since replaced is rejected and reported. Screenshots go to test-results/browser-outbox/.
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { HttpClient } from '@dagsync/daemon/client'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { cli, DaemonProcess, freePort, Scratch } from './cli-helpers.ts'
+import { buildWebApp } from './web-build.ts'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const shots = join(import.meta.dirname, '..', 'test-results', 'browser-outbox')
+const scratch = new Scratch()
+let browser: Browser
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `Chromium is not at ${CHROMIUM} (apt-get install chromium; .ci/run does)`)
+  buildWebApp()
+  await mkdir(shots, { recursive: true })
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+})
+after(async () => {
+  await browser?.close()
+  await scratch.close()
+})
+
+const outbox = (page: Page, state: string) => page.locator(`#outbox li[data-state="${state}"]`)
+
+async function writeFromPage(page: Page, key: string, value: string, ifUnchanged = false): Promise<void> {
+  await page.fill('#write-key', key)
+  await page.fill('#write-value', value)
+  await page.setChecked('#write-if-match', ifUnchanged)
+  await page.click('#write-submit')
+}
+
+describe('offline writes in Chromium', () => {
+  it('keeps writes made offline across a reload, commits them in order when the daemon is back, and rejects a stale one', async () => {
+    const repo = await scratch.dir()
+    const ports = { ws: await freePort(), api: await freePort() }
+    let daemon = await DaemonProcess.start(scratch, repo, ports)
+    const d = await daemon.ready
+    const token = (await readFile(join(repo, 'api-token'), 'utf8')).trim()
+    const client = new HttpClient({ url: d.api, token })
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (err) => errors.push(err.message))
+    await context.route(
+      (url) => !['127.0.0.1', 'localhost'].includes(url.hostname),
+      (route) => {
+        errors.push(`off-loopback request: ${route.request().url()}`)
+        return route.abort()
+      },
+    )
+    await page.goto(d.api)
+    await page.locator('#keys tbody tr[data-key="welcome"]').waitFor({ timeout: 30_000 })
+    await page.locator('#connection[data-state="online"]').waitFor()
+    const peerId = (await page.evaluate(() => window.dagsync?.peer.peerId)) as string
+    assert.equal((await cli(scratch, repo, ['store', 'allow', 'demo', peerId])).code, 0)
+    await client.put({ store: 'demo', key: 'doc', value: { v: 1 } })
+    await page.locator('#keys tbody tr[data-key="doc"]').waitFor({ timeout: 10_000 })
+
+    // 1. The daemon goes away; three writes wait in the outbox, shown at once as pending.
+    await daemon.stop()
+    await page.locator('#connection[data-state="offline"]').waitFor({ timeout: 10_000 })
+    for (const n of [1, 2, 3]) {
+      await writeFromPage(page, `offline/${n}`, `{"n": ${n}}`)
+      await outbox(page, 'pending')
+        .nth(n - 1)
+        .waitFor({ timeout: 5_000 })
+    }
+    assert.match((await page.locator('#write-message').textContent()) ?? '', /^pending: it is kept in this browser/)
+    // Meanwhile the daemon's copy of doc moves on (the page, offline, still holds {v: 1}).
+    assert.equal((await cli(scratch, repo, ['put', 'demo', 'doc', '{"v": 2}'])).code, 0)
+    await page.screenshot({ path: join(shots, '1-pending.png'), fullPage: true })
+
+    // 2. A reload, still offline: the writes are still there, from IndexedDB.
+    await page.reload()
+    await page.locator('#keys tbody tr[data-key="doc"]').waitFor({ timeout: 30_000 })
+    await outbox(page, 'pending').nth(2).waitFor({ timeout: 10_000 })
+    assert.deepEqual(
+      await page.evaluate(async () =>
+        (await window.dagsync?.follower.pending())?.map((w) => w.ops.map((op) => op.key).join()),
+      ),
+      ['offline/1', 'offline/2', 'offline/3'],
+    )
+    // A write based on the page's (now stale) copy of doc joins them.
+    await writeFromPage(page, 'doc', '{"v": "from the page"}', true)
+    await outbox(page, 'pending').nth(3).waitFor({ timeout: 5_000 })
+
+    // 3. The daemon is back: the three are committed in the order they were made, the stale one refused.
+    daemon = await DaemonProcess.start(scratch, repo, ports)
+    await outbox(page, 'accepted').nth(2).waitFor({ timeout: 30_000 })
+    await outbox(page, 'rejected').waitFor({ timeout: 10_000 })
+    await page.screenshot({ path: join(shots, '2-settled.png'), fullPage: true })
+    const seqs: number[] = []
+    for (const n of [1, 2, 3]) {
+      const got = await client.get({ store: 'demo', key: `offline/${n}` })
+      assert.deepEqual(got.value, { n })
+      for await (const commit of client.log({ store: 'demo', key: `offline/${n}`, limit: 1 })) seqs.push(commit.seq)
+    }
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+      `committed in order: ${seqs}`,
+    )
+    assert.deepEqual(
+      (await client.get({ store: 'demo', key: 'doc' })).value,
+      { v: 2 },
+      'the stale write changed nothing',
+    )
+    assert.match(
+      (await outbox(page, 'rejected').textContent()) ?? '',
+      /^put doc \(if unchanged\): rejected \(precondition-failed\): "doc" changed since the write was based on it/,
+    )
+    assert.match((await page.locator('#write-message').textContent()) ?? '', /^The write was refused: "doc" changed/)
+    assert.equal(await page.evaluate(async () => (await window.dagsync?.follower.pending())?.length), 0)
+    assert.deepEqual(errors, [])
+    await context.close()
+    await daemon.stop()
+  })
+})

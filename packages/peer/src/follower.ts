@@ -462,10 +462,7 @@ export class Follower implements ReadApi {
       throw new RemoteWriteError(
         `the write and its metadata come to ${size} bytes, over the ${MAX_FRAME_BYTES / 1024 / 1024} MiB of one message: make the metadata smaller`,
       )
-    const candidates = this.#ctx.peersFor(
-      this.topic,
-      this.#writer === undefined ? this.#from : [this.#writer, ...this.#from],
-    )
+    const candidates = await this.#writeCandidates()
     let lastError: unknown
     for (const peer of candidates) {
       try {
@@ -497,6 +494,28 @@ export class Follower implements ReadApi {
         : `no peer accepted the write (last: ${(lastError as Error)?.message ?? 'none'})`,
       { cause: lastError },
     )
+  }
+
+  /**
+   * The peers to send a write to. Right after a start (a page reload) the replica is there at
+   * once but the daemon may still be dialling: with no peer connected, wait for one, up to
+   * syncTimeoutMs, rather than fail a write made a moment too early.
+   */
+  async #writeCandidates(): Promise<PeerId[]> {
+    const preferred = this.#writer === undefined ? this.#from : [this.#writer, ...this.#from]
+    const found = this.#ctx.peersFor(this.topic, preferred)
+    if (found.length > 0) return found
+    const { libp2p } = this.#ctx
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        libp2p.removeEventListener('peer:connect', done)
+        resolve()
+      }
+      const timer = setTimeout(done, this.#ctx.syncTimeoutMs)
+      libp2p.addEventListener('peer:connect', done)
+    })
+    return this.#ctx.peersFor(this.topic, preferred)
   }
 
   async assoc(key: KeyInput, value: unknown): Promise<Commit | null> {

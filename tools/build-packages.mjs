@@ -6,9 +6,12 @@
 // pack time, and `pnpm pack` turns workspace:* into versions).
 //   node tools/build-packages.mjs                build every dist/
 //   node tools/build-packages.mjs --pack <dir>   build, then pack each into <dir> (.tgz)
-import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+
+const execFileAsync = promisify(execFile)
 
 const root = new URL('..', import.meta.url).pathname
 
@@ -18,39 +21,49 @@ export const PUBLISHED = ['tree', 'store', 'peer', 'browser']
 /** The root's licence files, copied into each package when it is packed (npm keeps LICENSE* files). */
 const LICENSES = ['LICENSE', 'LICENSE-APACHE', 'LICENSE-MIT']
 
-/** Compiles every published package into its dist/, from scratch. */
-export function buildPackages() {
-  for (const name of PUBLISHED) {
-    const dir = join(root, 'packages', name)
-    rmSync(join(dir, 'dist'), { recursive: true, force: true })
-    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(dir, 'tsconfig.build.json')], {
-      stdio: 'inherit',
-    })
+/** Runs a command to completion; rejects with its output when it fails. */
+async function run(command, args, cwd) {
+  try {
+    await execFileAsync(command, args, { cwd })
+  } catch (err) {
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${err.stdout}${err.stderr}`)
   }
+}
+
+/** Compiles every published package into its dist/, from scratch (all at once: tsc mostly waits). */
+export async function buildPackages() {
+  await Promise.all(
+    PUBLISHED.map(async (name) => {
+      const dir = join(root, 'packages', name)
+      await rm(join(dir, 'dist'), { recursive: true, force: true })
+      await run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(dir, 'tsconfig.build.json')], dir)
+    }),
+  )
 }
 
 /**
  * Builds, then packs every published package into `into`; resolves to the tarballs' paths by
  * package name (`@dagsync/tree` → `<into>/dagsync-tree-0.1.0.tgz`).
  */
-export function packPackages(into) {
-  buildPackages()
-  mkdirSync(into, { recursive: true })
-  const tarballs = {}
-  for (const name of PUBLISHED) {
-    const dir = join(root, 'packages', name)
-    for (const file of LICENSES) copyFileSync(join(root, file), join(dir, file))
-    const { name: fullName, version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
-    execFileSync('pnpm', ['pack', '--pack-destination', resolve(into)], { cwd: dir, stdio: 'ignore' })
-    tarballs[fullName] = join(resolve(into), `${fullName.slice(1).replace('/', '-')}-${version}.tgz`)
-  }
-  return tarballs
+export async function packPackages(into) {
+  await buildPackages()
+  await mkdir(into, { recursive: true })
+  const packed = await Promise.all(
+    PUBLISHED.map(async (name) => {
+      const dir = join(root, 'packages', name)
+      for (const file of LICENSES) await copyFile(join(root, file), join(dir, file))
+      const { name: fullName, version } = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))
+      await run('pnpm', ['pack', '--pack-destination', resolve(into)], dir)
+      return [fullName, join(resolve(into), `${fullName.slice(1).replace('/', '-')}-${version}.tgz`)]
+    }),
+  )
+  return Object.fromEntries(packed)
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
   const at = process.argv.indexOf('--pack')
   if (at === -1) {
-    buildPackages()
+    await buildPackages()
     process.stderr.write(`[dagsync] built ${PUBLISHED.map((name) => `packages/${name}/dist`).join(', ')}\n`)
   } else {
     const into = process.argv[at + 1]
@@ -58,6 +71,6 @@ if (process.argv[1] === new URL(import.meta.url).pathname) {
       process.stderr.write('usage: node tools/build-packages.mjs --pack <dir>\n')
       process.exit(2)
     }
-    for (const tarball of Object.values(packPackages(into))) process.stdout.write(`${tarball}\n`)
+    for (const tarball of Object.values(await packPackages(into))) process.stdout.write(`${tarball}\n`)
   }
 }

@@ -15,10 +15,10 @@ const execFileAsync = promisify(execFile)
 
 const root = new URL('..', import.meta.url).pathname
 
-/** In dependency order. @dagsync/daemon and the CLI are applications, not published. */
+/** The published packages. The daemon, the CLI and the web app are applications, not published. */
 export const PUBLISHED = ['tree', 'store', 'peer', 'browser']
 
-/** The root's licence files, copied into each package when it is packed (npm keeps LICENSE* files). */
+/** The root's licence files, copied into each package when it is packed (each lists them in `files`). */
 const LICENSES = ['LICENSE', 'LICENSE-APACHE', 'LICENSE-MIT']
 
 /** Runs a command to completion; rejects with its output when it fails. */

@@ -1,5 +1,6 @@
-// Every ```ts block in docs/*.md and README.md must run as written: each is saved as a module
-// inside this workspace package (so `@dagsync/...` imports resolve) and run with node.
+// Every ```ts block in docs/*.md, README.md and the packages' READMEs must run as written: each is
+// saved as a module inside this workspace package (so `@dagsync/...` imports resolve) and run with
+// node. (test/packages.test.ts runs the packages' READMEs again from the packed tarballs.)
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -16,6 +17,7 @@ after(() => rm(scratch, { recursive: true, force: true }))
 const files = [
   'README.md',
   ...(await readdir(join(root, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+  ...(await readdir(join(root, 'packages'))).map((p) => `packages/${p}/README.md`),
 ]
 
 /**

@@ -50,10 +50,7 @@ export class WriteClient {
       throw new RemoteWriteError(
         `the write and its metadata come to ${size} bytes, over the ${MAX_FRAME_BYTES / 1024 / 1024} MiB of one message: make the metadata smaller`,
       )
-    const candidates = this.#ctx.peersFor(
-      this.#sync.topic,
-      this.#writer === undefined ? this.#sync.from : [this.#writer, ...this.#sync.from],
-    )
+    const candidates = await this.#candidates()
     let lastError: unknown
     for (const peer of candidates) {
       try {
@@ -90,5 +87,27 @@ export class WriteClient {
         : `no peer accepted the write (last: ${(lastError as Error)?.message ?? 'none'})`,
       { cause: lastError },
     )
+  }
+
+  /**
+   * The peers to send a write to. Right after a start (a page reload) the replica is there at
+   * once but the daemon may still be dialling: with no peer connected, wait for one, up to
+   * syncTimeoutMs, rather than fail a write made a moment too early.
+   */
+  async #candidates(): Promise<PeerId[]> {
+    const preferred = this.#writer === undefined ? this.#sync.from : [this.#writer, ...this.#sync.from]
+    const found = this.#ctx.peersFor(this.#sync.topic, preferred)
+    if (found.length > 0) return found
+    const { libp2p } = this.#ctx
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        libp2p.removeEventListener('peer:connect', done)
+        resolve()
+      }
+      const timer = setTimeout(done, this.#ctx.syncTimeoutMs)
+      libp2p.addEventListener('peer:connect', done)
+    })
+    return this.#ctx.peersFor(this.#sync.topic, preferred)
   }
 }

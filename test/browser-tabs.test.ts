@@ -206,6 +206,8 @@ describe('three tabs of one browser profile', () => {
 
     // A page that starts a node of its own next to the tabs' one is refused, not left deaf.
     await other.addScriptTag({ content: await startBrowserPeerProbe(), type: 'module' })
+    // A module script may run after addScriptTag resolves: wait for it to have started the peer.
+    await other.waitForFunction(() => window.startBrowserPeerResult !== undefined)
     assert.match(
       (await other.evaluate(() => window.startBrowserPeerResult)) ?? '',
       /^NodeHeldElsewhereError: another tab of this origin runs a dagsync node on database "dagsync"/,

@@ -32,10 +32,12 @@ let app: string
 let browser: Browser
 
 /** The first fenced block of `lang` in a Markdown file. */
-async function firstBlock(file: string, lang: string): Promise<string> {
-  const text = await readFile(join(root, file), 'utf8')
+/** The first ```lang block of `file`, or of its section under the heading `section` if given. */
+async function firstBlock(file: string, lang: string, section?: string): Promise<string> {
+  let text = await readFile(join(root, file), 'utf8')
+  if (section !== undefined) text = text.slice(text.indexOf(`\n${section}\n`))
   const block = new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``).exec(text)?.[1]
-  assert.ok(block !== undefined, `${file} has a \`\`\`${lang} block`)
+  assert.ok(block !== undefined, `${file} has a \`\`\`${lang} block${section === undefined ? '' : ` under ${section}`}`)
   return block
 }
 
@@ -211,7 +213,10 @@ describe('the packed packages, installed with npm', { concurrency: true }, () =>
     await mkdir(pages, { recursive: true })
     const html = (script: string) =>
       `<!doctype html><html><body><script type="module" src="${script}"></script></body></html>`
-    await writeFile(join(pages, 'docs.js'), fill(await firstBlock('docs/browser.md', 'js')))
+    await writeFile(
+      join(pages, 'docs.js'),
+      fill(await firstBlock('docs/browser.md', 'js', '## Embedding a peer in your own page')),
+    )
     await writeFile(join(pages, 'docs.html'), html('./docs.js'))
     await writeFile(join(pages, 'readme.js'), fill(await firstBlock('packages/browser/README.md', 'js')))
     await writeFile(join(pages, 'index.html'), html('./readme.js'))

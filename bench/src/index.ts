@@ -388,7 +388,7 @@ if (suites.includes('import')) {
     const ratio = (get: (b: ImportBaseline) => number) =>
       median(imports.map((r, i) => r.cliMs / get(baselines[i] as ImportBaseline))).toFixed(2)
     process.stdout.write(
-      `\nBulk import: ${keys.toLocaleString('en-US')} keys of the tree workload as NDJSON, \`dagsync import\` (a process of its own,\n` +
+      `\nBulk import: ${keys.toLocaleString('en-US')} keys of the tree workload as NDJSON, \`dagsync import\` (the built CLI, a process of its own,\n` +
         `its start included) into a running daemon on LevelDB, with a reader following the store; against the store's own\n` +
         `bulk loads of the same entries. Medians of ${runs} run(s); ${machine}.\n\n`,
     )

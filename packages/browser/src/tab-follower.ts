@@ -6,6 +6,7 @@ import {
   type BinaryValue,
   type Commit,
   checkOps,
+  headAtLeast,
   type KeyChange,
   type KeyEntry,
   type KeyInfo,
@@ -124,18 +125,7 @@ export class TabFollower implements ReadApi {
 
   /** Resolves once this tab's view holds a commit with at least `seq`. */
   async synced(seq: number, signal?: AbortSignal): Promise<Commit | null> {
-    while ((this.store.head?.seq ?? 0) < seq) {
-      signal?.throwIfAborted()
-      await new Promise<void>((resolve) => {
-        const off = this.store.onHead(() => {
-          off()
-          resolve()
-        })
-        signal?.addEventListener('abort', () => resolve(), { once: true })
-        if ((this.store.head?.seq ?? 0) >= seq) resolve()
-      })
-    }
-    return this.store.head
+    return headAtLeast(this.store, seq, signal)
   }
 
   /**

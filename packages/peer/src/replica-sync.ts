@@ -1,7 +1,7 @@
 // A follower's sync engine: it takes verified announcements, and moves the replica to each newer
 // head once it holds every block of it (a push, the fast path, then bitswap), retrying with
 // backoff when a sync fails. A sparse replica only takes the commit.
-import { type Commit, decodeCommit, type Store } from '@dagsync/store'
+import { type Commit, decodeCommit, headAtLeast, type Store } from '@dagsync/store'
 import { type Block, cidKey } from '@dagsync/tree'
 import type { PeerId, PublicKey } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -83,18 +83,7 @@ export class ReplicaSync {
    * or rejects when `signal` aborts.
    */
   async synced(seq = this.#newest?.seq ?? 0, signal?: AbortSignal): Promise<Commit | null> {
-    while ((this.store.head?.seq ?? 0) < seq) {
-      signal?.throwIfAborted()
-      await new Promise<void>((resolve) => {
-        const off = this.store.onHead(() => {
-          off()
-          resolve()
-        })
-        signal?.addEventListener('abort', () => resolve(), { once: true })
-        if ((this.store.head?.seq ?? 0) >= seq) resolve()
-      })
-    }
-    return this.store.head
+    return headAtLeast(this.store, seq, signal)
   }
 
   /** The highest sequence this replica has seen validly announced or holds. */

@@ -35,6 +35,7 @@ export { checkDag, type DagCheck, dagLinks, readBlock, walkDag } from './dag.ts'
 export * from './errors.ts'
 export { collectGarbage, type GcOptions, type GcPhase, type GcResult } from './gc.ts'
 export { GcLock } from './gc-lock.ts'
+export { headAtLeast } from './head-wait.ts'
 export { MemoryBlockstore } from './memory-blockstore.ts'
 export {
   applyOps,

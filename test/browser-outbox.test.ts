@@ -88,6 +88,7 @@ describe('offline writes in Chromium', () => {
       ),
       ['offline/1', 'offline/2', 'offline/3'],
     )
+    const ids = await page.evaluate(async () => (await window.dagsync?.follower.pending())?.map((w) => w.id))
     // A write based on the page's (now stale) copy of doc joins them.
     await writeFromPage(page, 'doc', '{"v": "from the page"}', true)
     await outbox(page, 'pending').nth(3).waitFor({ timeout: 5_000 })
@@ -98,11 +99,17 @@ describe('offline writes in Chromium', () => {
     await outbox(page, 'rejected').waitFor({ timeout: 10_000 })
     await page.screenshot({ path: join(shots, '2-settled.png'), fullPage: true })
     const seqs: number[] = []
+    const writeIds: unknown[] = []
     for (const n of [1, 2, 3]) {
       const got = await client.get({ store: 'demo', key: `offline/${n}` })
       assert.deepEqual(got.value, { n })
-      for await (const commit of client.log({ store: 'demo', key: `offline/${n}`, limit: 1 })) seqs.push(commit.seq)
+      for await (const commit of client.log({ store: 'demo', key: `offline/${n}`, limit: 1 })) {
+        seqs.push(commit.seq)
+        writeIds.push((commit.meta as { write?: unknown }).write)
+      }
     }
+    // Each commit names its outbox write: sent again after a lost answer, the writer would apply it once.
+    assert.deepEqual(writeIds, ids)
     assert.deepEqual(
       seqs,
       [...seqs].sort((a, b) => a - b),

@@ -66,10 +66,16 @@ export class NodeHolder {
   /** Sends a tab's write to the writer and answers that tab. */
   async write(message: Extract<TabMessage, { t: 'write' }>): Promise<void> {
     try {
-      const { ops, m, p } = decodeCbor(message.request) as { ops: WriteOp[]; m?: Record<string, unknown>; p?: unknown }
+      const { ops, w, m, p } = decodeCbor(message.request) as {
+        ops: WriteOp[]
+        w?: string
+        m?: Record<string, unknown>
+        p?: unknown
+      }
       const ifMatch = preconditionFromWire(p)
       const follower = await this.follow(message.store)
       const { commit } = await follower.transact(ops, {
+        ...(w === undefined ? {} : { writeId: w }),
         ...(m === undefined ? {} : { meta: m }),
         ...(ifMatch === undefined ? {} : { ifMatch }),
       })

@@ -51,10 +51,11 @@ export class OutboxSender {
       const follower = await this.#follow(write.store)
       let outcome: WriteOutcome
       try {
-        const { commit } = await follower.transact(
-          write.ops,
-          write.ifMatch === undefined ? {} : { ifMatch: write.ifMatch },
-        )
+        // Its id goes along: sent again after a lost answer, the writer applies it once.
+        const { commit } = await follower.transact(write.ops, {
+          writeId: write.id,
+          ...(write.ifMatch === undefined ? {} : { ifMatch: write.ifMatch }),
+        })
         outcome = { id: write.id, store: write.store, status: 'accepted', seq: commit?.seq ?? 0 }
       } catch (err) {
         if (unreachable(err)) return

@@ -1,7 +1,7 @@
 // A store as one tab sees it: reads come from this tab's own read-only view of the replica in
 // IndexedDB (so they need no other tab, and go on while the node moves between tabs), which
 // reloads each time the node's tab says the replica moved; writes go through the node's tab.
-import { type FollowerStatus, preconditionToWire } from '@dagsync/peer'
+import { type FollowerStatus, preconditionToWire, type RemoteTransactOptions } from '@dagsync/peer'
 import {
   type BinaryValue,
   type Commit,
@@ -16,7 +16,6 @@ import {
   type Segment,
   type Store,
   type StoreView,
-  type TransactOptions,
   type TxResult,
   type Watch,
   type WatchOptions,
@@ -130,11 +129,13 @@ export class TabFollower implements ReadApi {
 
   /**
    * Sends a list of ops to the store's writer through the node's tab, as `Follower.transact`
-   * does, and resolves once this tab's view holds the commit.
+   * does, and resolves once this tab's view holds the commit. A write that failed because the
+   * node's tab closed may be sent again with the same `writeId`: it is applied once.
    */
-  async transact(ops: readonly WriteOp[], options: TransactOptions = {}): Promise<TxResult<undefined>> {
+  async transact(ops: readonly WriteOp[], options: RemoteTransactOptions = {}): Promise<TxResult<undefined>> {
     const request = dagCbor.encode({
       ops: checkOps(ops),
+      ...(options.writeId === undefined ? {} : { w: options.writeId }),
       ...(options.meta === undefined ? {} : { m: options.meta }),
       ...(options.ifMatch === undefined ? {} : { p: preconditionToWire(options.ifMatch) }),
     })

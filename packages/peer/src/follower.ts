@@ -12,7 +12,6 @@ import type {
   Segment,
   Store,
   StoreView,
-  TransactOptions,
   TxResult,
   Watch,
   WatchOptions,
@@ -24,7 +23,7 @@ import type { CID } from 'multiformats/cid'
 import type { Announcement, Push } from './announcement.ts'
 import type { FollowerContext, FollowerStatus } from './follower-context.ts'
 import { ReplicaSync } from './replica-sync.ts'
-import { WriteClient } from './write-client.ts'
+import { type RemoteTransactOptions, WriteClient } from './write-client.ts'
 
 export type { FollowerContext, FollowerStatus, SyncReport } from './follower-context.ts'
 
@@ -153,9 +152,10 @@ export class Follower implements ReadApi {
    * applies them as one transaction, one commit, if this peer is on its allow-list. The list is
    * checked here first, with the checks and limits the writer holds it to (MAX_BULK_OPS,
    * MAX_BULK_BYTES), so a bad list fails before it is sent. Resolves with the commit once this
-   * replica holds it (`commit: null` if the writes changed nothing).
+   * replica holds it (`commit: null` if the writes changed nothing). A write sent again with the
+   * same `writeId` is applied once.
    */
-  transact(ops: readonly WriteOp[], options: TransactOptions = {}): Promise<TxResult<undefined>> {
+  transact(ops: readonly WriteOp[], options: RemoteTransactOptions = {}): Promise<TxResult<undefined>> {
     return this.#writes.transact(ops, options)
   }
 

@@ -26,6 +26,7 @@
  */
 
 export { type Announcement, createAnnouncement, readAnnouncement } from './announcement.ts'
+export { MAX_WRITE_ID_LENGTH } from './applied-writes.ts'
 export { applyDelta, type DeltaOp, encodeDelta } from './delta.ts'
 export * from './errors.ts'
 export { Follower, type FollowerStatus, type SyncReport } from './follower.ts'
@@ -36,3 +37,4 @@ export { type FollowRecord, followedStores, forgetFollow, recordFollow } from '.
 export { WRITE_PROTOCOL } from './remote-write.ts'
 export { ServedStore } from './served.ts'
 export { SYNC_PROTOCOL } from './sync.ts'
+export type { RemoteTransactOptions } from './write-client.ts'

@@ -6,6 +6,7 @@ import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
 import type { CID } from 'multiformats/cid'
 import { type Announcement, createAnnouncement, encodeTopicMessage, type Push } from './announcement.ts'
+import { AppliedWrites } from './applied-writes.ts'
 import { deltaSize } from './delta.ts'
 import type { Message } from './rpc.ts'
 import { newBlockMessages } from './sync.ts'
@@ -30,6 +31,8 @@ export class ServedStore {
   readonly topic: string
   /** The store itself: write to it, and every commit is announced. */
   readonly store: Store
+  /** The remote writes applied to it, so that one sent again is not applied twice. */
+  readonly applied: AppliedWrites
   readonly #key: PrivateKey
   readonly #ctx: ServedContext
   readonly #writers = new Set<string>()
@@ -48,6 +51,7 @@ export class ServedStore {
     this.topic = topic
     this.#key = key
     this.store = store
+    this.applied = new AppliedWrites(store)
     this.#stopHead = store.onHead(() => {
       this.announce().catch((err) => this.#ctx.log.error('announcing %s failed: %s', this.id, (err as Error).message))
     })

@@ -2,6 +2,7 @@
 // peers likely to hold the store), which commits them if this peer is on its allow-list; each
 // resolves once the replica holds the commit it made.
 import {
+  type Commit,
   checkOps,
   InvalidOpError,
   PreconditionFailedError,
@@ -12,12 +13,28 @@ import {
 import * as dagCbor from '@ipld/dag-cbor'
 import type { PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
+import { MAX_WRITE_ID_LENGTH } from './applied-writes.ts'
 import { RemoteError, RemoteWriteError, UnauthorizedError } from './errors.ts'
 import type { FollowerContext } from './follower-context.ts'
 import { preconditionToWire } from './precondition-wire.ts'
 import { WRITE_PROTOCOL } from './remote-write.ts'
 import type { ReplicaSync } from './replica-sync.ts'
 import { call, MAX_FRAME_BYTES } from './rpc.ts'
+
+export interface RemoteTransactOptions extends TransactOptions {
+  /**
+   * Names the write, 1 to 128 characters, unique among this peer's writes to the store: sent
+   * again with the same id (after its answer was lost), it is answered with the commit that
+   * applied it rather than applied twice. @default a new random id, so the tries of one call are
+   * applied once
+   */
+  writeId?: string
+}
+
+/** A random write id: 32 hex characters. */
+function newWriteId(): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
 
 export class WriteClient {
   readonly #ctx: FollowerContext
@@ -37,10 +54,14 @@ export class WriteClient {
    * MAX_BULK_BYTES), so a bad list fails before it is sent. Resolves with the commit once this
    * replica holds it (`commit: null` if the writes changed nothing).
    */
-  async transact(ops: readonly WriteOp[], options: TransactOptions = {}): Promise<TxResult<undefined>> {
+  async transact(ops: readonly WriteOp[], options: RemoteTransactOptions = {}): Promise<TxResult<undefined>> {
+    const { writeId = newWriteId() } = options
+    if (writeId.length === 0 || writeId.length > MAX_WRITE_ID_LENGTH)
+      throw new RemoteWriteError(`a write id is 1 to ${MAX_WRITE_ID_LENGTH} characters, not ${writeId.length}`)
     const request = {
       s: this.#sync.id,
       ops: checkOps(ops),
+      w: writeId,
       ...(options.meta === undefined ? {} : { m: options.meta }),
       ...(options.ifMatch === undefined ? {} : { p: preconditionToWire(options.ifMatch) }),
     }
@@ -62,10 +83,8 @@ export class WriteClient {
           const cid = CID.asCID(reply.c)
           const seq = typeof reply.q === 'number' ? reply.q : 0
           if (cid === null) return { value: undefined, commit: null }
-          return {
-            value: undefined,
-            commit: await this.#sync.synced(seq, AbortSignal.timeout(this.#ctx.syncTimeoutMs)),
-          }
+          const head = await this.#sync.synced(seq, AbortSignal.timeout(this.#ctx.syncTimeoutMs))
+          return { value: undefined, commit: await this.#commitOf(cid, seq, head) }
         }
       } catch (err) {
         if (err instanceof RemoteError) {
@@ -87,6 +106,17 @@ export class WriteClient {
         : `no peer accepted the write (last: ${(lastError as Error)?.message ?? 'none'})`,
       { cause: lastError },
     )
+  }
+
+  /**
+   * The write's own commit: the head, unless later commits (another writer's, or this write
+   * answered again long after it was applied) came since; then found in the replica's history.
+   */
+  async #commitOf(cid: CID, seq: number, head: Commit | null): Promise<Commit | null> {
+    if (head === null || head.cid.equals(cid)) return head
+    for await (const commit of this.#sync.store.log({ limit: head.seq - seq + 1 }))
+      if (commit.cid.equals(cid)) return commit
+    return head
   }
 
   /**

@@ -1,0 +1,90 @@
+// One process of the many-readers benchmark (run-readers.ts): it runs several reader nodes, each
+// with its own identity and in-memory replica, all following one store, and records for every
+// commit each reader takes how long after the commit was made the reader held it.
+//   node bench/src/readers-host.ts <count> <store id> <peers, comma-separated> <seq>
+// Each node dials the peers, follows the store and waits until it holds commit <seq>; then it
+// prints `ready <JSON list of each node's first address> <ms from following to holding seq,
+// the slowest node's>`; then, per stdin line:
+//   links <n> <JSON list of every reader's address>   each node dials n other readers -> `linked`
+//   report                                             -> `report <JSON {latencies: ms[][], seqs: number[]}>`
+//   stop                                               stops the nodes and exits
+import { createInterface } from 'node:readline'
+import { createDagsyncNode, type DagsyncNode, type Follower } from '@dagsync/peer'
+import { memoryStorage } from '@dagsync/store'
+
+const [countArg, storeId, peersArg, seqArg] = process.argv.slice(2)
+const count = Number(countArg)
+const startSeq = Number(seqArg)
+if (!Number.isInteger(count) || count < 1 || storeId === undefined || peersArg === undefined || !(startSeq >= 0))
+  throw new Error('usage: readers-host.ts <count> <store id> <peers, comma-separated> <seq>')
+const peers = peersArg.split(',')
+
+interface Reader {
+  readonly node: DagsyncNode
+  readonly replica: Follower
+  /** Per commit taken, ms from the commit's time to when this reader held it. */
+  readonly latencies: number[]
+  seq: number
+  /** From calling follow until the replica held the start seq. */
+  readonly syncMs: number
+}
+
+/** Records each commit from `reader.seq` up to `head`: a sync may take several at once. */
+async function taken(reader: Reader, headSeq: number): Promise<void> {
+  const now = Date.now()
+  const from = reader.seq
+  if (headSeq <= from) return
+  reader.seq = headSeq
+  for await (const commit of reader.replica.store.log({ limit: headSeq - from })) {
+    if (commit.seq <= from) break
+    reader.latencies.push(now - commit.time)
+  }
+}
+
+async function startReader(): Promise<Reader> {
+  const node = await createDagsyncNode({
+    storage: memoryStorage(),
+    listen: ['/ip4/127.0.0.1/tcp/0/ws'],
+    peers,
+  })
+  const started = performance.now()
+  const replica = await node.follow(storeId as string)
+  await replica.synced(startSeq, AbortSignal.timeout(120_000))
+  const syncMs = performance.now() - started
+  // What it held at the start is not a commit it waited for: only later ones are timed.
+  const reader: Reader = { node, replica, latencies: [], seq: replica.store.head?.seq ?? 0, syncMs }
+  replica.store.onHead((head) => void taken(reader, head.seq))
+  return reader
+}
+
+const readers = await Promise.all(Array.from({ length: count }, startReader))
+const slowest = Math.max(...readers.map((r) => r.syncMs))
+process.stdout.write(`ready ${JSON.stringify(readers.map((r) => r.node.addresses[0]))} ${slowest.toFixed(0)}\n`)
+
+for await (const line of createInterface({ input: process.stdin })) {
+  const [command, ...rest] = line.split(' ')
+  if (command === 'links') {
+    const n = Number(rest[0])
+    const all = JSON.parse(rest.slice(1).join(' ')) as string[]
+    await Promise.all(
+      readers.map(async (reader) => {
+        const own = reader.node.addresses[0]
+        const others = all.filter((address) => address !== own).sort(() => Math.random() - 0.5)
+        for (const address of others.slice(0, n)) {
+          reader.node.connect(address)
+          await reader.node.connected(address.split('/p2p/')[1] as string, AbortSignal.timeout(30_000))
+        }
+      }),
+    )
+    process.stdout.write('linked\n')
+  } else if (command === 'report') {
+    const report = {
+      latencies: readers.map((r) => r.latencies),
+      seqs: readers.map((r) => r.replica.store.head?.seq ?? 0),
+    }
+    process.stdout.write(`report ${JSON.stringify(report)}\n`)
+  } else if (command === 'stop') {
+    await Promise.all(readers.map((r) => r.node.stop()))
+    process.exit(0)
+  }
+}

@@ -1,0 +1,230 @@
+// Many readers (issue 15): one writer (a daemon process) and many reader nodes spread over
+// several processes, each reader linked to the writer and to a few other readers, while the
+// writer commits single-key writes at a steady rate. Reports, per reader, how long after each
+// commit was made the reader held it (p50, p99), and for the writer the bytes it sent per commit
+// (from the kernel's per-socket counters, `ss`) and its CPU. Then the writer stops and a late
+// reader, linked to three readers only, syncs the store from them.
+//   node bench/src/run-readers.ts [--readers 50] [--processes 3] [--rate 50] [--seconds 60] [--links 4] [--json]
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface, type Interface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import { HttpClient } from '@dagsync/daemon/client'
+import { BUNDLE, buildCli } from '../../tools/build-cli.mjs'
+
+const { values: args } = parseArgs({
+  options: {
+    readers: { type: 'string', default: '50' },
+    processes: { type: 'string', default: '3' },
+    rate: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '60' },
+    links: { type: 'string', default: '4' },
+    json: { type: 'boolean', default: false },
+  },
+})
+const readerCount = Number(args.readers)
+const processCount = Math.min(Number(args.processes), readerCount)
+const rate = Number(args.rate)
+const seconds = Number(args.seconds)
+const links = Number(args.links)
+const host = join(import.meta.dirname, 'readers-host.ts')
+
+/** A child process that answers lines with lines. */
+class Child {
+  readonly process: ChildProcess
+  readonly #lines: Interface
+  readonly #waiting: PromiseWithResolvers<string>[] = []
+  readonly #early: string[] = []
+
+  constructor(argv: string[]) {
+    this.process = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'inherit'] })
+    this.#lines = createInterface({ input: this.process.stdout as NodeJS.ReadableStream })
+    this.#lines.on('line', (line) => {
+      const waiter = this.#waiting.shift()
+      if (waiter === undefined) this.#early.push(line)
+      else waiter.resolve(line)
+    })
+    this.process.once('exit', (code) => {
+      for (const waiter of this.#waiting.splice(0))
+        waiter.reject(new Error(`a child exited (${code}) while it was waited on`))
+    })
+  }
+
+  /** The next line the child prints. */
+  next(): Promise<string> {
+    const early = this.#early.shift()
+    if (early !== undefined) return Promise.resolve(early)
+    const waiter = Promise.withResolvers<string>()
+    this.#waiting.push(waiter)
+    return waiter.promise
+  }
+
+  async ask(line: string): Promise<string> {
+    this.process.stdin?.write(`${line}\n`)
+    return this.next()
+  }
+
+  async stop(): Promise<void> {
+    if (this.process.exitCode !== null) return
+    this.process.stdin?.write('stop\n')
+    await new Promise((resolve) => this.process.once('exit', resolve))
+  }
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** Bytes a process has sent on its established TCP connections, except those from `exceptPort`. */
+function bytesSent(pid: number, exceptPort: number): number {
+  const out = execFileSync('ss', ['-tinpH', 'state', 'established'], { encoding: 'utf8' })
+  const lines = out.split('\n')
+  let total = 0
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string
+    if (!line.includes(`pid=${pid},`) || line.includes(`127.0.0.1:${exceptPort} `)) continue
+    const sent = /bytes_sent:(\d+)/.exec(lines[i + 1] ?? '')
+    if (sent !== null) total += Number(sent[1])
+  }
+  return total
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
+}
+
+async function startDaemon(repo: string): Promise<{ child: ChildProcess; api: string; address: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...[BUNDLE, '--repo', repo, 'daemon', '--json', '--log-level', 'warn'],
+      ...['--listen', '/ip4/127.0.0.1/tcp/0/ws', '--api-address', '127.0.0.1:0'],
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  const ready = await new Promise<{ api: string; addresses: string[] }>((resolve, reject) => {
+    let out = ''
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))))
+    })
+    child.once('exit', (code) => reject(new Error(`the daemon exited (${code}) before it was ready`)))
+  })
+  return { child, api: ready.api, address: ready.addresses[0] as string }
+}
+
+/** Starts a readers-host process; resolves with it, its nodes' addresses and its slowest first sync. */
+async function startHost(count: number, store: string, peers: string[], seq: number) {
+  const child = new Child([host, String(count), store, peers.join(','), String(seq)])
+  const [word, addresses, ms] = (await child.next()).split(' ')
+  if (word !== 'ready') throw new Error(`a readers host said ${word}`)
+  return { child, addresses: JSON.parse(addresses as string) as string[], syncMs: Number(ms) }
+}
+
+await buildCli()
+const repo = mkdtempSync(join(tmpdir(), 'dagsync-bench-readers-'))
+const daemon = await startDaemon(repo)
+const hosts: Child[] = []
+try {
+  const token = readFileSync(join(repo, 'api-token'), 'utf8').trim()
+  const api = new HttpClient({ url: daemon.api, token })
+  const apiPort = Number(new URL(daemon.api).port)
+  const { id } = await api.storeCreate({ name: 'bench' })
+  const first = await api.put({ store: 'bench', key: 'start', value: 0 })
+  const startSeq = first.commit?.seq ?? 1
+
+  // Readers spread over the processes, each linked to the writer and to `links` other readers.
+  const started = await Promise.all(
+    Array.from({ length: processCount }, (_, i) => {
+      const count = Math.floor(readerCount / processCount) + (i < readerCount % processCount ? 1 : 0)
+      return startHost(count, id, [daemon.address], startSeq)
+    }),
+  )
+  hosts.push(...started.map((h) => h.child))
+  const everyone = started.flatMap((h) => h.addresses)
+  for (const h of started) {
+    const answer = await h.child.ask(`links ${links} ${JSON.stringify(everyone)}`)
+    if (answer !== 'linked') throw new Error(`a readers host said ${answer}`)
+  }
+
+  // The writer commits one key every 1/rate s for `seconds`.
+  const pid = daemon.child.pid as number
+  const cpuBefore = cpuSeconds(pid)
+  const sentBefore = bytesSent(pid, apiPort)
+  const runStarted = performance.now()
+  let last = startSeq
+  let commits = 0
+  for (let i = 0; i < rate * seconds; i++) {
+    const due = runStarted + (i * 1000) / rate
+    const wait = due - performance.now()
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    const { commit } = await api.put({ store: 'bench', key: `tick/${i}`, value: i })
+    if (commit !== null) {
+      last = commit.seq
+      commits++
+    }
+  }
+  const runMs = performance.now() - runStarted
+
+  // Every reader should hold the last commit; give stragglers 30 s.
+  const deadline = performance.now() + 30_000
+  let reports: { latencies: number[][]; seqs: number[] }[] = []
+  for (;;) {
+    reports = await Promise.all(
+      hosts.map(async (h) => JSON.parse((await h.ask('report')).slice('report '.length)) as (typeof reports)[0]),
+    )
+    if (reports.every((r) => r.seqs.every((s) => s >= last)) || performance.now() > deadline) break
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  const writerCpu = cpuSeconds(pid) - cpuBefore
+  const writerSent = bytesSent(pid, apiPort) - sentBefore
+
+  const perReader = reports
+    .flatMap((r) => r.latencies.map((l, i) => ({ latencies: l, seq: r.seqs[i] as number })))
+    .map(({ latencies, seq }) => {
+      const sorted = [...latencies].sort((a, b) => a - b)
+      return { commits: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), seq }
+    })
+  const all = reports.flatMap((r) => r.latencies.flat()).sort((a, b) => a - b)
+
+  // The late reader: the writer is gone; three readers are all it can reach.
+  daemon.child.kill('SIGTERM')
+  await new Promise((resolve) => daemon.child.once('exit', resolve))
+  const three = [...everyone].sort(() => Math.random() - 0.5).slice(0, 3)
+  const late = await startHost(1, id, three, last)
+  hosts.push(late.child)
+
+  const result = {
+    load: loadavg()[0] as number,
+    readers: readerCount,
+    processes: processCount,
+    links,
+    rate,
+    seconds,
+    commits,
+    commitsPerSecond: commits / (runMs / 1000),
+    lastSeq: last,
+    readersAtLast: perReader.filter((r) => r.seq >= last).length,
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    worstReaderP99: Math.max(...perReader.map((r) => r.p99)),
+    writerBytesPerCommit: writerSent / commits,
+    writerCpuPercent: (100 * writerCpu) / (runMs / 1000),
+    lateReaderSyncMs: late.syncMs,
+    perReader,
+  }
+  if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`)
+  else {
+    const { perReader: _, ...summary } = result
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
+  }
+} finally {
+  await Promise.all(hosts.map((h) => h.stop()))
+  if (daemon.child.exitCode === null) daemon.child.kill('SIGTERM')
+  rmSync(repo, { recursive: true, force: true })
+}

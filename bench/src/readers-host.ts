@@ -1,12 +1,12 @@
 // One process of the many-readers benchmark (run-readers.ts): it runs several reader nodes, each
-// with its own identity and in-memory replica, all following one store, and records for every
-// commit each reader takes how long after the commit was made the reader held it.
+// with its own identity and in-memory replica, all following one store, and records when each
+// reader's head moved, and to which commit (run-readers.ts knows when each commit was made).
 //   node bench/src/readers-host.ts <count> <store id> <peers, comma-separated> <seq>
 // Each node dials the peers, follows the store and waits until it holds commit <seq>; then it
 // prints `ready <JSON list of each node's first address> <ms from following to holding seq,
 // the slowest node's>`; then, per stdin line:
 //   links <n> <JSON list of every reader's address>   each node dials n other readers -> `linked`
-//   report                                             -> `report <JSON {latencies: ms[][], seqs: number[]}>`
+//   report                                             -> `report <JSON {heads: [seq, ms since epoch][][]}>`
 //   stop                                               stops the nodes and exits
 import { createInterface } from 'node:readline'
 import { createDagsyncNode, type DagsyncNode, type Follower } from '@dagsync/peer'
@@ -22,23 +22,10 @@ const peers = peersArg.split(',')
 interface Reader {
   readonly node: DagsyncNode
   readonly replica: Follower
-  /** Per commit taken, ms from the commit's time to when this reader held it. */
-  readonly latencies: number[]
-  seq: number
+  /** Each head this reader moved to: [seq, Date.now() then]. */
+  readonly heads: [number, number][]
   /** From calling follow until the replica held the start seq. */
   readonly syncMs: number
-}
-
-/** Records each commit from `reader.seq` up to `head`: a sync may take several at once. */
-async function taken(reader: Reader, headSeq: number): Promise<void> {
-  const now = Date.now()
-  const from = reader.seq
-  if (headSeq <= from) return
-  reader.seq = headSeq
-  for await (const commit of reader.replica.store.log({ limit: headSeq - from })) {
-    if (commit.seq <= from) break
-    reader.latencies.push(now - commit.time)
-  }
 }
 
 async function startReader(): Promise<Reader> {
@@ -52,8 +39,8 @@ async function startReader(): Promise<Reader> {
   await replica.synced(startSeq, AbortSignal.timeout(120_000))
   const syncMs = performance.now() - started
   // What it held at the start is not a commit it waited for: only later ones are timed.
-  const reader: Reader = { node, replica, latencies: [], seq: replica.store.head?.seq ?? 0, syncMs }
-  replica.store.onHead((head) => void taken(reader, head.seq))
+  const reader: Reader = { node, replica, heads: [], syncMs }
+  replica.store.onHead((head) => reader.heads.push([head.seq, Date.now()]))
   return reader
 }
 
@@ -78,10 +65,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     )
     process.stdout.write('linked\n')
   } else if (command === 'report') {
-    const report = {
-      latencies: readers.map((r) => r.latencies),
-      seqs: readers.map((r) => r.replica.store.head?.seq ?? 0),
-    }
+    const report = { heads: readers.map((r) => r.heads) }
     process.stdout.write(`report ${JSON.stringify(report)}\n`)
   } else if (command === 'stop') {
     await Promise.all(readers.map((r) => r.node.stop()))

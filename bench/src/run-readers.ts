@@ -155,10 +155,14 @@ try {
   // The writer commits one key every 1/rate s for `seconds`.
   const pid = daemon.child.pid as number
   const cpuBefore = cpuSeconds(pid)
+  const hostPids = hosts.map((h) => h.process.pid as number)
+  const hostCpuBefore = hostPids.map(cpuSeconds)
   const sentBefore = bytesSent(pid, apiPort)
   const runStarted = performance.now()
   let last = startSeq
   let commits = 0
+  /** When each commit was made, by seq (the daemon's clock: the same machine's). */
+  const madeAt = new Map<number, number>()
   for (let i = 0; i < rate * seconds; i++) {
     const due = runStarted + (i * 1000) / rate
     const wait = due - performance.now()
@@ -167,30 +171,42 @@ try {
     if (commit !== null) {
       last = commit.seq
       commits++
+      madeAt.set(commit.seq, commit.time)
     }
   }
   const runMs = performance.now() - runStarted
 
   // Every reader should hold the last commit; give stragglers 30 s.
   const deadline = performance.now() + 30_000
-  let reports: { latencies: number[][]; seqs: number[] }[] = []
+  let heads: [number, number][][] = []
   for (;;) {
-    reports = await Promise.all(
-      hosts.map(async (h) => JSON.parse((await h.ask('report')).slice('report '.length)) as (typeof reports)[0]),
+    const reports = await Promise.all(
+      hosts.map(
+        async (h) => JSON.parse((await h.ask('report')).slice('report '.length)) as { heads: [number, number][][] },
+      ),
     )
-    if (reports.every((r) => r.seqs.every((s) => s >= last)) || performance.now() > deadline) break
+    heads = reports.flatMap((r) => r.heads)
+    if (heads.every((h) => (h.at(-1)?.[0] ?? 0) >= last) || performance.now() > deadline) break
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
   const writerCpu = cpuSeconds(pid) - cpuBefore
+  const hostCpu = hostPids.map((p, i) => cpuSeconds(p) - (hostCpuBefore[i] as number))
   const writerSent = bytesSent(pid, apiPort) - sentBefore
 
-  const perReader = reports
-    .flatMap((r) => r.latencies.map((l, i) => ({ latencies: l, seq: r.seqs[i] as number })))
-    .map(({ latencies, seq }) => {
-      const sorted = [...latencies].sort((a, b) => a - b)
-      return { commits: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), seq }
-    })
-  const all = reports.flatMap((r) => r.latencies.flat()).sort((a, b) => a - b)
+  // A commit reached a reader when its head first moved to it or past it (a sync may take several).
+  const perReader = heads.map((moves) => {
+    const latencies: number[] = []
+    let i = 0
+    for (const [seq, made] of [...madeAt].sort((a, b) => a[0] - b[0])) {
+      while (i < moves.length && (moves[i]?.[0] ?? 0) < seq) i++
+      const move = moves[i]
+      if (move !== undefined) latencies.push(move[1] - made)
+    }
+    const sorted = latencies.sort((a, b) => a - b)
+    const held = moves.at(-1)?.[0] ?? 0
+    return { commits: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), seq: held, sorted }
+  })
+  const all = perReader.flatMap((r) => r.sorted).sort((a, b) => a - b)
 
   // The late reader: the writer is gone; three readers are all it can reach.
   daemon.child.kill('SIGTERM')
@@ -213,10 +229,13 @@ try {
     p50: percentile(all, 50),
     p99: percentile(all, 99),
     worstReaderP99: Math.max(...perReader.map((r) => r.p99)),
+    missed: perReader.reduce((n, r) => n + commits - r.commits, 0),
     writerBytesPerCommit: writerSent / commits,
     writerCpuPercent: (100 * writerCpu) / (runMs / 1000),
+    /** Each readers process's CPU over the run (100 = one core). */
+    readerProcessCpuPercent: hostCpu.map((cpu) => Math.round((100 * cpu) / (runMs / 1000))),
     lateReaderSyncMs: late.syncMs,
-    perReader,
+    perReader: perReader.map(({ sorted: _, ...r }) => r),
   }
   if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`)
   else {

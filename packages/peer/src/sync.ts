@@ -17,8 +17,8 @@
 // verified commit reaches, so a wrong block is never used (it is simply missing, and fetched
 // elsewhere). Per changed node, that leaves little more than the bytes that changed.
 
-import { CommitNotFoundError, readBlock, type Store, walkDag } from '@dagsync/store'
-import { BlockNotFoundError, DAG_CBOR } from '@dagsync/tree'
+import { CommitNotFoundError, readBlock, type Store } from '@dagsync/store'
+import { BlockNotFoundError, blockLinks, cidKey, DAG_CBOR, walkWaves } from '@dagsync/tree'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import { type DeltaOp, encodeDelta, rebuiltSize } from './delta.ts'
@@ -125,14 +125,20 @@ export function syncHandler(storeFor: (id: string) => Store | undefined) {
  */
 export async function* frontierMessages(store: Store, want: CID, frontier: readonly CID[]): AsyncGenerator<Message> {
   await commitHeld(store, want)
-  const read = (cid: CID) => readBlock(store.storage.blockstore, cid)
-  const absent = (cid: CID, bytes: Uint8Array | undefined): boolean => {
-    if (bytes === undefined) throw new ServeError('incomplete', `this peer lacks block ${cid}`)
-    return true
-  }
-  for await (const block of walkDag(read, frontier, absent)) {
-    yield block.cid.code === DAG_CBOR ? { b: block.bytes } : { b: block.bytes, k: block.cid.code }
-  }
+  // Not the store's walkDag: it would try each root as a commit, and decoding a large value as one is slow.
+  yield* walkWaves<CID, Uint8Array, Message>(frontier, {
+    cid: (cid) => cid,
+    key: cidKey,
+    read: async (cid) => {
+      const bytes = await readBlock(store.storage.blockstore, cid)
+      if (bytes === undefined) throw new ServeError('incomplete', `this peer lacks block ${cid}`)
+      return bytes
+    },
+    expand: (cid, bytes, next) => {
+      next.push(...blockLinks(cid, bytes))
+      return cid.code === DAG_CBOR ? { b: bytes } : { b: bytes, k: cid.code }
+    },
+  })
 }
 
 async function commitHeld(store: Store, want: CID): Promise<Awaited<ReturnType<Store['at']>>> {

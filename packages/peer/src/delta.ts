@@ -129,3 +129,10 @@ export function deltaSize(ops: readonly DeltaOp[]): number {
   for (const op of ops) n += op instanceof Uint8Array ? op.length + 3 : 7
   return n
 }
+
+/** The size of the block `ops` rebuild: what a reader counts against its receive limits. */
+export function rebuiltSize(ops: readonly DeltaOp[]): number {
+  let n = 0
+  for (const op of ops) n += op instanceof Uint8Array ? op.length : op[1]
+  return n
+}

@@ -44,3 +44,6 @@ export class UnheldBaseError extends ProtocolError {}
 
 /** A peer sent more for one sync than the reader's receive limits allow; the rest is refused. */
 export class ReceiveLimitError extends PeerError {}
+
+/** A fast-path reply stopped sending for longer than the reader's `syncTimeoutMs`. */
+export class SyncStalledError extends PeerError {}

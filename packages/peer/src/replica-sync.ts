@@ -11,7 +11,8 @@ import { ReceiveLimitError, SyncFailedError } from './errors.ts'
 import type { FollowerContext, FollowerStatus, SyncReport } from './follower-context.ts'
 import { receiveMessages } from './receive.ts'
 import { ReceivedBlocks } from './received.ts'
-import { fetchNewBlocks } from './sync.ts'
+import { settleSubtrees } from './rounds.ts'
+import { fetchNewBlocks, type SyncRequest } from './sync.ts'
 
 const RETRY_MS = [250, 500, 1000, 2000, 5000, 10_000]
 
@@ -169,33 +170,58 @@ export class ReplicaSync {
     let fetched = 0
     let fetchedBytes = 0
     this.#progress = () => ({ blocks: got.messages + fetched, bytes: got.wireBytes + fetchedBytes })
-    const request = { store: this.id, have: have?.tree ?? null, want: target.commit }
+    let settledBlocks = 0
     let roundTrips = 0
     const pushed = target === this.#newest ? this.#push : undefined
     if (pushed !== undefined && have !== null && pushed.have.equals(have.tree)) {
       await this.#takePush(pushed, target, got)
     }
+    // Blocks of this sync already written to storage, by an earlier round.
+    const settled = new Set<string>()
+    const storage = this.store.storage.blockstore
+    // Links that deltas' bases hold are held; a block just received is new (the sender walked
+    // the diff), so storage is asked only about the rest. A replica that holds nothing of the
+    // store yet need not ask storage at all, but for what this sync wrote.
+    const held = (cid: CID): boolean | Promise<boolean> => {
+      const key = cidKey(cid)
+      if (got.present.has(key) || settled.has(key)) return true
+      if (have === null || got.blocks.has(key)) return false
+      return storage.has(cid)
+    }
     const fastPeers = got.blocks.has(cidKey(target.commit)) ? [] : this.#ctx.peersFor(this.topic, this.#from)
+    let request: SyncRequest = { store: this.id, have: have?.tree ?? null, want: target.commit }
     for (const peer of fastPeers) {
-      roundTrips++
       try {
-        await fetchNewBlocks(
-          this.#ctx.libp2p,
-          peer,
-          request,
-          this.store,
-          got,
-          AbortSignal.timeout(this.#ctx.syncTimeoutMs),
-        )
+        for (;;) {
+          roundTrips++
+          got.nextReply()
+          let cut = false
+          try {
+            cut = await fetchNewBlocks(this.#ctx.libp2p, peer, request, this.store, got, this.#ctx.syncTimeoutMs)
+          } catch (err) {
+            if (!(err instanceof ReceiveLimitError)) throw err
+            cut = true
+          }
+          // A whole diff came in one reply: done. A reply that stopped at this sync's limits (or
+          // was cut there), or a later round's (which asks for at most MAX_FRONTIER subtrees), goes
+          // on with the next round while each frees some memory.
+          if (!cut && request.frontier === undefined) break
+          this.#checkSeq(target, got)
+          const { written, frontier } = await settleSubtrees(this.store, got, target.commit, held, settled)
+          settledBlocks += written
+          if (frontier.length === 0) break
+          if (cut && written === 0) throw new ReceiveLimitError('a round freed no memory for the next')
+          request = { ...request, frontier }
+        }
         break
       } catch (err) {
         if (err instanceof ReceiveLimitError) {
-          // Honest (a large catch-up) or not, this sync has taken all it may: what verifies is
-          // used, the rest comes over bitswap.
+          // Honest or not, this sync has taken all it may: what verifies is used, the rest comes
+          // over bitswap.
           this.#ctx.log('fast path from %p for %s cut: %s', peer, this.id, err.message)
           break
         }
-        // A lying or failing peer: keep what verified, try the next one.
+        // A lying, failing or stalled peer: keep what verified, try the next one.
         this.#ctx.log('fast path from %p for %s failed: %s', peer, this.id, (err as Error).message)
       }
     }
@@ -211,16 +237,6 @@ export class ReplicaSync {
     // Everything the new tree reaches that storage lacks: what the fast path sent, else bitswap.
     const blocks: Block[] = [{ cid: commit.cid, bytes: commitBytes }]
     let used = 0
-    const storage = this.store.storage.blockstore
-    // Links that deltas' bases hold are held; a block just received is new (the sender walked
-    // the diff), so storage is asked only about the rest. A replica that holds nothing of the
-    // store yet need not ask storage at all.
-    const held = (cid: CID): boolean | Promise<boolean> => {
-      const key = cidKey(cid)
-      if (got.present.has(key)) return true
-      if (have === null || got.blocks.has(key)) return false
-      return storage.has(cid)
-    }
     try {
       for await (const block of this.store.tree.walk(commit.tree, {
         has: held,
@@ -260,16 +276,25 @@ export class ReplicaSync {
         check: checked - received,
         write: performance.now() - checked,
       },
-      path: fetched > 0 ? (used === 0 ? 'bitswap' : 'mixed') : roundTrips === 0 ? 'push' : 'fast',
+      path: fetched > 0 ? (used + settledBlocks === 0 ? 'bitswap' : 'mixed') : roundTrips === 0 ? 'push' : 'fast',
       wireBytes: got.wireBytes,
       messages: got.messages,
-      blocks: blocks.length,
+      blocks: blocks.length + settledBlocks,
       fetched,
       fetchedBytes,
       roundTrips,
     }
     this.#ctx.log('synced %s to %d: %o', this.id, commit.seq, this.#lastSync)
     this.#ctx.onSync?.(this.#lastSync)
+  }
+
+  /** Before anything of it is written: the commit received must be the one announced. */
+  #checkSeq(target: Announcement, got: ReceivedBlocks): void {
+    const bytes = got.blocks.get(cidKey(target.commit))?.bytes
+    const seq = bytes === undefined ? undefined : decodeCommit(target.commit, bytes, true).seq
+    if (seq !== target.seq) {
+      throw new SyncFailedError(`commit ${target.commit} has seq ${seq}, but was announced as ${target.seq}`)
+    }
   }
 
   /** Takes the blocks pushed with an announcement; a push that does not check out is dropped whole. */

@@ -2,10 +2,14 @@
 // store gets exactly what a newer version adds, from any peer that holds the newer one.
 //
 //   request  {s: store id, h: the reader's tree root or null, w: the commit it wants}
+//            {s, h, w, f: [CID...]}     a later round: the whole DAGs under these blocks (which
+//                                       the commit reaches through blocks the reader took before)
+//            l: [bytes, messages]       with either: what the reader will take of this reply
 //   reply    {b: bytes}                 a DAG-CBOR block, whole (the commit first)
 //            {b: bytes, k: codec}       a block of another codec (raw chunks of large values)
 //            {d: digest, o: ops}        a node as a delta against a node the reader holds, named by
 //                                       the sha2-256 digest of its (DAG-CBOR) block
+//            {t: 1}                     the reply stops at the reader's budget: ask again
 //            {n: count}                 the end
 //            {e: code, m: message}      an error: 'unknown-store', 'not-found', 'incomplete', ...
 //
@@ -13,12 +17,13 @@
 // verified commit reaches, so a wrong block is never used (it is simply missing, and fetched
 // elsewhere). Per changed node, that leaves little more than the bytes that changed.
 
-import { CommitNotFoundError, type Store } from '@dagsync/store'
-import { BlockNotFoundError, DAG_CBOR } from '@dagsync/tree'
+import { CommitNotFoundError, readBlock, type Store } from '@dagsync/store'
+import { BlockNotFoundError, blockLinks, cidKey, DAG_CBOR, walkWaves } from '@dagsync/tree'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
-import { encodeDelta } from './delta.ts'
+import { type DeltaOp, encodeDelta, rebuiltSize } from './delta.ts'
 import { ProtocolError } from './errors.ts'
+import { idleTimeout } from './idle.ts'
 import { receiveMessages } from './receive.ts'
 import type { ReceivedBlocks } from './received.ts'
 import { call, type Message, ServeError } from './rpc.ts'
@@ -31,16 +36,73 @@ export interface SyncRequest {
   readonly have: CID | null
   /** The commit the reader wants. */
   readonly want: CID
+  /**
+   * A later round of a sync cut by the reader's limits: the blocks still missing below what it
+   * took before. The reply is their whole DAGs (no commit first, no deltas).
+   */
+  readonly frontier?: readonly CID[]
+  /**
+   * What the reader will take of this reply: bytes of blocks (as rebuilt) and messages. A server
+   * stops before either and says so, rather than have the reader cut the stream.
+   */
+  readonly budget?: { readonly bytes: number; readonly messages: number }
 }
 
+/** Blocks one later round may ask for (about 300 KiB of request). */
+export const MAX_FRONTIER = 8192
+
 function parseRequest(message: Message): SyncRequest {
-  const { s, h, w } = message
+  const { s, h, w, f, l } = message
   const have = h === null ? null : CID.asCID(h)
   const want = CID.asCID(w)
   if (typeof s !== 'string' || want === null || (h !== null && have === null)) {
-    throw new ProtocolError('a sync request is {s: store id, h: CID or null, w: CID}')
+    throw new ProtocolError('a sync request is {s: store id, h: CID or null, w: CID, f?: [CID]}')
   }
-  return { store: s, have, want }
+  const budget = parseBudget(l)
+  if (f === undefined) return { store: s, have, want, ...budget }
+  const frontier = Array.isArray(f) ? f.map((cid) => CID.asCID(cid)) : []
+  if (frontier.length === 0 || frontier.length > MAX_FRONTIER || frontier.some((cid) => cid === null)) {
+    throw new ProtocolError(`a sync request's f is a list of 1 to ${MAX_FRONTIER} CIDs`)
+  }
+  return { store: s, have, want, frontier: frontier as CID[], ...budget }
+}
+
+function parseBudget(l: unknown): { budget?: SyncRequest['budget'] } {
+  if (l === undefined) return {}
+  const [bytes, messages] = Array.isArray(l) && l.length === 2 ? l : []
+  if (!Number.isSafeInteger(bytes) || !Number.isSafeInteger(messages) || bytes < 1 || messages < 1) {
+    throw new ProtocolError("a sync request's l is [bytes, messages], each a positive integer")
+  }
+  return { budget: { bytes, messages } }
+}
+
+/** The bytes a reader counts for a reply message: a block's, or those of the block a delta rebuilds. */
+function messageBytes(message: Message): number {
+  if (message.b instanceof Uint8Array) return message.b.length
+  return Array.isArray(message.o) ? rebuiltSize(message.o as DeltaOp[]) : 0
+}
+
+/**
+ * `messages`, up to `budget`, then `{t: 1}` if any were left. The first `free` messages go
+ * whatever the budget (the commit a first reply must start with).
+ */
+async function* withinBudget(
+  messages: AsyncIterable<Message>,
+  budget: SyncRequest['budget'],
+  free: number,
+): AsyncGenerator<Message> {
+  if (budget === undefined) return yield* messages
+  let bytes = 0
+  let count = 0
+  for await (const message of messages) {
+    bytes += messageBytes(message)
+    count++
+    if (count > free && (bytes > budget.bytes || count > budget.messages)) {
+      yield { t: 1 }
+      return
+    }
+    yield message
+  }
 }
 
 /** Answers sync requests for the stores `storeFor` finds (served or fully followed). */
@@ -49,7 +111,42 @@ export function syncHandler(storeFor: (id: string) => Store | undefined) {
     const request = parseRequest(message)
     const store = storeFor(request.store)
     if (store === undefined) throw new ServeError('unknown-store', `this peer does not hold store ${request.store}`)
-    yield* newBlockMessages(store, request.have, request.want)
+    const messages =
+      request.frontier === undefined
+        ? newBlockMessages(store, request.have, request.want)
+        : frontierMessages(store, request.want, request.frontier)
+    yield* withinBudget(messages, request.budget, request.frontier === undefined ? 1 : 0)
+  }
+}
+
+/**
+ * A later round's reply: the whole DAGs under `frontier`, one wave of links after another, so
+ * each block comes after one that links to it. Only for a commit this peer holds.
+ */
+export async function* frontierMessages(store: Store, want: CID, frontier: readonly CID[]): AsyncGenerator<Message> {
+  await commitHeld(store, want)
+  // Not the store's walkDag: it would try each root as a commit, and decoding a large value as one is slow.
+  yield* walkWaves<CID, Uint8Array, Message>(frontier, {
+    cid: (cid) => cid,
+    key: cidKey,
+    read: async (cid) => {
+      const bytes = await readBlock(store.storage.blockstore, cid)
+      if (bytes === undefined) throw new ServeError('incomplete', `this peer lacks block ${cid}`)
+      return bytes
+    },
+    expand: (cid, bytes, next) => {
+      next.push(...blockLinks(cid, bytes))
+      return cid.code === DAG_CBOR ? { b: bytes } : { b: bytes, k: cid.code }
+    },
+  })
+}
+
+async function commitHeld(store: Store, want: CID): Promise<Awaited<ReturnType<Store['at']>>> {
+  try {
+    return await store.at(want)
+  } catch (err) {
+    if (err instanceof CommitNotFoundError) throw new ServeError('not-found', `this peer does not hold commit ${want}`)
+    throw err
   }
 }
 
@@ -58,13 +155,7 @@ export function syncHandler(storeFor: (id: string) => Store | undefined) {
  * then each new block, as a delta against the block it replaces where there is one.
  */
 export async function* newBlockMessages(store: Store, have: CID | null, want: CID): AsyncGenerator<Message> {
-  let target: Awaited<ReturnType<Store['at']>>
-  try {
-    target = await store.at(want)
-  } catch (err) {
-    if (err instanceof CommitNotFoundError) throw new ServeError('not-found', `this peer does not hold commit ${want}`)
-    throw err
-  }
+  const target = await commitHeld(store, want)
   yield { b: await store.tree.blockBytes(want) }
   try {
     for await (const block of store.tree.newBlocks(have ?? store.tree.emptyRoot, target.root)) {
@@ -84,10 +175,13 @@ export async function* newBlockMessages(store: Store, have: CID | null, want: CI
 }
 
 /**
- * Asks `peer` for what `request.want` adds to `request.have`, rebuilding deltas from the blocks
- * of the local store. A peer whose first block is not the commit asked for fails the fetch with
- * HashMismatchError; a reply past `into`'s limits fails with ReceiveLimitError, and the stream is
- * closed. Blocks received before a failure stay in `into`, so a caller can finish elsewhere.
+ * Asks `peer` for what `request.want` adds to `request.have` (or, with a frontier, for the DAGs
+ * below it), rebuilding deltas from the blocks of the local store. A peer whose first block is
+ * not the commit asked for fails the fetch with HashMismatchError; a reply past `into`'s limits
+ * fails with ReceiveLimitError, and the stream is closed; one that sends nothing for `idleMs`
+ * fails with SyncStalledError (however long it takes, a reply that keeps sending is not cut).
+ * Blocks received before a failure stay in `into`, so a caller can go on elsewhere. Asks for no
+ * more than `into`'s limits leave room for; true if the reply stopped there (ask again).
  */
 export async function fetchNewBlocks(
   libp2p: Libp2p,
@@ -95,15 +189,39 @@ export async function fetchNewBlocks(
   request: SyncRequest,
   local: Store,
   into: ReceivedBlocks,
-  signal?: AbortSignal,
-): Promise<void> {
-  const replies = call(
-    libp2p,
-    peer,
-    SYNC_PROTOCOL,
-    { s: request.store, h: request.have, w: request.want },
-    { signal, onBytes: (n) => into.addWireBytes(n) },
-  )
-  // The commit asked for comes first; a peer that sends anything else is caught at once.
-  await receiveMessages(replies, local, into, request.want)
+  idleMs: number,
+): Promise<boolean> {
+  const idle = idleTimeout(idleMs)
+  const { store: s, have: h, want: w, frontier } = request
+  const l = [Math.max(1, into.limits.maxBytes - into.bytes), into.limits.maxBlocks]
+  let truncated = false
+  try {
+    const replies = call(
+      libp2p,
+      peer,
+      SYNC_PROTOCOL,
+      frontier === undefined ? { s, h, w, l } : { s, h, w, f: frontier, l },
+      {
+        signal: idle.signal,
+        onBytes: (n) => {
+          idle.touch()
+          into.addWireBytes(n)
+        },
+      },
+    )
+    // The commit asked for comes first; a peer that sends anything else is caught at once. A
+    // later round's blocks are reached through the blocks `into` took before.
+    const blocks = async function* (): AsyncGenerator<Message> {
+      for await (const message of replies) {
+        if (message.t === undefined) yield message
+        else truncated = true
+      }
+    }
+    await receiveMessages(blocks(), local, into, frontier === undefined ? w : undefined)
+    return truncated
+  } catch (err) {
+    throw idle.signal.aborted ? idle.signal.reason : err
+  } finally {
+    idle.clear()
+  }
 }

@@ -55,8 +55,8 @@ export interface StoreInit {
    * @default 4
    */
   bitsPerLevel?: number
-  /** Decoded tree nodes kept in memory. @default 10_000 */
-  cacheSize?: number
+  /** Decoded tree nodes kept in memory, as their blocks' bytes (see the tree's `cacheBytes`). @default 64 MiB */
+  cacheBytes?: number
   /**
    * How much to check when opening: 'head' reads the head commit and its tree's root; 'full'
    * also walks every block the head reaches and reports any that is missing.
@@ -110,7 +110,7 @@ export class Store implements ReadApi, WriteApi {
     this.#storage = init.storage
     this.#overlay = new PendingBlocks(init.storage.blockstore)
     this.#bits = bits
-    this.#tree = new MerkleSearchTree(this.#overlay, treeInit(bits, init.cacheSize))
+    this.#tree = new MerkleSearchTree(this.#overlay, treeInit(bits, init.cacheBytes))
     this.#head = head
     this.#view = new StoreView(this.#tree, head)
     this.#watches = new WatchHub(this.#tree)
@@ -426,6 +426,6 @@ export async function openStore(init: StoreInit): Promise<Store> {
   return store
 }
 
-function treeInit(bits: number, cacheSize: number | undefined): TreeInit {
-  return cacheSize === undefined ? { bitsPerLevel: bits } : { bitsPerLevel: bits, cacheSize }
+function treeInit(bits: number, cacheBytes: number | undefined): TreeInit {
+  return cacheBytes === undefined ? { bitsPerLevel: bits } : { bitsPerLevel: bits, cacheBytes }
 }

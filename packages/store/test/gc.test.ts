@@ -111,7 +111,7 @@ describe('garbage collection', () => {
       },
     })
     const storage = new BlockstoreStorage(slow, new MemoryDatastore())
-    const db = await openStore({ storage, cacheSize: 1 })
+    const db = await openStore({ storage, cacheBytes: 1 })
     await twentyCommits(db)
     const retained = await contents(db, 20)
     let reads = 0

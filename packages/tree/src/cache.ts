@@ -5,20 +5,25 @@ interface Item<V> {
   readonly cid: CID
   readonly key: number
   readonly value: V
+  readonly weight: number
   used: boolean
 }
 
 /**
- * A cache of values by CID, bounded to `size` entries, evicting by the CLOCK algorithm (an
- * approximation of least-recently-used). It sits on the path of every node read, so a hit
+ * A cache of values by CID, bounded to a total weight (by default each value weighs 1: a count),
+ * evicting by the CLOCK algorithm (an approximation of least-recently-used). It sits on the path of every node read, so a hit
  * allocates nothing and mutates no Map: the key is an integer taken from the CID's sha2-256
  * digest, a hit is confirmed by comparing CIDs (two CIDs sharing the integer just miss), and
  * recency is one flag per entry that the clock hand clears as it looks for a victim.
  */
 export class CidCache<V> {
-  readonly #size: number
+  readonly #maxWeight: number
+  readonly #weigh: (value: V) => number
   readonly #index = new Map<number, number>()
-  readonly #items: Item<V>[] = []
+  /** Entries by slot; an evicted entry leaves a hole (undefined) that the next one fills. */
+  readonly #items: (Item<V> | undefined)[] = []
+  readonly #holes: number[] = []
+  #weight = 0
   #hand = 0
   /** Values recently superseded (see `set`): diffs against the last versions still hit. */
   readonly #retired = new Map<number, Item<V>>()
@@ -26,9 +31,20 @@ export class CidCache<V> {
   readonly #retiredOrder: (Item<V> | undefined)[]
   #retiredNext = 0
 
-  constructor(size: number) {
-    this.#size = Math.max(1, size)
-    this.#retiredOrder = new Array(Math.max(64, this.#size >> 3)).fill(undefined)
+  /**
+   * `maxWeight`: the most the entries may weigh together (one entry is kept whatever it weighs);
+   * `weigh`: a value's weight (default 1); `retired`: how many superseded values are kept apart
+   * (default an eighth of `maxWeight`, at least 64).
+   */
+  constructor(maxWeight: number, weigh: (value: V) => number = () => 1, retired = maxWeight >> 3) {
+    this.#maxWeight = Math.max(1, maxWeight)
+    this.#weigh = weigh
+    this.#retiredOrder = new Array(Math.max(64, retired)).fill(undefined)
+  }
+
+  /** The total weight of the entries (superseded values kept apart not counted). */
+  get weight(): number {
+    return this.#weight
   }
 
   get(cid: CID): V | undefined {
@@ -40,7 +56,7 @@ export class CidCache<V> {
     }
     const item = this.#items[at]
     // Parents link children by the very CID objects the cache was filled with: compare identity first.
-    if (item.cid !== cid && !item.cid.equals(cid)) return undefined
+    if (item === undefined || (item.cid !== cid && !item.cid.equals(cid))) return undefined
     item.used = true
     return item.value
   }
@@ -52,39 +68,54 @@ export class CidCache<V> {
    */
   set(cid: CID, value: V, replaces?: CID): void {
     const key = slot(cid)
-    const item: Item<V> = { cid, key, value, used: false }
+    const item: Item<V> = { cid, key, value, weight: this.#weigh(value), used: false }
     const at = this.#index.get(key)
-    if (at !== undefined) {
+    const current = at === undefined ? undefined : this.#items[at]
+    if (at !== undefined && current !== undefined) {
+      this.#weight += item.weight - current.weight
       this.#items[at] = item
+      this.#fit(at)
       return
     }
     if (replaces !== undefined) {
       const old = slot(replaces)
       const place = this.#index.get(old)
-      if (place !== undefined && this.#items[place].cid.equals(replaces)) {
-        const superseded = this.#items[place]
+      const superseded = place === undefined ? undefined : this.#items[place]
+      if (place !== undefined && superseded?.cid.equals(replaces)) {
         item.used = superseded.used
         this.#index.delete(old)
         this.#index.set(key, place)
         this.#items[place] = item
+        this.#weight += item.weight - superseded.weight
         this.#retire(superseded)
+        this.#fit(place)
         return
       }
     }
-    if (this.#items.length < this.#size) {
-      this.#index.set(key, this.#items.length)
-      this.#items.push(item)
-      return
+    this.#weight += item.weight
+    const place = this.#holes.pop() ?? this.#items.length
+    this.#items[place] = item
+    this.#index.set(key, place)
+    this.#fit(place)
+  }
+
+  /** Evicts entries (never the one at `keep`) until the total weight is within bounds. */
+  #fit(keep: number): void {
+    const items = this.#items
+    while (this.#weight > this.#maxWeight && this.#index.size > 1) {
+      // Give every recently used entry a second chance, then evict the first one that has none.
+      this.#hand = (this.#hand + 1) % items.length
+      const item = items[this.#hand]
+      if (item === undefined || this.#hand === keep) continue
+      if (item.used) {
+        item.used = false
+        continue
+      }
+      this.#index.delete(item.key)
+      items[this.#hand] = undefined
+      this.#holes.push(this.#hand)
+      this.#weight -= item.weight
     }
-    // Give every recently used entry a second chance, then replace the first one that has none.
-    while (this.#items[this.#hand].used) {
-      this.#items[this.#hand].used = false
-      this.#hand = (this.#hand + 1) % this.#size
-    }
-    this.#index.delete(this.#items[this.#hand].key)
-    this.#index.set(key, this.#hand)
-    this.#items[this.#hand] = item
-    this.#hand = (this.#hand + 1) % this.#size
   }
 
   #retire(item: Item<V>): void {

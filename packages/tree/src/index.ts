@@ -70,5 +70,5 @@ export {
   prepareByteStream,
   prepareValue,
 } from './value.ts'
-export { blockLinks, collectCids, type WalkOptions } from './walk.ts'
+export { blockLinks, collectCids, decodedNodeLinks, type WalkOptions } from './walk.ts'
 export { type WaveWalk, walkWaves } from './waves.ts'

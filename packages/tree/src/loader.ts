@@ -31,6 +31,11 @@ function topOf(cid: CID, { node, level }: Loaded): Top {
   return { ref: node.entries.length === 0 ? null : cid, level }
 }
 
+/** What a cached node counts against the cache's bytes: its block, and an allowance for the rest. */
+function nodeWeight(loaded: Loaded): number {
+  return (loaded.node.encoding?.bytes.length ?? 1024) + 256
+}
+
 /** A tree's blockstore and node cache, which its reads, writes, diffs and walks share. */
 export class NodeLoader {
   readonly limits: TreeLimits
@@ -42,10 +47,11 @@ export class NodeLoader {
   readonly emptyBytes: Uint8Array
   readonly #loading = new Map<string, Promise<Loaded>>()
 
-  constructor(blockstore: Blockstore, limits: TreeLimits, cacheSize: number) {
+  constructor(blockstore: Blockstore, limits: TreeLimits, cacheBytes: number) {
     this.limits = limits
     this.blockstore = blockstore
-    this.cache = new CidCache(cacheSize)
+    // Superseded versions kept apart: enough for a diff against the last few commits.
+    this.cache = new CidCache(cacheBytes, nodeWeight, 2048)
     this.emptyBytes = encodeNode(EMPTY_NODE).bytes
     this.emptyRoot = cidOf(this.emptyBytes)
   }

@@ -22,7 +22,7 @@ import { keys, lookup, proof, storedEntry } from './read.ts'
 import type { Change, EntryInput, Meta, Op, Range, StoredChange, StoredEntry, ValueEntry } from './types.ts'
 import type { CheckedNode } from './validate.ts'
 import { type Block, readByteStream, readValue } from './value.ts'
-import { blockLinks, type WalkOptions, walkBlocks } from './walk.ts'
+import { blockLinks, decodedNodeLinks, type WalkOptions, walkBlocks } from './walk.ts'
 import { batch } from './write.ts'
 
 export interface TreeInit {
@@ -33,10 +33,12 @@ export interface TreeInit {
    */
   bitsPerLevel?: number
   /**
-   * How many decoded nodes to keep in memory, so hot reads do not decode again.
-   * @default 10_000
+   * How much of the decoded nodes to keep in memory, so hot reads do not decode again, counted
+   * as their blocks' bytes plus 256 per node (their decoded form takes more: see docs/tree.md).
+   * The default holds every node of a 1,000,000-key tree of small values (48 MiB of blocks).
+   * @default 64 MiB
    */
-  cacheSize?: number
+  cacheBytes?: number
   /**
    * The highest level a tree may reach; deeper trees are refused with TreeTooDeepError. A
    * reader of untrusted trees can lower it to bound the work of each lookup.
@@ -44,6 +46,8 @@ export interface TreeInit {
    */
   maxLevel?: number
 }
+
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 
 /**
  * A Merkle Search Tree over a blockstore. It holds no root of its own: every operation takes
@@ -58,7 +62,7 @@ export class MerkleSearchTree {
 
   constructor(blockstore: Blockstore, init: TreeInit = {}) {
     this.limits = treeLimits(init.bitsPerLevel, init.maxLevel)
-    this.#loader = new NodeLoader(blockstore, this.limits, init.cacheSize ?? 10_000)
+    this.#loader = new NodeLoader(blockstore, this.limits, init.cacheBytes ?? DEFAULT_CACHE_BYTES)
     this.emptyRoot = this.#loader.emptyRoot
   }
 
@@ -80,19 +84,13 @@ export class MerkleSearchTree {
 
   /**
    * The links of a tree node: its subtrees, its out-of-line values and the CIDs inside its inline
-   * values; from the decoded node if it is cached, else from its block.
+   * values; from the decoded node if it is cached, else from its block (`bytes`, if the caller
+   * has read it, else read).
    */
-  async nodeLinks(cid: CID): Promise<CID[]> {
+  async nodeLinks(cid: CID, bytes?: Uint8Array): Promise<CID[]> {
     const node = this.#loader.cache.get(cid)?.node
-    if (node === undefined || node.valueLinks === undefined) return blockLinks(cid, await this.blockBytes(cid))
-    const links: CID[] = []
-    if (node.left !== null) links.push(node.left as CID)
-    for (const entry of node.entries) {
-      if (entry.right !== null) links.push(entry.right as CID)
-      if (entry.value.kind !== 'inline') links.push(entry.value.cid)
-    }
-    links.push(...node.valueLinks)
-    return links
+    const links = node === undefined ? undefined : decodedNodeLinks(node)
+    return links ?? blockLinks(cid, bytes ?? (await this.blockBytes(cid)))
   }
 
   /** A block's bytes: a cached node's own block, without a blockstore read, or the blockstore's. */

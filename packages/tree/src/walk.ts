@@ -26,6 +26,11 @@ export interface WalkOptions {
   onWave?: (blocks: readonly CID[]) => void
   /** Nodes already decoded and checked by the tree's `precheck` (as they arrived): placed, not decoded again. */
   checked?: (cid: CID) => CheckedNode | undefined
+  /**
+   * The level of `root`, for a walk of a subtree (its parent's level - 1): checked as a walk from
+   * the tree's root would check it. @default the root's own
+   */
+  level?: number
 }
 
 interface WalkInit extends WalkOptions {
@@ -39,8 +44,8 @@ type Item =
   | { readonly cid: CID; readonly kind: 'value' | 'index' | 'chunk' | 'linked' }
 
 export function walkBlocks(root: CID, init: WalkInit): AsyncGenerator<Block> {
-  const { has, getBlock, verify = false, concurrency = 64, checkNode, onWave } = init
-  return walkWaves<Item, Uint8Array, Block>([{ cid: root, kind: 'node', level: undefined }], {
+  const { has, getBlock, verify = false, concurrency = 64, checkNode, onWave, level } = init
+  return walkWaves<Item, Uint8Array, Block>([{ cid: root, kind: 'node', level }], {
     cid: (item) => item.cid,
     key: cidKey,
     concurrency,
@@ -101,6 +106,23 @@ function cborLinks(bytes: Uint8Array): CID[] {
   const reader: CborReader = new CborReader(bytes, MAX_BLOCK_DEPTH)
   reader.item(links)
   if (!reader.done) reader.fail('trailing bytes after value')
+  return links
+}
+
+/**
+ * The links of a decoded tree node, as `blockLinks` finds them in its block: its subtrees, its
+ * out-of-line values and the CIDs inside its inline values and metadata. Undefined for a node
+ * that does not know the last (one not decoded from its block).
+ */
+export function decodedNodeLinks(node: TreeNode): CID[] | undefined {
+  if (node.valueLinks === undefined) return undefined
+  const links: CID[] = []
+  if (node.left !== null) links.push(node.left as CID)
+  for (const entry of node.entries) {
+    if (entry.right !== null) links.push(entry.right as CID)
+    if (entry.value.kind !== 'inline') links.push(entry.value.cid)
+  }
+  links.push(...node.valueLinks)
   return links
 }
 

@@ -50,4 +50,18 @@ describe('CidCache', () => {
     assert.equal(cache.get(cids[2]), 2)
     assert.equal([0, 1].filter((i) => cache.get(cids[i]) === i).length, 1)
   })
+
+  it('with weights, keeps the total within its bound, evicting as many light entries as a heavy one needs', () => {
+    const cache = new CidCache<number>(100, (value) => value)
+    for (let i = 0; i < 10; i++) cache.set(cids[i], 10)
+    assert.equal(cache.weight, 100)
+    cache.set(cids[10], 35)
+    assert.ok(cache.weight <= 100, `${cache.weight} within 100`)
+    assert.equal(cache.get(cids[10]), 35)
+    assert.equal(cids.slice(0, 10).filter((cid) => cache.get(cid) !== undefined).length, 6, 'four made room for it')
+    // One entry over the bound on its own is kept, alone.
+    cache.set(cids[11], 150)
+    assert.equal(cache.get(cids[11]), 150)
+    assert.equal(cache.weight, 150)
+  })
 })

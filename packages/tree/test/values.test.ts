@@ -248,7 +248,7 @@ describe('walks', () => {
   })
 
   it('reads correctly through a cache far smaller than the tree', async () => {
-    const { tree, blockstore } = newTree({ cacheSize: 4 })
+    const { tree, blockstore } = newTree({ cacheBytes: 4096 })
     const entries = Array.from({ length: 2000 }, (_, i) => ({ key: `k${String(i).padStart(4, '0')}`, value: i }))
     const root = await tree.build(entries)
     for (let i = 0; i < 2000; i += 37) assert.equal(await tree.get(root, `k${String(i).padStart(4, '0')}`), i)

@@ -8,6 +8,8 @@ import { join } from 'node:path'
 const root = join(import.meta.dirname, '..')
 const web = join(root, 'apps', 'web')
 const built = join(web, 'dist', 'index.html')
+/** What the build says is in the bundle (apps/web/build/chunk-graph.ts). */
+export const chunkGraphFile = join(web, '.bundle', 'chunks.json')
 const lock = join(web, '.build-lock')
 
 /** The newest modification time of the files under `path`. */
@@ -22,9 +24,11 @@ function fresh(): boolean {
     join(web, 'src'),
     join(web, 'public'),
     join(web, 'index.html'),
+    join(web, 'vite.config.ts'),
+    join(web, 'build'),
     ...['tree', 'store', 'peer', 'browser'].map((p) => join(root, 'packages', p, 'src')),
   ]
-  return existsSync(built) && Math.max(...sources.map(newest)) <= statSync(built).mtimeMs
+  return existsSync(built) && existsSync(chunkGraphFile) && Math.max(...sources.map(newest)) <= statSync(built).mtimeMs
 }
 
 export function buildWebApp(): void {

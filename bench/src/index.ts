@@ -358,6 +358,21 @@ if (suites.includes('browser')) {
     process.stdout.write(
       `${table(['keys', 'cold: page to synced', 'cold: sync', 'rate', 'catch-up (100 keys)', 'catch-up: receive / check / write', 'write to screen p50/p99'], rows)}\n`,
     )
+    const ms = (v: number) => `${Math.round(v)} ms`
+    const fromWorker = [...results.values()].flat().every((r) => r.warmFromServiceWorker)
+    process.stdout.write(
+      `\nOpening the page to its first key on screen (the page's clock, from navigation start)${fromWorker ? '' : '; some warm reloads were NOT served by the service worker'}:\n`,
+    )
+    process.stdout.write(
+      `${table(
+        ['keys', 'cold (empty profile: sync first)', 'warm (service worker, replica in IndexedDB)'],
+        sizes.map((size) => [
+          size.toLocaleString('en-US'),
+          ms(m(size, (r) => r.firstKeyColdMs)),
+          ms(m(size, (r) => r.firstKeyWarmMs)),
+        ]),
+      )}\n`,
+    )
   }
 }
 

@@ -16,6 +16,15 @@ import { key, value } from './subject.ts'
 
 export interface BrowserResult {
   keys: number
+  /**
+   * From opening the page (the browser's navigation start) to the first key on screen: cold, in
+   * an empty profile (it must sync the store first); warm, a reload with the service worker and
+   * the replica in IndexedDB (shown from the replica, before the node is up).
+   */
+  firstKeyColdMs: number
+  firstKeyWarmMs: number
+  /** Whether the service worker served the warm reload. */
+  warmFromServiceWorker: boolean
   /** From opening the page to holding the whole store (boot, dial, sync, IndexedDB writes). */
   coldMs: number
   /** The sync alone, as the page's follower reports it. */
@@ -99,8 +108,19 @@ try {
     page.waitForFunction((s) => window.dagsync?.follower.status().synced?.seq === s, seq, { timeout: 300_000 })
   const lastSync = () => page.evaluate(() => window.dagsync?.follower.status().lastSync)
 
+  // In the page's own clock, which starts when the page is opened. (0 is never a first key's time.)
+  const firstKey = async (): Promise<number> => {
+    const shown = await page.waitForFunction(
+      () => (document.querySelector('#keys tbody tr') === null ? 0 : performance.now()),
+      undefined,
+      { polling: 'raf', timeout: 300_000 },
+    )
+    return await shown.jsonValue()
+  }
+
   const started = performance.now()
   await page.goto(`${daemon.api}/?store=${store}`)
+  const firstKeyColdMs = await firstKey()
   await synced(1)
   const coldMs = performance.now() - started
   const cold = await lastSync()
@@ -131,8 +151,17 @@ try {
   await synced(22)
   const catchUp = await lastSync()
 
+  // Warm: the service worker holds the page's files, IndexedDB the replica.
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
+  await page.reload()
+  const firstKeyWarmMs = await firstKey()
+  const warmFromServiceWorker = await page.evaluate(() => navigator.serviceWorker.controller !== null)
+
   const result: BrowserResult = {
     keys,
+    firstKeyColdMs,
+    firstKeyWarmMs,
+    warmFromServiceWorker,
     coldMs,
     coldSyncMs: cold?.ms ?? Number.NaN,
     coldWireBytes: cold?.wireBytes ?? Number.NaN,

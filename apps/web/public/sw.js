@@ -3,13 +3,14 @@
 // reads it from its replica in IndexedDB.
 const CACHE = 'dagsync-app-v1'
 
-// On install, keep the page and the assets it names, so that the very next load works offline.
+// On install, keep the page and every asset of its build (precache.json, written by the build):
+// the chunks the page loads later too, so that the very next load works offline and can still
+// start its node when a daemon is back.
 self.addEventListener('install', (event) =>
   event.waitUntil(
     (async () => {
       const cache = await caches.open(CACHE)
-      const html = await (await fetch('/', { cache: 'no-store' })).text()
-      const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1])
+      const assets = await (await fetch('/precache.json', { cache: 'no-store' })).json()
       await cache.addAll(['/', ...assets])
       await self.skipWaiting()
     })(),

@@ -26,7 +26,7 @@
 import type { DagsyncNode } from '@dagsync/peer'
 import { openBrowserStorage } from '@dagsync/store/browser'
 import { holdNodeLock } from './node-lock.ts'
-import { type BrowserPeerInit, startNodeOn } from './page-node.ts'
+import type { BrowserPeerInit } from './page-node.ts'
 
 export type { DagsyncNode, Follower, FollowerStatus } from '@dagsync/peer'
 export {
@@ -67,6 +67,8 @@ export async function startBrowserPeer(init: BrowserPeerInit): Promise<DagsyncNo
   return await holdNodeLock(database, async () => {
     const storage = await openBrowserStorage(database, { durability: init.durability ?? 'relaxed' })
     try {
+      // libp2p loads here, not with the page (docs/bundle.md).
+      const { startNodeOn } = await import('./page-node.ts')
       return await startNodeOn(storage, init)
     } catch (err) {
       await storage.close()

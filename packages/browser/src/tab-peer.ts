@@ -7,10 +7,10 @@ import type { DagsyncNode, FollowerStatus } from '@dagsync/peer'
 import { RemoteWriteError } from '@dagsync/peer'
 import { openStore } from '@dagsync/store'
 import { type LevelStorage, openBrowserStorage } from '@dagsync/store/browser'
-import { NodeHolder } from './node-holder.ts'
+import type { NodeHolder } from './node-holder.ts'
 import { nodeLockName } from './node-lock.ts'
 import { Outbox } from './outbox.ts'
-import { type BrowserPeerInit, startNodeOn } from './page-node.ts'
+import type { BrowserPeerInit } from './page-node.ts'
 import { TabFollower } from './tab-follower.ts'
 import { errorFromWire, statusFromWire, type TabMessage, type WireStatus } from './tab-messages.ts'
 
@@ -118,6 +118,12 @@ export class TabPeer {
     const { signal } = this.#closing
     try {
       await navigator.locks.request(nodeLockName(this.#init.database), { signal }, async () => {
+        // libp2p and the sync code load only in the tab that runs the node, and after the page
+        // has shown its replica: a bundler puts them in chunks of their own (docs/bundle.md).
+        const [{ startNodeOn }, { NodeHolder }] = await Promise.all([
+          import('./page-node.ts'),
+          import('./node-holder.ts'),
+        ])
         const node = await startNodeOn(this.storage, this.#init)
         this.#holder = new NodeHolder(node, this.tab, (m) => this.#post(m), this.#outbox, {
           statusIntervalMs: this.#statusIntervalMs,

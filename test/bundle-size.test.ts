@@ -1,0 +1,76 @@
+// The web app's bundle budget (issue 17): the JavaScript a page loads before it can show the
+// first key of its replica, gzipped, stays within 150 KB; libp2p, the sync code and the
+// fallbacks load later, with `import()`. The test builds the page from the current sources and
+// prints what each part weighs and which packages make it up (docs/bundle.md has the numbers).
+import assert from 'node:assert/strict'
+import { before, describe, it } from 'node:test'
+import { type ChunkGroup, group, readChunkGraph, staticClosure } from '../apps/web/build/bundle-report.ts'
+import type { ChunkInfo } from '../apps/web/build/chunk-graph.ts'
+import { buildWebApp, chunkGraphFile } from './web-build.ts'
+
+/** The budget of what loads with the page, gzipped. */
+const FIRST_KEY_BUDGET = 150_000
+
+let chunks: ChunkInfo[]
+before(() => {
+  buildWebApp()
+  chunks = readChunkGraph(chunkGraphFile)
+})
+
+const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`
+
+function report(label: string, part: ChunkGroup): string {
+  const total = part.packages.reduce((sum, [, bytes]) => sum + bytes, 0)
+  const top = part.packages
+    .slice(0, 12)
+    .map(([name, bytes]) => `    ${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${name}`)
+  return [`${label}: ${kb(part.bytes)}, ${kb(part.gzipBytes)} gzipped (${part.files.join(', ')})`, ...top].join('\n')
+}
+
+/** The chunk a module of this repository is in, by the end of its path. */
+function chunkWith(path: string): ChunkInfo {
+  const found = chunks.find((c) => Object.keys(c.modules).some((id) => id.endsWith(path)))
+  assert.ok(found !== undefined, `no chunk holds ${path}`)
+  return found
+}
+
+function pageLoad(): string[] {
+  const entry = chunks.filter((c) => c.entry)
+  assert.equal(entry.length, 1, 'the page has one entry chunk')
+  return staticClosure(chunks, [(entry[0] as ChunkInfo).file])
+}
+
+describe('the web app bundle', () => {
+  it('loads at most 150 KB of gzipped JavaScript before it shows the replica, and reports the rest', () => {
+    const initial = pageLoad()
+    const first = group(chunks, initial)
+    const node = group(
+      chunks,
+      staticClosure(chunks, [chunkWith('packages/browser/src/page-node.ts').file], new Set(initial)),
+    )
+    const all = group(
+      chunks,
+      chunks.map((c) => c.file),
+    )
+    process.stdout.write(
+      `${[
+        report('with the page (shows the replica)', first),
+        report('then, in the tab that runs the node (libp2p, sync)', node),
+        `all JavaScript: ${kb(all.bytes)}, ${kb(all.gzipBytes)} gzipped, in ${chunks.length} chunks`,
+      ].join('\n')}\n`,
+    )
+    assert.ok(
+      first.gzipBytes <= FIRST_KEY_BUDGET,
+      `the page loads ${kb(first.gzipBytes)} gzipped before its first key, over the ${kb(FIRST_KEY_BUDGET)} budget`,
+    )
+  })
+
+  it('leaves libp2p out of what loads with the page, and kad-dht out of every chunk', () => {
+    const initial = new Set(pageLoad())
+    const withPage = chunks.filter((c) => initial.has(c.file)).flatMap((c) => Object.keys(c.modules))
+    for (const heavy of ['/node_modules/libp2p/', '/node_modules/@libp2p/gossipsub/', '/node_modules/helia/'])
+      assert.ok(!withPage.some((id) => id.includes(heavy)), `${heavy} loads with the page`)
+    const dht = chunks.flatMap((c) => Object.keys(c.modules)).filter((id) => id.includes('/@libp2p/kad-dht/'))
+    assert.deepEqual(dht, [], 'a browser bundle holds no DHT')
+  })
+})

@@ -15,16 +15,19 @@ const ROWS_SHOWN = 500
 
 export class DiffView {
   readonly #follower: TabFollower
+  /** Whether the user picked a commit: until then the pickers follow the two newest. */
+  #picked = false
 
   constructor(follower: TabFollower) {
     this.#follower = follower
+    for (const id of ['diff-from', 'diff-to']) $(id).addEventListener('change', () => (this.#picked = true))
     $('diff-form').addEventListener('submit', (event) => {
       event.preventDefault()
       void this.#show()
     })
   }
 
-  /** Lists the commits held (again, after a new one), keeping what was picked if still there. */
+  /** Lists the commits held (again, after a new one), keeping what the user picked if still there. */
   async listCommits(): Promise<void> {
     const options: HTMLOptionElement[] = []
     for await (const commit of this.#follower.store.log({ limit: COMMITS_LISTED })) {
@@ -40,9 +43,8 @@ export class DiffView {
       const select = $<HTMLSelectElement>(id)
       const picked = select.value
       select.replaceChildren(...options.map((o) => o.cloneNode(true) as HTMLOptionElement))
-      select.value = options.some((o) => o.value === picked)
-        ? picked
-        : (options[Math.min(index, options.length - 1)]?.value ?? '')
+      const keep = this.#picked && options.some((o) => o.value === picked)
+      select.value = keep ? picked : (options[Math.min(index, options.length - 1)]?.value ?? '')
     }
     $<HTMLButtonElement>('diff-show').disabled = options.length === 0
   }

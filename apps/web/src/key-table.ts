@@ -100,7 +100,19 @@ export class KeyTable {
     body.replaceChildren(...page.map((info) => this.#row(info, changed)))
     body.dataset.seq = String(seq)
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE))
-    const what = this.#query === '' ? 'keys' : this.#substring ? 'keys contain it' : 'keys match'
+    const one = total === 1
+    const what =
+      this.#query === ''
+        ? one
+          ? 'key'
+          : 'keys'
+        : this.#substring
+          ? one
+            ? 'key contains it'
+            : 'keys contain it'
+          : one
+            ? 'key matches'
+            : 'keys match'
     $('key-count').textContent = `${total.toLocaleString('en')} ${what} · page ${pageNumber} of ${pages}`
     $('key-count').dataset.total = String(total)
     $('page-info').textContent = total === 0 ? 'no keys' : `page ${pageNumber}`

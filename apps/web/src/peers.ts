@@ -10,7 +10,7 @@ export function renderPeers(peers: readonly ConnectedPeer[], writer: string | un
     row.dataset.peer = peer
     const role = peer === writer ? 'writer of this store' : 'peer'
     row.dataset.role = peer === writer ? 'writer' : 'peer'
-    row.append(cell(peer), cell(address), cell(role))
+    row.append(cell(role), cell(peer), cell(address))
     return row
   })
   $('peers-table')

@@ -120,7 +120,17 @@ describe('the web app views in Chromium', () => {
     await page.locator('#keys tbody tr.pending[data-key="welcome"]').waitFor()
     await shot(page, 'view-delete-pending.png')
     daemon = await DaemonProcess.start(scratch, repo, ports)
-    await page.locator('#outbox li[data-state="accepted"]').waitFor({ timeout: 30_000 })
+    await page
+      .locator('#outbox li[data-state="accepted"]')
+      .waitFor({ timeout: 60_000 })
+      .catch(async (err) => {
+        const state = await page.evaluate(() => ({
+          status: window.dagsync?.follower.status(),
+          outbox: document.querySelector('#outbox')?.textContent,
+          connections: window.dagsync?.peer.connections(),
+        }))
+        throw new Error(`the delete was not accepted: ${JSON.stringify(state)}`, { cause: err })
+      })
     await row(page, 'welcome').waitFor({ state: 'detached' })
     assert.match(await text(page, '#write-message'), /^deleted welcome: commit #\d+$/)
     assert.equal((await cli(scratch, repo, ['get', 'demo', 'welcome'])).code, 3, 'deleted on the daemon')
@@ -231,6 +241,11 @@ describe('the web app views in Chromium', () => {
       return { page: document.documentElement.scrollWidth, screen, wide }
     })
     assert.equal(widths.screen, 375)
+    // One column: the key shown is below the key table, not beside it.
+    const [keys, detail] = await Promise.all(
+      ['#keys-pane', '#detail'].map((id) => phone.page.locator(id).boundingBox()),
+    )
+    assert.ok(keys && detail && detail.y >= keys.y + keys.height, `${JSON.stringify(keys)} ${JSON.stringify(detail)}`)
     assert.ok(
       widths.page <= widths.screen,
       `the page is ${widths.page} px wide on a ${widths.screen} px screen: ${widths.wide}`,
@@ -249,6 +264,7 @@ describe('the web app views in Chromium', () => {
       'demo (writer)',
       'notes (writer)',
     ])
+    assert.equal(await lost.page.locator('#store-select').inputValue(), '', 'no store picked')
     const create = await text(lost.page, '#unknown-hint')
     assert.match(create, / store create --name nope$/)
     const shown = await text(lost.page, 'body')

@@ -22,7 +22,14 @@ export function storeUrl(param: string): string {
 /** Fills the picker with `stores`, `current` selected, and goes to a store when one is picked. */
 export function wireStorePicker(stores: readonly StoreChoice[], current: string | undefined): void {
   const select = $<HTMLSelectElement>('store-select')
+  // Until a store is picked (an unknown one was asked for), the picker says so.
+  const none = document.createElement('option')
+  none.value = ''
+  none.textContent = 'pick a store'
+  none.disabled = true
+  none.selected = current === undefined
   select.replaceChildren(
+    ...(current === undefined ? [none] : []),
     ...stores.map((store) => {
       const option = document.createElement('option')
       option.value = storeParam(store)

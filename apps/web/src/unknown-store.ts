@@ -10,6 +10,9 @@ function shellWord(text: string): string {
 
 export function showUnknownStore(wanted: string | undefined, stores: readonly StoreChoice[], cli: string): void {
   $('app').hidden = true
+  const badge = $('connection')
+  badge.dataset.state = 'error'
+  badge.textContent = 'no such store'
   $('unknown-store').hidden = false
   const isId = wanted?.startsWith('k51') === true
   $('unknown-what').textContent =

@@ -17,6 +17,9 @@ export class DiffView {
   readonly #follower: TabFollower
   /** Whether the user picked a commit: until then the pickers follow the two newest. */
   #picked = false
+  /** The commits listed, newest first. */
+  #options: HTMLOptionElement[] = []
+  #listing = Promise.resolve()
 
   constructor(follower: TabFollower) {
     this.#follower = follower
@@ -27,15 +30,28 @@ export class DiffView {
     })
   }
 
-  /** Lists the commits held (again, after a new one), keeping what the user picked if still there. */
-  async listCommits(): Promise<void> {
-    const options: HTMLOptionElement[] = []
+  /**
+   * Lists the commits held (again, after a new one), keeping what the user picked if still
+   * there. Only commits newer than those listed are read; calls run one after another.
+   */
+  listCommits(): Promise<void> {
+    this.#listing = this.#listing.then(() => this.#list()).catch((err) => console.error(err))
+    return this.#listing
+  }
+
+  async #list(): Promise<void> {
+    const newest = Number(this.#options[0]?.value ?? 0)
+    const added: HTMLOptionElement[] = []
     for await (const commit of this.#follower.store.log({ limit: COMMITS_LISTED })) {
+      if (commit.seq <= newest) break
       const option = document.createElement('option')
       option.value = String(commit.seq)
       option.textContent = `#${commit.seq} ${shortCid(commit.cid)} ${new Date(commit.time).toLocaleString()}`
-      options.push(option)
+      added.push(option)
     }
+    if (added.length === 0 && this.#options.length > 0) return
+    this.#options = [...added, ...this.#options].slice(0, COMMITS_LISTED)
+    const options = this.#options
     for (const [id, index] of [
       ['diff-from', 1],
       ['diff-to', 0],

@@ -30,6 +30,7 @@ export class KeyTable {
   #matches: { readonly query: string; readonly seq: number; readonly keys: readonly KeyInfo[] } | undefined
   #scan = new AbortController()
   #rendering = Promise.resolve()
+  #count: { readonly seq: number; readonly prefix: string; readonly total: number } | undefined
 
   constructor(init: KeyTableInit) {
     this.#init = init
@@ -77,15 +78,15 @@ export class KeyTable {
     const view = this.#init.follower.snapshot()
     const seq = view.seq
     let page: readonly KeyInfo[]
-    let total: number
+    let total: () => Promise<number>
     let pageNumber: number
     if (this.#substring && this.#query !== '') {
       const matches = await this.#matchesAt(view, seq)
       if (matches === undefined) return // a newer search took over
-      total = matches.length
-      this.#page = Math.min(this.#page, Math.max(0, Math.ceil(total / PAGE_SIZE) - 1))
+      this.#page = Math.min(this.#page, Math.max(0, Math.ceil(matches.length / PAGE_SIZE) - 1))
       page = matches.slice(this.#page * PAGE_SIZE, (this.#page + 1) * PAGE_SIZE)
       pageNumber = this.#page + 1
+      total = async () => matches.length
     } else {
       const prefix = this.#substring ? '' : this.#query
       const start = this.#pageStarts.at(-1)
@@ -93,12 +94,26 @@ export class KeyTable {
       const range = { ...(prefix === '' ? {} : { prefix }), ...(start === undefined ? {} : { gt: start }) }
       for await (const info of view.keys({ ...range, limit: PAGE_SIZE })) read.push(info)
       page = read
-      total = await view.count(prefix === '' ? {} : { prefix })
       pageNumber = this.#pageStarts.length
+      total = () => this.#countAt(view, prefix)
     }
+    // The rows first: counting reads every key in the range.
     const body = $('keys').querySelector('tbody') as HTMLTableSectionElement
     body.replaceChildren(...page.map((info) => this.#row(info, changed)))
     body.dataset.seq = String(seq)
+    this.#showCount(await total(), pageNumber)
+  }
+
+  /** How many keys `view` holds under `prefix`: counted once per commit and prefix. */
+  async #countAt(view: StoreView, prefix: string): Promise<number> {
+    const known = this.#count
+    if (known?.seq === view.seq && known.prefix === prefix) return known.total
+    const total = await view.count(prefix === '' ? {} : { prefix })
+    this.#count = { seq: view.seq, prefix, total }
+    return total
+  }
+
+  #showCount(total: number, pageNumber: number): void {
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE))
     const one = total === 1
     const what =

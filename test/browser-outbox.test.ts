@@ -3,25 +3,20 @@
 // the order they were made once the daemon is back; a write based on a value the daemon has
 // since replaced is rejected and reported. Screenshots go to test-results/browser-outbox/.
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { HttpClient } from '@dagsync/daemon/client'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { cli, DaemonProcess, freePort, Scratch } from './cli-helpers.ts'
-import { buildWebApp } from './web-build.ts'
+import { launchChromium, openPage } from './web-page.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const shots = join(import.meta.dirname, '..', 'test-results', 'browser-outbox')
 const scratch = new Scratch()
 let browser: Browser
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is not at ${CHROMIUM} (apt-get install chromium; .ci/run does)`)
-  buildWebApp()
-  await mkdir(shots, { recursive: true })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+  browser = await launchChromium(shots)
 })
 after(async () => {
   await browser?.close()
@@ -45,17 +40,7 @@ describe('offline writes in Chromium', () => {
     const d = await daemon.ready
     const token = (await readFile(join(repo, 'api-token'), 'utf8')).trim()
     const client = new HttpClient({ url: d.api, token })
-    const context = await browser.newContext()
-    const page = await context.newPage()
-    const errors: string[] = []
-    page.on('pageerror', (err) => errors.push(err.message))
-    await context.route(
-      (url) => !['127.0.0.1', 'localhost'].includes(url.hostname),
-      (route) => {
-        errors.push(`off-loopback request: ${route.request().url()}`)
-        return route.abort()
-      },
-    )
+    const { context, page, errors } = await openPage(browser)
     await page.goto(d.api)
     await page.locator('#keys tbody tr[data-key="welcome"]').waitFor({ timeout: 30_000 })
     await page.locator('#connection[data-state="online"]').waitFor()

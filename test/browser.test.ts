@@ -4,27 +4,21 @@
 // restarted daemon is caught up with. Screenshots of each state go to test-results/browser/.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { HttpClient } from '@dagsync/daemon/client'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { cli, cliJson, DaemonProcess, eventually, freePort, Scratch } from './cli-helpers.ts'
-import { buildWebApp } from './web-build.ts'
+import { launchChromium, openPage } from './web-page.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const root = join(import.meta.dirname, '..')
 const shots = join(root, 'test-results', 'browser')
 const scratch = new Scratch()
 let browser: Browser
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is not at ${CHROMIUM} (apt-get install chromium; .ci/run does)`)
-  // The page under test is built from the current sources.
-  buildWebApp()
-  await mkdir(shots, { recursive: true })
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+  browser = await launchChromium(shots)
 })
 after(async () => {
   await browser?.close()
@@ -45,18 +39,8 @@ describe('the web app in Chromium', () => {
     assert.equal((await cli(scratch, readerRepo, ['peers', 'connect', w.addresses[0] as string])).code, 0)
     await cliJson(scratch, readerRepo, ['store', 'follow', demo, '--name', 'shared'])
 
-    const context = await browser.newContext()
-    const page = await context.newPage()
-    const errors: string[] = []
-    page.on('pageerror', (err) => errors.push(err.message))
     // Nothing the page loads may leave loopback.
-    await context.route(
-      (url) => !['127.0.0.1', 'localhost'].includes(url.hostname),
-      (route) => {
-        errors.push(`off-loopback request: ${route.request().url()}`)
-        return route.abort()
-      },
-    )
+    const { context, page, errors } = await openPage(browser)
 
     // 1. The page shows the store.
     await page.goto(w.api)
@@ -81,15 +65,19 @@ describe('the web app in Chromium', () => {
     await row(page, 'live/1').click()
     await page.locator('#history li').nth(1).waitFor()
     assert.match((await page.locator('#detail-value').textContent()) ?? '', /"hello": "again"/)
-    assert.deepEqual(await page.locator('#history li').allTextContents(), [
-      '#3: { "hello": "again" }',
-      '#2: { "hello": "browser" }',
+    assert.deepEqual(await page.locator('#history li .history-value').allTextContents(), [
+      '{ "hello": "again" }',
+      '{ "hello": "browser" }',
     ])
+    assert.deepEqual(
+      await page.locator('#history li').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.change)),
+      ['changed', 'added'],
+    )
 
     // Prefix search.
-    await page.fill('#prefix', 'todo/')
+    await page.fill('#search', 'todo/')
     await page.waitForFunction(() => document.querySelectorAll('#keys tbody tr').length === 3)
-    await page.fill('#prefix', '')
+    await page.fill('#search', '')
 
     // 3. A write from the page: refused until the writer allows this browser's peer id.
     const browserPeer = (await page.locator('#status-peer').textContent()) as string

@@ -5,6 +5,8 @@
 import { RemoteWriteError, startTabPeer, type TabFollower, type TabPeer, UnauthorizedError } from '@dagsync/browser'
 import { dialable } from './addresses.ts'
 import { App } from './app.ts'
+import { wireStorePicker } from './store-picker.ts'
+import { showUnknownStore } from './unknown-store.ts'
 import './style.css'
 
 /** What the daemon tells the page at /config.json (kept in localStorage for offline starts). */
@@ -36,10 +38,14 @@ async function loadConfig(): Promise<{ config: PageConfig; fresh: boolean }> {
   }
 }
 
-function chooseStore(config: PageConfig): string {
+/** The store `?store=` names (by name or id), else the daemon's default; undefined when the daemon has none such. */
+function chooseStore(config: PageConfig): {
+  wanted: string | undefined
+  found: PageConfig['stores'][number] | undefined
+} {
   const wanted = new URLSearchParams(location.search).get('store') ?? config.defaultStore
   const found = config.stores.find((s) => s.id === wanted || s.names.includes(wanted ?? ''))
-  return found?.id ?? wanted ?? (config.stores[0]?.id as string)
+  return { wanted, found }
 }
 
 declare global {
@@ -60,17 +66,24 @@ declare global {
 async function main(): Promise<void> {
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {})
   const { config } = await loadConfig()
-  const storeId = chooseStore(config)
+  const cli = config.cli ?? 'dagsync'
+  const { wanted, found } = chooseStore(config)
+  wireStorePicker(config.stores, found?.id)
+  if (found === undefined) {
+    showUnknownStore(wanted, config.stores, cli)
+    return
+  }
   const addresses = dialable(config.addresses, location.protocol)
   const peer = await startTabPeer({ peers: addresses })
-  const follower = await peer.follow(storeId)
-  const names = config.stores.find((s) => s.id === storeId)?.names ?? []
+  const follower = await peer.follow(found.id)
   const app = new App({
     peer,
     follower,
     daemon: addresses[0] ?? '',
-    storeLabel: names[0] ?? storeId,
-    cli: config.cli ?? 'dagsync',
+    storeLabel: found.names[0] ?? found.id,
+    cli,
+    // The daemon that served the page is the writer of the stores it lists as its own.
+    writer: found.role === 'writer' ? config.peerId : undefined,
   })
   window.dagsync = { peer, follower, app, errors: { RemoteWriteError, UnauthorizedError } }
   await app.start()

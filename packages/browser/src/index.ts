@@ -52,6 +52,7 @@ export {
 export { NodeHeldElsewhereError } from './node-lock.ts'
 export type { PendingWrite, WriteOutcome } from './outbox.ts'
 export type { BrowserPeerInit } from './page-node.ts'
+export type { ConnectedPeer } from './peer-list.ts'
 export { TabFollower } from './tab-follower.ts'
 export { startTabPeer, TabPeer, type TabPeerInit } from './tab-peer.ts'
 

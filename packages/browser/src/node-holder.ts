@@ -6,6 +6,7 @@ import type { WriteOp } from '@dagsync/store'
 import { decodeCbor } from '@dagsync/tree'
 import type { Outbox } from './outbox.ts'
 import { OutboxSender } from './outbox-sender.ts'
+import { connectedPeers } from './peer-list.ts'
 import { errorToWire, statusToWire, type TabMessage, type WireStatus } from './tab-messages.ts'
 
 export class NodeHolder {
@@ -88,7 +89,13 @@ export class NodeHolder {
   #postStatus(): void {
     const stores: Record<string, WireStatus> = {}
     for (const follower of this.node.followers) stores[follower.id] = statusToWire(follower.status())
-    this.#post({ t: 'status', tab: this.#tab, peers: this.node.libp2p.getPeers().length, stores })
+    this.#post({
+      t: 'status',
+      tab: this.#tab,
+      peers: this.node.libp2p.getPeers().length,
+      connections: connectedPeers(this.node.libp2p),
+      stores,
+    })
   }
 
   async stop(): Promise<void> {

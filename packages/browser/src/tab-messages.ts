@@ -5,6 +5,7 @@ import { type FollowerStatus, RemoteWriteError, UnauthorizedError } from '@dagsy
 import { InvalidOpError, PreconditionFailedError } from '@dagsync/store'
 import { CID } from 'multiformats/cid'
 import type { WriteOutcome } from './outbox.ts'
+import type { ConnectedPeer } from './peer-list.ts'
 
 /** A follower's status as it crosses the channel (CIDs as strings). */
 export type WireStatus = Omit<FollowerStatus, 'synced' | 'newest'> & {
@@ -37,6 +38,8 @@ export type TabMessage =
       readonly t: 'status'
       readonly tab: string
       readonly peers: number
+      /** Each connected peer and the address it was reached at. */
+      readonly connections: readonly ConnectedPeer[]
       readonly stores: Readonly<Record<string, WireStatus>>
     }
   /** A tab asks the node's tab to send a write (DAG-CBOR `{ops, m?}`) to the store's writer. */

@@ -11,6 +11,7 @@ import type { NodeHolder } from './node-holder.ts'
 import { nodeLockName } from './node-lock.ts'
 import { Outbox } from './outbox.ts'
 import type { BrowserPeerInit } from './page-node.ts'
+import type { ConnectedPeer } from './peer-list.ts'
 import { TabFollower } from './tab-follower.ts'
 import { errorFromWire, statusFromWire, type TabMessage, type WireStatus } from './tab-messages.ts'
 
@@ -27,6 +28,7 @@ export interface TabPeerInit extends BrowserPeerInit {
 interface NodeStatus {
   readonly at: number
   readonly peers: number
+  readonly connections: readonly ConnectedPeer[]
   readonly stores: Readonly<Record<string, WireStatus>>
 }
 
@@ -86,6 +88,11 @@ export class TabPeer {
   /** Peers the node is connected to: 0 while no tab has told of its node lately. */
   connections(): number {
     return this.#fresh()?.peers ?? 0
+  }
+
+  /** The peers the node is connected to, with their addresses: none while no tab has told of its node lately. */
+  connectedPeers(): readonly ConnectedPeer[] {
+    return this.#fresh()?.connections ?? []
   }
 
   /** Why this tab could not start the node, if it tried and failed. */
@@ -164,7 +171,12 @@ export class TabPeer {
           .catch((err) => console.error(`reading ${message.store}'s new head failed`, err))
         break
       case 'status':
-        this.#status = { at: Date.now(), peers: message.peers, stores: message.stores }
+        this.#status = {
+          at: Date.now(),
+          peers: message.peers,
+          connections: message.connections,
+          stores: message.stores,
+        }
         break
       case 'write':
         if (message.to === this.tab) void this.#holder?.write(message)

@@ -36,6 +36,7 @@ export * from './errors.ts'
 export { collectGarbage, type GcOptions, type GcPhase, type GcResult } from './gc.ts'
 export { GcLock } from './gc-lock.ts'
 export { headAtLeast } from './head-wait.ts'
+export { type KeyChangeKind, type KeyHistoryEnd, type KeyHistoryEntry, keyHistory } from './key-history.ts'
 export { MemoryBlockstore } from './memory-blockstore.ts'
 export {
   applyOps,

@@ -1,5 +1,5 @@
 // Reads: values, bytes, key ranges, history and diffs, at the head or at an older commit.
-import type { StoreView } from '@dagsync/store'
+import { keyHistory, type StoreView } from '@dagsync/store'
 import type { CID } from 'multiformats/cid'
 import {
   ApiError,
@@ -12,7 +12,6 @@ import {
   type Segment,
 } from '../api.ts'
 import { commitInfo, keyInfoData, toApiError } from '../convert.ts'
-import { keyHistory } from '../key-history.ts'
 import type { Handle, LocalContext } from './context.ts'
 
 /** The store as of `at` (a seq or a commit CID), or its head. */

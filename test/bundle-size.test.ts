@@ -1,6 +1,6 @@
 // The web app's bundle budget (issue 17): the JavaScript a page loads before it can show the
-// first key of its replica, gzipped, stays within 150 KB; libp2p, the sync code and the
-// fallbacks load later, with `import()`. The test builds the page from the current sources and
+// first key of its replica, gzipped, stays within 150 KB; libp2p and the sync code, its
+// fallbacks included, are a chunk of their own, loaded with `import()`. The test builds the page from the current sources and
 // prints what each part weighs and which packages make it up (docs/bundle.md has the numbers).
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
@@ -55,7 +55,7 @@ describe('the web app bundle', () => {
     process.stdout.write(
       `${[
         report('with the page (shows the replica)', first),
-        report('then, in the tab that runs the node (libp2p, sync)', node),
+        report('then, not waited for: the node (libp2p, sync)', node),
         `all JavaScript: ${kb(all.bytes)}, ${kb(all.gzipBytes)} gzipped, in ${chunks.length} chunks`,
       ].join('\n')}\n`,
     )

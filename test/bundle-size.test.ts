@@ -65,11 +65,12 @@ describe('the web app bundle', () => {
     )
   })
 
-  it('leaves libp2p out of what loads with the page, and kad-dht out of every chunk', () => {
+  it("leaves libp2p and Vite's modulepreload polyfill out of what loads with the page, and kad-dht out of every chunk", () => {
     const initial = new Set(pageLoad())
     const withPage = chunks.filter((c) => initial.has(c.file)).flatMap((c) => Object.keys(c.modules))
     for (const heavy of ['/node_modules/libp2p/', '/node_modules/@libp2p/gossipsub/', '/node_modules/helia/'])
       assert.ok(!withPage.some((id) => id.includes(heavy)), `${heavy} loads with the page`)
+    assert.ok(!withPage.some((id) => id.includes('modulepreload-polyfill')), 'the modulepreload polyfill loads')
     const dht = chunks.flatMap((c) => Object.keys(c.modules)).filter((id) => id.includes('/@libp2p/kad-dht/'))
     assert.deepEqual(dht, [], 'a browser bundle holds no DHT')
   })

@@ -21,6 +21,8 @@ const sources = [
   join(web, 'src'),
   join(web, 'public'),
   join(web, 'index.html'),
+  join(web, 'vite.config.ts'),
+  join(web, 'build'),
   ...['tree', 'store', 'peer', 'browser'].map((p) => join(root, 'packages', p, 'src')),
 ]
 if (!existsSync(built) || Math.max(...sources.map(newest)) > statSync(built).mtimeMs) {

@@ -12,7 +12,14 @@ import { precacheList } from './build/precache-list.ts'
 const stats = join(import.meta.dirname, '.bundle')
 
 export default defineConfig({
-  build: { outDir: 'dist', emptyOutDir: true, target: 'es2023', chunkSizeWarningLimit: 2048 },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2023',
+    chunkSizeWarningLimit: 2048,
+    // Every browser that runs es2023 has <link rel="modulepreload">.
+    modulePreload: { polyfill: false },
+  },
   plugins: [
     precacheList(),
     chunkGraph(join(stats, 'chunks.json')),

@@ -32,7 +32,7 @@ if (args.help) {
   store  commits and reads on disk, a 1,000,000-key store's memory, and what a 100-key commit adds to LevelDB; subjects: ${STORE_SUBJECTS.join(', ')}
   sync   replication between two processes on loopback of a --keys store: catch-up, cold sync, change latency
          (--sync-parts ${SYNC_PARTS.join(',')}: the paths to measure, and latency)
-  browser  the web app in Chromium syncing from a daemon (--browser-keys 10000,100000)
+  browser  the web app in Chromium syncing from a daemon, and opening it to its first key cold and warm (--browser-keys 10000,100000)
   import   dagsync import of --keys keys into a daemon, a reader following, against the store's own bulk load
   Each subject and run is a fresh process; tables show medians of the runs.
 `)

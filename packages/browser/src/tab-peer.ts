@@ -123,14 +123,14 @@ export class TabPeer {
   /** Waits for the node's lock and runs the node while this tab lives (or until `close`). */
   async #elect(): Promise<void> {
     const { signal } = this.#closing
+    // libp2p and the sync code are chunks of their own (docs/bundle.md): the page shows its
+    // replica without waiting for them. Every tab loads them now, not when it gets the lock: a
+    // tab that waits for hours would ask for chunks a newer build of the page no longer has.
+    const code = Promise.all([import('./page-node.ts'), import('./node-holder.ts')])
+    code.catch(() => {}) // awaited, and its failure reported, once this tab has the lock
     try {
       await navigator.locks.request(nodeLockName(this.#init.database), { signal }, async () => {
-        // libp2p and the sync code load only in the tab that runs the node, and after the page
-        // has shown its replica: a bundler puts them in chunks of their own (docs/bundle.md).
-        const [{ startNodeOn }, { NodeHolder }] = await Promise.all([
-          import('./page-node.ts'),
-          import('./node-holder.ts'),
-        ])
+        const [{ startNodeOn }, { NodeHolder }] = await code
         const node = await startNodeOn(this.storage, this.#init)
         this.#holder = new NodeHolder(node, this.tab, (m) => this.#post(m), this.#outbox, {
           statusIntervalMs: this.#statusIntervalMs,

@@ -57,6 +57,8 @@ export function dfsCar(
       await writer.close()
     }
   })()
+  // Awaited at the end of the stream; a client that hangs up before then must not make it unhandled.
+  producing.catch(() => {})
   const chunks = out[Symbol.asyncIterator]()
   return new ReadableStream<Uint8Array>({
     async pull(controller) {

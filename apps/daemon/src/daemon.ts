@@ -175,6 +175,8 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
             stores: stores.map(({ id, names, role }) => ({ id, names, role })),
             defaultStore: (stores.find((s) => s.names.includes('demo')) ?? stores[0])?.id,
             cli: init.cli ?? 'dagsync',
+            // Where the page syncs from when it cannot dial the addresses (WebSockets blocked).
+            gateways: local.gatewayUrl === undefined ? [] : [local.gatewayUrl],
           }
         },
       },

@@ -17,6 +17,8 @@ export interface PageConfig {
   readonly defaultStore?: string
   /** How to run the CLI on the daemon's repo, for hints (`dagsync`, `./dagsync --repo ./a`). */
   readonly cli?: string
+  /** The daemon's trustless gateway, to sync through when its WebSockets cannot be reached. */
+  readonly gateways?: string[]
 }
 
 const CONFIG_KEY = 'dagsync:config'
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
   const { config } = await loadConfig()
   const storeId = chooseStore(config)
   const addresses = dialable(config.addresses, location.protocol)
-  const peer = await startTabPeer({ peers: addresses })
+  const peer = await startTabPeer({ peers: addresses, gateways: config.gateways ?? [] })
   const follower = await peer.follow(storeId)
   const names = config.stores.find((s) => s.id === storeId)?.names ?? []
   const app = new App({

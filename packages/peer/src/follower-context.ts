@@ -14,6 +14,8 @@ export interface FollowerContext {
   fetch(cid: CID, timeoutMs: number): Promise<Uint8Array>
   /** Peers likely to hold the store: subscribers of its topic, then other connected peers. */
   peersFor(topic: string, preferred: readonly PeerId[]): PeerId[]
+  /** How the store syncs now: 'http' when the node has gateways and no libp2p peer for it. @default 'libp2p' */
+  pathFor?(topic: string): 'libp2p' | 'http'
   readonly syncTimeoutMs: number
   readonly fetchTimeoutMs: number
   /** How much one sync takes from a push and fast-path replies. */
@@ -35,6 +37,8 @@ export interface FollowerStatus {
   readonly lag: number
   /** Connected peers subscribed to the store's topic. */
   readonly peers: number
+  /** 'http' while the store syncs through trustless gateways (no libp2p peer to ask), else 'libp2p'. */
+  readonly path: 'libp2p' | 'http'
   readonly syncing: boolean
   /** While syncing: what has arrived so far (blocks and bytes, fast path and bitswap together). */
   readonly progress?: { readonly blocks: number; readonly bytes: number }

@@ -66,6 +66,7 @@ export class ReplicaSync {
       newest,
       lag: Math.max(0, (newest?.seq ?? 0) - (synced?.seq ?? 0)),
       peers: this.#subscribers(),
+      path: this.#ctx.pathFor?.(this.topic) ?? 'libp2p',
       syncing: this.#syncing !== null,
       ...(this.#progress === undefined ? {} : { progress: this.#progress() }),
       ...(this.#lastSync === undefined ? {} : { lastSync: this.#lastSync }),

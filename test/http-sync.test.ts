@@ -92,6 +92,7 @@ describe('syncing over HTTP', () => {
     assert.equal(await replica.get('http/1'), 'one')
     assert.equal(await replica.get('counter'), 0)
     assert.equal(replica.status().path, 'http')
+    assert.equal(replica.status().lastSync?.path, 'http')
     const next = await put('http/2', '"two"')
     await replica.synced(next, AbortSignal.timeout(20_000))
     assert.equal(await replica.get('http/2'), 'two')

@@ -57,9 +57,10 @@ export interface SyncReport {
   readonly phases: { readonly receive: number; readonly check: number; readonly write: number }
   /**
    * 'push' when the announcement carried everything, 'fast' when a fast-path request did,
-   * 'bitswap' when neither sent anything used, 'mixed' between.
+   * 'bitswap' when neither sent anything used, 'mixed' between; 'http' when the blocks came from
+   * trustless gateways (the store had no libp2p peer).
    */
-  readonly path: 'push' | 'fast' | 'bitswap' | 'mixed'
+  readonly path: 'push' | 'fast' | 'bitswap' | 'mixed' | 'http'
   readonly wireBytes: number
   /** Messages (blocks and deltas) taken from the push and fast-path replies, used or not. */
   readonly messages: number

@@ -261,7 +261,16 @@ export class ReplicaSync {
         check: checked - received,
         write: performance.now() - checked,
       },
-      path: fetched > 0 ? (used === 0 ? 'bitswap' : 'mixed') : roundTrips === 0 ? 'push' : 'fast',
+      path:
+        fetched > 0
+          ? this.#ctx.pathFor?.(this.topic) === 'http'
+            ? 'http'
+            : used === 0
+              ? 'bitswap'
+              : 'mixed'
+          : roundTrips === 0
+            ? 'push'
+            : 'fast',
       wireBytes: got.wireBytes,
       messages: got.messages,
       blocks: blocks.length,

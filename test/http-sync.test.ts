@@ -16,9 +16,21 @@ import {
 } from '@dagsync/peer'
 import { GatewayClient } from '@dagsync/peer/http'
 import { memoryStorage } from '@dagsync/store'
+import { CarBlockIterator, CarWriter } from '@ipld/car'
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { cli, cliJson, DaemonProcess, eventually, freePort, Scratch } from './cli-helpers.ts'
 
-type Mode = 'honest' | 'wrong-block' | 'forged-record' | 'stale-record' | 'huge'
+type Mode =
+  | 'honest'
+  | 'wrong-block'
+  | 'forged-record'
+  | 'stale-record'
+  | 'huge'
+  | 'car-extra'
+  | 'car-missing'
+  | 'car-wrong'
 
 const scratch = new Scratch()
 let repo: string
@@ -30,6 +42,33 @@ let stale: Uint8Array | undefined
 let forged: Uint8Array | undefined
 /** Requests the lying gateway answered falsely. */
 const lies = { blocks: 0, records: 0 }
+/** Block requests the lying gateway was sent: CARs and single blocks. */
+const asked = { car: 0, raw: 0 }
+
+/** The CAR a lying gateway sends instead of `real`'s, as `mode` says. */
+async function lyingCar(real: Uint8Array, how: Mode): Promise<Uint8Array> {
+  const reader = await CarBlockIterator.fromBytes(real)
+  const blocks: { cid: CID; bytes: Uint8Array }[] = []
+  for await (const block of reader) blocks.push(block)
+  assert.ok(blocks.length > 2, 'a DAG of a few blocks')
+  const [first, second, third] = blocks as [(typeof blocks)[0], (typeof blocks)[0], (typeof blocks)[0]]
+  const extra = dagCbor.encode({ not: 'reached by anything' })
+  const sent =
+    how === 'car-extra'
+      ? [first, { cid: CID.createV1(dagCbor.code, await sha256.digest(extra)), bytes: extra }, ...blocks.slice(1)]
+      : how === 'car-missing'
+        ? blocks.slice(0, -1)
+        : [first, { cid: second.cid, bytes: third.bytes }, ...blocks.slice(2)]
+  const { writer, out } = CarWriter.create(await reader.getRoots())
+  const chunks: Uint8Array[] = []
+  const collecting = (async () => {
+    for await (const chunk of out) chunks.push(chunk)
+  })()
+  for (const block of sent) await writer.put(block)
+  await writer.close()
+  await collecting
+  return new Uint8Array(Buffer.concat(chunks))
+}
 let liar: string
 after(() => scratch.close())
 before(async () => {
@@ -42,6 +81,8 @@ before(async () => {
   // A gateway in front of the daemon's that lies as `mode` says.
   const server = createServer(async (req, res) => {
     const url = req.url ?? '/'
+    if (url.includes('format=car')) asked.car++
+    else if (url.startsWith('/ipfs/')) asked.raw++
     const real = await fetch(`${gateway}${url}`, { headers: { accept: req.headers.accept ?? '' } })
     let bytes: Uint8Array = new Uint8Array(await real.arrayBuffer())
     if (mode === 'wrong-block' && url.startsWith('/ipfs/') && real.ok) {
@@ -53,6 +94,8 @@ before(async () => {
       bytes = (mode === 'forged-record' ? forged : stale) ?? bytes
       lies.records++
     }
+    if ((mode === 'car-extra' || mode === 'car-missing' || mode === 'car-wrong') && url.includes('format=car'))
+      bytes = await lyingCar(bytes, mode)
     // Far more than any block or record may be, with no Content-Length to warn the reader.
     if (mode === 'huge') bytes = new Uint8Array(3 * 1024 * 1024)
     res.writeHead(real.status, { 'content-type': real.headers.get('content-type') ?? 'text/plain' })
@@ -98,6 +141,24 @@ describe('syncing over HTTP', () => {
     assert.equal(await replica.get('http/2'), 'two')
     assert.equal(replica.status().lag, 0)
     await stop()
+  })
+
+  it('a cold follower takes the head as one CAR; a CAR with an extra, a missing or a wrong block is cut there, the rest fetched block by block', async () => {
+    const seq = await put('car/1', '"whole"')
+    for (const how of ['honest', 'car-extra', 'car-missing', 'car-wrong'] as const) {
+      mode = how
+      asked.car = 0
+      asked.raw = 0
+      const { replica, stop } = await reader([liar])
+      await replica.synced(seq, AbortSignal.timeout(20_000))
+      assert.equal(await replica.get('car/1'), 'whole', how)
+      assert.equal((await replica.get('welcome')) !== undefined, true, how)
+      assert.equal(asked.car, 1, how)
+      if (how === 'honest') assert.equal(asked.raw, 0, 'everything came in the CAR')
+      else assert.ok(asked.raw > 0, `${how}: the blocks after the cut came one by one`)
+      await stop()
+    }
+    mode = 'honest'
   })
 
   it('refuses a gateway that sends a wrong block, keeping the head it had, and syncs once the block is right', async () => {

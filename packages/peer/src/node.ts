@@ -160,6 +160,10 @@ export class DagsyncNode {
         followers: () => this.#followed.values(),
         offline: (topic) => this.#pathFor(topic) === 'http',
         pollMs: this.#init.gatewayPollMs ?? 5000,
+        limits: {
+          maxBytes: this.#init.syncMaxBytes ?? DEFAULT_RECEIVE_LIMITS.maxBytes,
+          maxBlocks: this.#init.syncMaxBlocks ?? DEFAULT_RECEIVE_LIMITS.maxBlocks,
+        },
         log: this.#log,
       })
       this.#http.start()

@@ -3,6 +3,7 @@
 // record is checked as a gossiped announcement is (readAnnouncement), a block against its CID,
 // and each response is cut off at the size an honest one has.
 import { MAX_BLOCK_BYTES, verifyBlock } from '@dagsync/tree'
+import { CarBlockIterator } from '@ipld/car'
 import type { PublicKey } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { type Announcement, MAX_ANNOUNCEMENT_BYTES, readAnnouncement } from '../announcement.ts'
@@ -96,6 +97,14 @@ export class GatewayClient {
       const bytes = await readCapped(response, MAX_BLOCK_BYTES)
       verifyBlock(cid, bytes)
       return bytes
+    })
+  }
+
+  /** The blocks of `root`'s DAG as the first gateway that answers streams them in a CAR, unchecked. */
+  async car(root: CID, signal: AbortSignal): Promise<AsyncIterable<{ cid: CID; bytes: Uint8Array }>> {
+    return this.#ask(`/ipfs/${root}?format=car&dag-scope=all`, 'application/vnd.ipld.car', signal, async (response) => {
+      if (response.body === null) throw new GatewayFetchError('an empty CAR')
+      return CarBlockIterator.fromIterable(response.body)
     })
   }
 }

@@ -49,8 +49,6 @@ export interface Daemon {
   readonly api: LocalApi
   /** The HTTP API's URL. */
   readonly url: string
-  /** The trustless gateway's URL, when it is on (the config's `gateway`). */
-  readonly gatewayUrl: string | undefined
   readonly log: Logger
   /** Whether this start created the demo store. */
   readonly createdDemo: boolean
@@ -239,7 +237,6 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       node,
       api: local,
       url: http.url,
-      gatewayUrl: gateway?.url,
       log,
       createdDemo,
       failed,

@@ -101,6 +101,10 @@ describe('the trustless gateway', () => {
     assert.equal(res.headers.get('content-type'), RAW)
     assert.ok(Number(res.headers.get('content-length')) > 0)
     assert.equal((await res.arrayBuffer()).byteLength, 0)
+    const car = await get(`/ipfs/${head}?format=car`, {}, 'HEAD')
+    assert.equal(car.status, 200)
+    assert.equal(car.headers.get('content-type'), 'application/vnd.ipld.car; version=1; order=dfs; dups=n')
+    assert.equal((await car.arrayBuffer()).byteLength, 0)
     const missing = await get(
       `/ipfs/${CID.createV1(0x71, await sha256.digest(new Uint8Array([1])))}`,
       { accept: RAW },

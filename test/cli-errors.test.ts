@@ -20,7 +20,7 @@ async function busyPort(): Promise<number> {
 }
 
 describe('an address in use', () => {
-  it('is one line that names the address, the flag and the config key, for peers and for the API', async () => {
+  it('is one line that names the address, the flag and the config key, for peers, the API and the gateway', async () => {
     const port = await busyPort()
     const cases = [
       {
@@ -30,6 +30,17 @@ describe('an address in use', () => {
       {
         args: ['--listen', '/ip4/127.0.0.1/tcp/0/ws', '--api-address', `/ip4/127.0.0.1/tcp/${port}`],
         line: `dagsync: cannot listen for the HTTP API on 127.0.0.1:${port}: it is in use (another daemon?): pass --api-address <host:port> to \`dagsync daemon\`, or set "api" in config.json (\`dagsync config set api 127.0.0.1:5012\`)\n`,
+      },
+      {
+        args: [
+          '--listen',
+          '/ip4/127.0.0.1/tcp/0/ws',
+          '--api-address',
+          '127.0.0.1:0',
+          '--gateway-address',
+          `127.0.0.1:${port}`,
+        ],
+        line: `dagsync: cannot listen for the gateway on 127.0.0.1:${port}: it is in use (another daemon?): pass --gateway-address <host:port> to \`dagsync daemon\`, or set "gateway" in config.json (\`dagsync config set gateway 127.0.0.1:8081\`)\n`,
       },
     ]
     for (const { args, line } of cases) {
@@ -44,7 +55,7 @@ describe('an address in use', () => {
 })
 
 describe("the daemon's flags", () => {
-  it('a bad --api-address or --listen is named as the flag, with exit 2, before anything starts', async () => {
+  it('a bad --api-address, --listen or --gateway-address is named as the flag, with exit 2, before anything starts', async () => {
     const repo = await scratch.dir()
     const api = await cli(scratch, repo, ['daemon', '--api-address', '10.0.0.1:5011'])
     assert.equal(api.code, 2)
@@ -52,6 +63,9 @@ describe("the daemon's flags", () => {
     const listen = await cli(scratch, repo, ['daemon', '--listen', 'not-a-multiaddr'])
     assert.equal(listen.code, 2)
     assert.match(listen.stderr, /^dagsync: --listen: "listen\[0\]" is not a multiaddr: not-a-multiaddr/)
+    const gateway = await cli(scratch, repo, ['daemon', '--gateway-address', 'nowhere'])
+    assert.equal(gateway.code, 2)
+    assert.match(gateway.stderr, /^dagsync: --gateway-address: gateway address "nowhere" must be a host and port/)
   })
 })
 

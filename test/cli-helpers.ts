@@ -113,6 +113,8 @@ export interface ReadyLine {
   readonly peerId: string
   readonly addresses: string[]
   readonly api: string
+  /** The trustless gateway's URL, when it was started with one. */
+  readonly gateway?: string
   readonly stores: { id: string; names: string[]; role: string; seq: number }[]
 }
 
@@ -145,13 +147,19 @@ export class DaemonProcess {
   /**
    * Starts a daemon on free ports, or on the ports given (to restart one where a page expects it).
    * `imports` are modules loaded into it first (`node --import`), e.g. to inject faults; `listen`
-   * replaces the one /ws address on `ports.ws`; `env` adds to its environment.
+   * replaces the one /ws address on `ports.ws`; `env` adds to its environment; `args` are more
+   * `daemon` flags (`--gateway-address 127.0.0.1:0`).
    */
   static async start(
     scratch: Scratch,
     repo: string,
     ports: { ws?: number; api?: number } = {},
-    options: { imports?: readonly string[]; listen?: readonly string[]; env?: Record<string, string> } = {},
+    options: {
+      imports?: readonly string[]
+      listen?: readonly string[]
+      env?: Record<string, string>
+      args?: readonly string[]
+    } = {},
   ): Promise<DaemonProcess> {
     const { args, env } = await nodeArgs(scratch)
     const child = spawn(
@@ -169,6 +177,7 @@ export class DaemonProcess {
         `127.0.0.1:${ports.api ?? 0}`,
         '--log-level',
         'warn',
+        ...(options.args ?? []),
       ],
       { env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     )

@@ -241,6 +241,8 @@ export interface IdInfo {
   readonly addresses: readonly string[]
   readonly repo: string
   readonly api?: string
+  /** The trustless gateway's URL, when it is on. */
+  readonly gateway?: string
   readonly version: string
 }
 

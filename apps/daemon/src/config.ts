@@ -11,6 +11,12 @@ export interface DaemonConfig {
   listen: string[]
   /** Where the HTTP API, health, metrics and web app listen: host:port or a multiaddr; loopback only. @default '127.0.0.1:5011' */
   api: string
+  /**
+   * Where the trustless gateway (/ipfs/, /ipns/) listens: host:port or a multiaddr, any host (it
+   * is public-read and apart from the API, which is loopback-only and takes a token); null: off.
+   * @default null
+   */
+  gateway: string | null
   /** Peers to stay connected to, redialled with backoff (multiaddrs ending in /p2p/<peer id>). @default [] */
   peers: string[]
   /** Stores to follow at start (those followed at run time are remembered in the repo too). @default [] */
@@ -42,6 +48,7 @@ export interface DaemonConfig {
 export const DEFAULT_CONFIG: DaemonConfig = {
   listen: ['/ip4/127.0.0.1/tcp/4011/ws'],
   api: '127.0.0.1:5011',
+  gateway: null,
   peers: [],
   follow: [],
   writers: {},
@@ -118,6 +125,17 @@ export function parseApiAddress(value: string): { host: string; port: number } {
   return { host: address.host.replace(/^\[|\]$/g, ''), port: address.port }
 }
 
+/** Checks the gateway's address: `host:port` or a multiaddr, any host (port 0: any free port). */
+export function parseGatewayAddress(value: string): { host: string; port: number } {
+  const address = parseHostPort(value)
+  if (address === undefined)
+    throw new ApiError(
+      'bad-request',
+      `gateway address "${value}" must be a host and port, e.g. 127.0.0.1:8081 or /ip4/0.0.0.0/tcp/8081`,
+    )
+  return { host: address.host.replace(/^\[|\]$/g, ''), port: address.port }
+}
+
 /** Validates a parsed config file and fills in the defaults. */
 export function readConfig(data: unknown, file = 'config.json'): DaemonConfig {
   const r: ConfigReader = new ConfigReader(file)
@@ -135,6 +153,14 @@ export function readConfig(data: unknown, file = 'config.json'): DaemonConfig {
       parseApiAddress(config.api)
     } catch (err) {
       r.fail('api', (err as Error).message)
+    }
+  }
+  if (o.gateway !== undefined && o.gateway !== null) {
+    config.gateway = r.string(o.gateway, 'gateway')
+    try {
+      parseGatewayAddress(config.gateway)
+    } catch (err) {
+      r.fail('gateway', (err as Error).message)
     }
   }
   if (o.peers !== undefined) config.peers = r.multiaddrs(o.peers, 'peers', true)

@@ -5,8 +5,9 @@ import { join } from 'node:path'
 import { createDagsyncNode, type DagsyncNode } from '@dagsync/peer'
 import { type Logger, pino } from 'pino'
 import pretty from 'pino-pretty'
-import { parseApiAddress } from './config.ts'
+import { parseApiAddress, parseGatewayAddress } from './config.ts'
 import { toApiError } from './convert.ts'
+import { type GatewayServer, startGatewayServer } from './gateway/server.ts'
 import { startHttpServer } from './http.ts'
 import { libp2pListenError } from './listen-errors.ts'
 import { LocalApi } from './local-api.ts'
@@ -25,6 +26,8 @@ export interface DaemonInit {
   readonly listen?: string[]
   /** For this run, instead of the config's `api` (host:port; port 0 picks a free one). */
   readonly api?: string
+  /** For this run, instead of the config's `gateway` (host:port; port 0 picks a free one). */
+  readonly gateway?: string
   /** For this run, instead of the config's `logLevel`. */
   readonly logLevel?: string
   /** Where logs go. @default pino to stderr (pretty-printed when stderr is a terminal) */
@@ -93,6 +96,8 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
   let node: DagsyncNode | undefined
   try {
     const api = parseApiAddress(init.api ?? config.api)
+    const gatewayAddress = init.gateway ?? config.gateway
+    const gatewayAt = gatewayAddress === null ? undefined : parseGatewayAddress(gatewayAddress)
     const listen = init.listen ?? config.listen
     const tls = await loadTls(config.tls, listen, repo.path)
     if (tls?.warning !== undefined) log.warn(tls.warning)
@@ -168,6 +173,8 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
             stores: stores.map(({ id, names, role }) => ({ id, names, role })),
             defaultStore: (stores.find((s) => s.names.includes('demo')) ?? stores[0])?.id,
             cli: init.cli ?? 'dagsync',
+            // Where the page syncs from when it cannot dial the addresses (WebSockets blocked).
+            gateways: local.gatewayUrl === undefined ? [] : [local.gatewayUrl],
           }
         },
       },
@@ -185,6 +192,21 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     })
     local.apiUrl = http.url
     await repo.setApi(http.url)
+    const running = node
+    let gateway: GatewayServer | undefined
+    if (gatewayAt !== undefined) {
+      gateway = await startGatewayServer({
+        ...gatewayAt,
+        blockstore: repo.storage.blockstore,
+        // The head this node signed, or the newest one it verified for a store it follows.
+        record: async (id) =>
+          (await running.served(id)?.announcementOfHead())?.bytes ?? running.followed(id)?.announcement?.bytes ?? null,
+      }).catch(async (err: unknown) => {
+        await http.close()
+        throw err
+      })
+      local.gatewayUrl = gateway.url
+    }
 
     // Report what happens, for operators.
     node.libp2p.addEventListener('peer:connect', (e) => log.info({ peer: e.detail.toString() }, 'peer connected'))
@@ -210,7 +232,6 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
 
     let stopping: Promise<void> | undefined
     let stopStep: string | undefined
-    const running = node
     return {
       repo,
       node,
@@ -229,6 +250,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
           await runSteps(
             [
               { name: 'closing the HTTP API', run: () => http.close() },
+              { name: 'closing the gateway', run: async () => gateway?.close() },
               { name: 'closing offline stores', run: () => local.close() },
               // Closes the stores first: queued transactions commit.
               { name: 'stopping the node', run: () => running.stop() },

@@ -19,7 +19,7 @@
 
 export * from './api.ts'
 export { HttpClient, type HttpClientInit } from './client.ts'
-export { type DaemonConfig, DEFAULT_CONFIG, parseApiAddress, readConfig } from './config.ts'
+export { type DaemonConfig, DEFAULT_CONFIG, parseApiAddress, parseGatewayAddress, readConfig } from './config.ts'
 export { createLogger, type Daemon, type DaemonInit, startDaemon } from './daemon.ts'
 export { LocalApi, type LocalApiInit } from './local-api.ts'
 export { initRepo, type LockInfo, loadConfig, Repo, RepoLockedError, readToken, repoHolder, repoPath } from './repo.ts'

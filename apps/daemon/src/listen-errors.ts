@@ -14,7 +14,14 @@ const REASONS: Record<string, string> = {
 export const LISTEN_SETTINGS = {
   peers: { flag: '--listen <multiaddr>', key: 'listen', example: `'["/ip4/127.0.0.1/tcp/4012/ws"]'` },
   api: { flag: '--api-address <host:port>', key: 'api', example: '127.0.0.1:5012' },
+  gateway: { flag: '--gateway-address <host:port>', key: 'gateway', example: '127.0.0.1:8081' },
 } as const
+
+const WHAT: Record<keyof typeof LISTEN_SETTINGS, string> = {
+  peers: 'for peers',
+  api: 'for the HTTP API',
+  gateway: 'for the gateway',
+}
 
 /** The error for an address that could not be listened on, naming the flag and config key to change. */
 export function listenError(
@@ -24,10 +31,9 @@ export function listenError(
   cause?: unknown,
 ): ApiError {
   const { flag, key, example } = LISTEN_SETTINGS[kind]
-  const what = kind === 'peers' ? 'for peers' : 'for the HTTP API'
   return new ApiError(
     'unavailable',
-    `cannot listen ${what} on ${address}: it ${REASONS[code] ?? `failed (${code})`}: pass ${flag} to \`dagsync daemon\`, or set "${key}" in config.json (\`dagsync config set ${key} ${example}\`)`,
+    `cannot listen ${WHAT[kind]} on ${address}: it ${REASONS[code] ?? `failed (${code})`}: pass ${flag} to \`dagsync daemon\`, or set "${key}" in config.json (\`dagsync config set ${key} ${example}\`)`,
     { cause },
   )
 }

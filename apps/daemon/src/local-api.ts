@@ -53,6 +53,8 @@ export class LocalApi implements Api {
   readonly #ctx: LocalContext
   /** The daemon's API URL, once it listens (for `id`). */
   apiUrl: string | undefined
+  /** The trustless gateway's URL, once it listens (for `id`). */
+  gatewayUrl: string | undefined
 
   constructor(init: LocalApiInit) {
     this.#ctx = new LocalContext(init)
@@ -60,10 +62,10 @@ export class LocalApi implements Api {
 
   // node
   id(): Promise<IdInfo> {
-    return id(this.#ctx, this.apiUrl)
+    return id(this.#ctx, this.apiUrl, this.gatewayUrl)
   }
   status(): Promise<StatusInfo> {
-    return status(this.#ctx, this.apiUrl)
+    return status(this.#ctx, this.apiUrl, this.gatewayUrl)
   }
   peers(): Promise<PeerInfo[]> {
     return peers(this.#ctx)

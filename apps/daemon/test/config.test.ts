@@ -7,7 +7,7 @@ import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import { apiUrl } from '../src/api-address.ts'
 import { decodeWire, encodeWire } from '../src/client.ts'
-import { DEFAULT_CONFIG, parseApiAddress, readConfig } from '../src/config.ts'
+import { DEFAULT_CONFIG, parseApiAddress, parseGatewayAddress, readConfig } from '../src/config.ts'
 
 describe('config.json', () => {
   it('fills every missing setting with its default', () => {
@@ -44,6 +44,19 @@ describe('config.json', () => {
     assert.deepEqual(parseApiAddress('[::1]:5011'), { host: '::1', port: 5011 })
     assert.throws(() => parseApiAddress('192.168.1.2:5011'), /loopback/)
     assert.throws(() => parseApiAddress('127.0.0.1:70000'), /loopback/)
+  })
+
+  it('takes a gateway address on any host, off by default', () => {
+    assert.equal(DEFAULT_CONFIG.gateway, null)
+    assert.equal(readConfig({ gateway: '0.0.0.0:8081' }).gateway, '0.0.0.0:8081')
+    assert.equal(readConfig({ gateway: null }).gateway, null)
+    assert.deepEqual(parseGatewayAddress('/ip4/0.0.0.0/tcp/8081'), { host: '0.0.0.0', port: 8081 })
+    assert.deepEqual(parseGatewayAddress('[::]:8081'), { host: '::', port: 8081 })
+    assert.throws(
+      () => readConfig({ gateway: 'somewhere' }),
+      /"gateway" gateway address "somewhere" must be a host and port/,
+    )
+    assert.throws(() => readConfig({ gateway: 8081 }), /"gateway" must be a non-empty string/)
   })
 
   it('takes the API address as host:port or as a multiaddr, as Kubo users write it', () => {

@@ -101,8 +101,10 @@ export class App {
     $('status-newest').textContent = status.newest === null ? '–' : `#${status.newest.seq}`
     $('status-lag').textContent = String(status.lag)
     const last = status.lastSync
+    // How this store syncs now: over libp2p, or through the daemon's gateway when it cannot dial.
     $('status-last').textContent =
-      last === undefined ? '–' : `#${last.seq} in ${Math.round(last.ms)} ms, ${showSize(last.wireBytes)} (${last.path})`
+      `${last === undefined ? '–' : `#${last.seq} in ${Math.round(last.ms)} ms, ${showSize(last.wireBytes)} (${last.path})`}` +
+      ` over ${status.path}`
     renderPeers(peer.connectedPeers(), this.#init.writer)
   }
 }

@@ -19,6 +19,8 @@ export interface PageConfig {
   readonly defaultStore?: string
   /** How to run the CLI on the daemon's repo, for hints (`dagsync`, `./dagsync --repo ./a`). */
   readonly cli?: string
+  /** The daemon's trustless gateway, to sync through when its WebSockets cannot be reached. */
+  readonly gateways?: string[]
 }
 
 const CONFIG_KEY = 'dagsync:config'
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
     return
   }
   const addresses = dialable(config.addresses, location.protocol)
-  const peer = await startTabPeer({ peers: addresses })
+  const peer = await startTabPeer({ peers: addresses, gateways: config.gateways ?? [] })
   const follower = await peer.follow(found.id)
   const app = new App({
     peer,

@@ -19,6 +19,13 @@ export interface BrowserPeerInit {
   durability?: 'strict' | 'relaxed'
   /** Served stores re-announce this often; a page rarely serves. @default 30_000 */
   announceIntervalMs?: number
+  /**
+   * Trustless gateway URLs (a daemon's `gateway`) to sync through while no daemon can be dialled
+   * (see @dagsync/peer's `gateways`). @default []
+   */
+  gateways?: readonly string[]
+  /** How often a store on the HTTP path fetches its record. @default 5_000 */
+  gatewayPollMs?: number
 }
 
 /** The host part of a multiaddr (ip4, ip6 or dns name). */
@@ -47,5 +54,7 @@ export async function startNodeOn(storage: LevelStorage, init: BrowserPeerInit):
     transports: [webSockets()],
     connectionGater: gaterFor(init.peers),
     ...(init.announceIntervalMs === undefined ? {} : { announceIntervalMs: init.announceIntervalMs }),
+    ...(init.gateways === undefined ? {} : { gateways: init.gateways }),
+    ...(init.gatewayPollMs === undefined ? {} : { gatewayPollMs: init.gatewayPollMs }),
   })
 }

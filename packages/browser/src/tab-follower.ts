@@ -115,7 +115,7 @@ export class TabFollower implements ReadApi {
     const node = this.#link.status(this.id)
     const newest = node?.newest != null && node.newest.seq > (synced?.seq ?? 0) ? node.newest : synced
     return {
-      ...(node ?? { store: this.id, sparse: false, peers: 0, syncing: false }),
+      ...(node ?? { store: this.id, sparse: false, peers: 0, path: 'libp2p', syncing: false }),
       synced,
       newest,
       lag: (newest?.seq ?? 0) - (synced?.seq ?? 0),

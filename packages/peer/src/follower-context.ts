@@ -14,6 +14,8 @@ export interface FollowerContext {
   fetch(cid: CID, timeoutMs: number): Promise<Uint8Array>
   /** Peers likely to hold the store: subscribers of its topic, then other connected peers. */
   peersFor(topic: string, preferred: readonly PeerId[]): PeerId[]
+  /** How the store syncs now: 'http' when the node has gateways and no libp2p peer for it. @default 'libp2p' */
+  pathFor?(topic: string): 'libp2p' | 'http'
   readonly syncTimeoutMs: number
   readonly fetchTimeoutMs: number
   /** How much one sync takes from a push and fast-path replies. */
@@ -35,6 +37,8 @@ export interface FollowerStatus {
   readonly lag: number
   /** Connected peers subscribed to the store's topic. */
   readonly peers: number
+  /** 'http' while the store syncs through trustless gateways (no libp2p peer to ask), else 'libp2p'. */
+  readonly path: 'libp2p' | 'http'
   readonly syncing: boolean
   /** While syncing: what has arrived so far (blocks and bytes, fast path and bitswap together). */
   readonly progress?: { readonly blocks: number; readonly bytes: number }
@@ -53,9 +57,10 @@ export interface SyncReport {
   readonly phases: { readonly receive: number; readonly check: number; readonly write: number }
   /**
    * 'push' when the announcement carried everything, 'fast' when a fast-path request did,
-   * 'bitswap' when neither sent anything used, 'mixed' between.
+   * 'bitswap' when neither sent anything used, 'mixed' between; 'http' when the blocks came from
+   * trustless gateways (the store had no libp2p peer).
    */
-  readonly path: 'push' | 'fast' | 'bitswap' | 'mixed'
+  readonly path: 'push' | 'fast' | 'bitswap' | 'mixed' | 'http'
   readonly wireBytes: number
   /** Messages (blocks and deltas) taken from the push and fast-path replies, used or not. */
   readonly messages: number

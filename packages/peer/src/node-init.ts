@@ -70,6 +70,14 @@ export interface DagsyncNodeInit {
   syncMaxBytes?: number
   /** As `syncMaxBytes`, in messages (blocks and deltas). @default 131072 */
   syncMaxBlocks?: number
+  /**
+   * Trustless gateway base URLs (`https://gw.example.com`, a daemon's `gateway`): while a
+   * followed store has no libp2p peer to sync from, its head comes from their IPNS records and
+   * its blocks from them, each verified. @default [] (none: libp2p only)
+   */
+  gateways?: readonly string[]
+  /** How often a store on the HTTP path fetches its record from the gateways. @default 5_000 */
+  gatewayPollMs?: number
 }
 
 /** Counters of what the node refused and did, for status and metrics. */

@@ -1,6 +1,6 @@
 // A dagsync node: one helia (libp2p + bitswap) node that serves and follows any number of stores.
 
-import { BlockstoreStorage, openStore, type Storage } from '@dagsync/store'
+import { BlockstoreStorage, openStore, readBlock, type Storage } from '@dagsync/store'
 import { collectBytes, decodeCbor } from '@dagsync/tree'
 import { type IPNS, type IPNSRouting, ipns, pubSubIPNSRouting } from '@helia/ipns'
 import { type GossipSub, type Message, TopicValidatorResult } from '@libp2p/gossipsub'
@@ -20,6 +20,7 @@ import {
 import { InvalidAnnouncementError, PeerError } from './errors.ts'
 import { Follower, type SyncReport } from './follower.ts'
 import { type Helia, makeHelia } from './helia.ts'
+import type { HttpSync } from './http/http-sync.ts'
 import { createStoreKey, loadStoreKey, saveStoreKey, storeKeyIds, storePublicKey } from './identity.ts'
 import type { DagsyncNodeInit, NodeStats } from './node-init.ts'
 import { DEFAULT_RECEIVE_LIMITS } from './received.ts'
@@ -75,6 +76,8 @@ export class DagsyncNode {
   readonly #stopping = new AbortController()
   readonly #syncListeners = new Set<(store: string, report: SyncReport) => void>()
   #ipns: IPNS | undefined
+  /** The HTTP path, when the node was given gateways. */
+  #http: HttpSync | undefined
   #ipnsRouter: IPNSRouting | undefined
 
   constructor(init: DagsyncNodeInit, helia: Helia, staging: StagingBlockstore) {
@@ -148,6 +151,23 @@ export class DagsyncNode {
       }, this.#init.announceIntervalMs ?? 30_000),
     )
     for (const peer of this.#init.peers ?? []) this.#redialer.add(peer)
+    const gateways = this.#init.gateways ?? []
+    if (gateways.length > 0) {
+      // Imported only here, so that a bundle without gateways can leave the HTTP path out.
+      const { HttpSync } = await import('./http/http-sync.ts')
+      this.#http = new HttpSync({
+        gateways,
+        followers: () => this.#followed.values(),
+        offline: (topic) => this.#pathFor(topic) === 'http',
+        pollMs: this.#init.gatewayPollMs ?? 5000,
+        limits: {
+          maxBytes: this.#init.syncMaxBytes ?? DEFAULT_RECEIVE_LIMITS.maxBytes,
+          maxBlocks: this.#init.syncMaxBlocks ?? DEFAULT_RECEIVE_LIMITS.maxBlocks,
+        },
+        log: this.#log,
+      })
+      this.#http.start()
+    }
     if (this.#init.resume !== false) {
       for await (const { id, sparse } of followedStores(this.storage.datastore)) {
         await this.follow(id, { sparse }).catch((err) => this.#log('could not resume following %s: %s', id, err))
@@ -293,6 +313,7 @@ export class DagsyncNode {
         log: this.#log,
         fetch,
         peersFor: (t, preferred) => this.#peersFor(t, preferred),
+        pathFor: (t) => this.#pathFor(t),
         syncTimeoutMs: this.#init.syncTimeoutMs ?? 10_000,
         fetchTimeoutMs,
         receiveLimits: {
@@ -318,6 +339,7 @@ export class DagsyncNode {
     await recordFollow(this.storage.datastore, { id, sparse })
     this.#listen(topic, key, () => follower.knownSeq)
     void this.#coldStart(follower)
+    void this.#http?.poll(follower)
     return follower
   }
 
@@ -516,14 +538,26 @@ export class DagsyncNode {
     return [...out.values()]
   }
 
-  /** One block over bitswap, verified by helia; it lands in staging, not storage. */
+  /** How a store syncs now: over HTTP when the node has gateways and no peer to ask for it. */
+  #pathFor(topic: string): 'libp2p' | 'http' {
+    return this.#http !== undefined && this.#peersFor(topic, []).length === 0 ? 'http' : 'libp2p'
+  }
+
+  /**
+   * One block, verified: over bitswap (into staging, not storage), or from the gateways while the
+   * node has no connection at all.
+   */
   async #fetch(cid: CID, timeoutMs: number): Promise<Uint8Array> {
+    const http = this.#http
+    if (http !== undefined && this.helia.libp2p.getConnections().length === 0)
+      return (await readBlock(this.#staging, cid)) ?? http.block(cid, timeoutMs)
     return collectBytes(this.helia.blockstore.get(cid, { signal: AbortSignal.timeout(timeoutMs) }))
   }
 
   /** Stops following and serving, closes the stores, and stops libp2p (not the storage). */
   async stop(): Promise<void> {
     this.#stopping.abort()
+    this.#http?.stop()
     this.#redialer.stop()
     for (const timer of this.#timers) clearInterval(timer)
     for (const { timer } of this.#ipnsPending.values()) clearTimeout(timer)

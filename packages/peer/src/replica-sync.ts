@@ -67,6 +67,7 @@ export class ReplicaSync {
       newest,
       lag: Math.max(0, (newest?.seq ?? 0) - (synced?.seq ?? 0)),
       peers: this.#subscribers(),
+      path: this.#ctx.pathFor?.(this.topic) ?? 'libp2p',
       syncing: this.#syncing !== null,
       ...(this.#progress === undefined ? {} : { progress: this.#progress() }),
       ...(this.#lastSync === undefined ? {} : { lastSync: this.#lastSync }),
@@ -276,7 +277,16 @@ export class ReplicaSync {
         check: checked - received,
         write: performance.now() - checked,
       },
-      path: fetched > 0 ? (used + settledBlocks === 0 ? 'bitswap' : 'mixed') : roundTrips === 0 ? 'push' : 'fast',
+      path:
+        fetched > 0
+          ? this.#ctx.pathFor?.(this.topic) === 'http'
+            ? 'http'
+            : used + settledBlocks === 0
+              ? 'bitswap'
+              : 'mixed'
+          : roundTrips === 0
+            ? 'push'
+            : 'fast',
       wireBytes: got.wireBytes,
       messages: got.messages,
       blocks: blocks.length + settledBlocks,

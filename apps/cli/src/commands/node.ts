@@ -58,15 +58,25 @@ export function nodeCommands(program: Command): void {
         '--api-address <address>',
         'serve the HTTP API here instead of the config\'s "api": host:port or /ip4/127.0.0.1/tcp/5011 (port 0: any free port)',
       )
+      .option(
+        '--gateway-address <address>',
+        'serve the trustless gateway (/ipfs/, /ipns/) here instead of the config\'s "gateway": host:port (port 0: any free port)',
+      )
       .option('--log-level <level>', 'trace, debug, info, warn, error or silent')
       .action(async (...args) => {
-        const options = optionsOf<{ listen?: string[]; apiAddress?: string; logLevel?: string }>(args)
+        const options = optionsOf<{
+          listen?: string[]
+          apiAddress?: string
+          gatewayAddress?: string
+          logLevel?: string
+        }>(args)
         await runDaemon(options)
       }),
     [
       'dagsync daemon                                   # creates ~/.dagsync on first run',
       'dagsync --repo ./node-b daemon --listen /ip4/127.0.0.1/tcp/4012/ws --api-address 127.0.0.1:5012',
       'dagsync daemon --json | head -1                  # one JSON line once it is ready',
+      'dagsync daemon --gateway-address 127.0.0.1:8081  # also serve blocks to any IPFS HTTP client',
     ],
   )
 
@@ -200,15 +210,25 @@ async function runDaemon(options: {
   json?: boolean
   listen?: string[]
   apiAddress?: string
+  gatewayAddress?: string
   logLevel?: string
 }): Promise<void> {
-  const { parseApiAddress, readConfig, repoPath, startDaemon, stopWithin } = await import('@dagsync/daemon')
+  const { parseApiAddress, parseGatewayAddress, readConfig, repoPath, startDaemon, stopWithin } = await import(
+    '@dagsync/daemon'
+  )
   // A bad flag is named as the flag, before the repo is opened (the config's are named as settings).
   if (options.apiAddress !== undefined) {
     try {
       parseApiAddress(options.apiAddress)
     } catch (err) {
       throw new UsageError(`--api-address: ${(err as Error).message}`)
+    }
+  }
+  if (options.gatewayAddress !== undefined) {
+    try {
+      parseGatewayAddress(options.gatewayAddress)
+    } catch (err) {
+      throw new UsageError(`--gateway-address: ${(err as Error).message}`)
     }
   }
   if (options.listen !== undefined) {
@@ -224,6 +244,7 @@ async function runDaemon(options: {
     cli: hintCommand(repo),
     ...(options.listen === undefined ? {} : { listen: options.listen }),
     ...(options.apiAddress === undefined ? {} : { api: options.apiAddress }),
+    ...(options.gatewayAddress === undefined ? {} : { gateway: options.gatewayAddress }),
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
   })
   const id = await daemon.api.id()
@@ -237,6 +258,7 @@ async function runDaemon(options: {
     for (const address of id.addresses) print(`  dial     ${address}`)
     print(`  web app  ${daemon.url}/`)
     print(`  api      ${daemon.url}  (token in ${id.repo}/api-token; /health, /metrics)`)
+    if (id.gateway !== undefined) print(`  gateway  ${id.gateway}  (/ipfs/<cid>, /ipns/<store id>; public-read)`)
     for (const store of stores)
       print(`  store    ${store.names[0] ?? '-'}  ${store.id}  ${store.role}, commit ${store.seq}`)
     print()

@@ -4,13 +4,14 @@ import { VERSION } from '../version.ts'
 import type { LocalContext } from './context.ts'
 import { storeList, storeStatus } from './stores.ts'
 
-export async function id(ctx: LocalContext, apiUrl: string | undefined): Promise<IdInfo> {
+export async function id(ctx: LocalContext, apiUrl: string | undefined, gatewayUrl?: string): Promise<IdInfo> {
   const peerId = ctx.node?.peerId.toString() ?? (await offlinePeerId(ctx))
   return {
     peerId,
     addresses: ctx.node?.addresses ?? [],
     repo: ctx.repo.path,
     ...(apiUrl === undefined ? {} : { api: apiUrl }),
+    ...(gatewayUrl === undefined ? {} : { gateway: gatewayUrl }),
     version: VERSION,
   }
 }
@@ -20,12 +21,12 @@ async function offlinePeerId(ctx: LocalContext): Promise<string> {
   return (await ctx.repo.peerId()) ?? '(none yet: it is created on the first daemon start)'
 }
 
-export async function status(ctx: LocalContext, apiUrl: string | undefined): Promise<StatusInfo> {
+export async function status(ctx: LocalContext, apiUrl: string | undefined, gatewayUrl?: string): Promise<StatusInfo> {
   const problems = await ctx.repo.checkStores()
   const stores: StoreStatus[] = []
   for (const info of await storeList(ctx)) stores.push(await storeStatus(ctx, { store: info.id }))
   return {
-    ...(await id(ctx, apiUrl)),
+    ...(await id(ctx, apiUrl, gatewayUrl)),
     online: ctx.node !== undefined,
     uptimeSeconds: Math.round((Date.now() - ctx.started) / 1000),
     peers: ctx.node?.libp2p.getPeers().length ?? 0,

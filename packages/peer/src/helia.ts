@@ -1,5 +1,5 @@
 // The helia node under a dagsync node: libp2p with only what dagsync uses (WebSockets, noise,
-// yamux, gossipsub, identify, ping, fetch) and bitswap, built explicitly so that nothing dials
+// yamux, gossipsub, identify, ping, fetch, and the DHT if asked for) and bitswap, built explicitly so that nothing dials
 // public bootstrap peers, mdns or delegated routers.
 import { withBitswap } from '@helia/bitswap'
 import { withLibp2pLight } from '@helia/libp2p'
@@ -12,6 +12,7 @@ import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createHeliaLight } from 'helia'
+import { dhtService } from './discovery/dht.ts'
 import type { DagsyncNodeInit } from './node-init.ts'
 import type { StagingBlockstore } from './staging.ts'
 
@@ -31,6 +32,7 @@ export function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
         identify: identify(),
         ping: ping(),
         fetch: libp2pFetch(),
+        ...(init.dht === undefined ? {} : { dht: dhtService() }),
         pubsub: gossipsub({
           // Announcements are signed by the store key; messages are signed too, so every peer
           // knows who relayed what. All peers must agree on this.

@@ -17,6 +17,9 @@ import {
   type Push,
   readAnnouncement,
 } from './announcement.ts'
+import { claimIpnsRecords } from './discovery/dht.ts'
+import { findHead } from './discovery/find.ts'
+import { DhtPublisher } from './discovery/publish.ts'
 import { InvalidAnnouncementError, PeerError } from './errors.ts'
 import { Follower, type SyncReport } from './follower.ts'
 import { type Helia, makeHelia } from './helia.ts'
@@ -54,6 +57,7 @@ export class DagsyncNode {
     announcementsRejected: 0,
     announcementsStale: 0,
     headsFromIpns: 0,
+    headsFromDht: 0,
     syncs: 0,
     syncWireBytes: 0,
     blocksFetched: 0,
@@ -75,6 +79,7 @@ export class DagsyncNode {
   readonly #stopping = new AbortController()
   readonly #syncListeners = new Set<(store: string, report: SyncReport) => void>()
   #ipns: IPNS | undefined
+  #dht: DhtPublisher | undefined
   #ipnsRouter: IPNSRouting | undefined
 
   constructor(init: DagsyncNodeInit, helia: Helia, staging: StagingBlockstore) {
@@ -138,6 +143,8 @@ export class DagsyncNode {
     this.#ipnsRouter = pubSubIPNSRouting(this.helia as never)
     await (this.#ipnsRouter as unknown as { start(): Promise<void> }).start()
     this.#ipns = ipns(this.helia as never, { routers: [this.#ipnsRouter] })
+    const dht = this.helia.libp2p.services.dht
+    if (dht !== undefined) claimIpnsRecords(dht)
     this.#timers.push(
       setInterval(() => {
         for (const served of this.#served.values()) {
@@ -148,6 +155,10 @@ export class DagsyncNode {
       }, this.#init.announceIntervalMs ?? 30_000),
     )
     for (const peer of this.#init.peers ?? []) this.#redialer.add(peer)
+    if (this.#init.dht !== undefined) {
+      this.#dht = new DhtPublisher(this.helia.libp2p.contentRouting, this.#log, this.#stopping.signal)
+      for (const peer of this.#init.dht.bootstrap ?? []) this.#redialer.add(peer)
+    }
     if (this.#init.resume !== false) {
       for await (const { id, sparse } of followedStores(this.storage.datastore)) {
         await this.follow(id, { sparse }).catch((err) => this.#log('could not resume following %s: %s', id, err))
@@ -255,6 +266,7 @@ export class DagsyncNode {
    */
   async #putIpnsRecord(id: string, announcement: Announcement): Promise<void> {
     const routingKey = multihashToIPNSRoutingKey(storePublicKey(id).toMultihash())
+    this.#dht?.publish(id, routingKey, announcement)
     await Promise.all(this.#ipns!.routers.map((router) => router.put(routingKey, announcement.bytes)))
   }
 
@@ -318,6 +330,7 @@ export class DagsyncNode {
     await recordFollow(this.storage.datastore, { id, sparse })
     this.#listen(topic, key, () => follower.knownSeq)
     void this.#coldStart(follower)
+    if (this.#dht !== undefined) void this.#discover(follower)
     return follower
   }
 
@@ -382,6 +395,27 @@ export class DagsyncNode {
         }
       } catch (err) {
         this.#log('IPNS cold start of %s: %s', follower.id, (err as Error).message)
+      }
+    }
+  }
+
+  /**
+   * A followed store's head from the DHT, offered with the provider found for it. Asked again a
+   * few times while the DHT is still filling (a node that just joined knows few peers).
+   */
+  async #discover(follower: Follower): Promise<void> {
+    const stopped = this.#stopping.signal
+    for (const delay of [0, 1000, 3000, 6000, 12_000]) {
+      await sleep(delay, stopped)
+      if (stopped.aborted || this.#followed.get(follower.id) !== follower) return
+      try {
+        const signal = AbortSignal.any([AbortSignal.timeout(this.#init.syncTimeoutMs ?? 10_000), stopped])
+        const { announcement, provider } = await findHead(this.helia.libp2p, follower.id, signal)
+        this.stats.headsFromDht++
+        follower.offer(announcement, provider)
+        return
+      } catch (err) {
+        this.#log('DHT lookup of %s: %s', follower.id, (err as Error).message)
       }
     }
   }

@@ -102,6 +102,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       announce: config.announce,
       ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
       peers: config.peers,
+      ...(config.dht.enabled ? { dht: { bootstrap: config.dht.bootstrap } } : {}),
       announceIntervalMs: config.announceIntervalMs,
       log: peerLogger(log),
     }).catch((err: unknown) => {

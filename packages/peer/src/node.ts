@@ -400,13 +400,14 @@ export class DagsyncNode {
   }
 
   /**
-   * A followed store's head from the DHT, offered with the provider found for it. Asked again a
-   * few times while the DHT is still filling (a node that just joined knows few peers).
+   * A followed store's head from the DHT, offered with the provider found for it. Asked again,
+   * backing off to once a minute, until found: a node that just joined knows few peers, and the
+   * writer may not have published yet.
    */
   async #discover(follower: Follower): Promise<void> {
     const stopped = this.#stopping.signal
-    for (const delay of [0, 1000, 3000, 6000, 12_000]) {
-      await sleep(delay, stopped)
+    for (let attempt = 0; ; attempt++) {
+      await sleep(attempt === 0 ? 0 : Math.min(1000 * 2 ** (attempt - 1), 60_000), stopped)
       if (stopped.aborted || this.#followed.get(follower.id) !== follower) return
       try {
         const signal = AbortSignal.any([AbortSignal.timeout(this.#init.syncTimeoutMs ?? 10_000), stopped])

@@ -7,7 +7,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createIPNSRecord, marshalIPNSRecord, multihashToIPNSRoutingKey } from 'ipns'
 import { CID } from 'multiformats/cid'
 import { createAnnouncement } from '../src/announcement.ts'
-import { selectDhtRecord, validateDhtRecord } from '../src/discovery/dht.ts'
+import { DHT_PROTOCOL, selectDhtRecord, validateDhtRecord } from '../src/discovery/dht.ts'
 import { type DagsyncNode, InvalidAnnouncementError, storeIdOf } from '../src/index.ts'
 import { entries, startNode, stopAll, violations, waitFor } from './helpers.ts'
 
@@ -44,6 +44,8 @@ describe('the DHT', () => {
     const reader = await startNode({ dht: { bootstrap: [address(nodes[0])] } })
     const replica = await reader.follow(served.id)
     await replica.synced(2, AbortSignal.timeout(60_000))
+    assert.ok(reader.libp2p.getProtocols().includes(DHT_PROTOCOL), 'the private DHT protocol')
+    assert.ok(!reader.libp2p.getProtocols().includes('/ipfs/kad/1.0.0'), 'not the public IPFS DHT')
     assert.deepEqual(await entries(replica.store), [
       ['greeting', 'hello'],
       ['n', 2],

@@ -158,6 +158,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       port: api.port,
       log,
       metrics,
+      routing: { node },
       web: {
         root: init.webRoot ?? WEB_ROOT,
         config: async () => {

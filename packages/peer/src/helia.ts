@@ -1,7 +1,9 @@
 // The helia node under a dagsync node: libp2p with only what dagsync uses (WebSockets, noise,
-// yamux, gossipsub, identify, ping, fetch, and the DHT if asked for) and bitswap, built explicitly so that nothing dials
-// public bootstrap peers, mdns or delegated routers.
+// yamux, gossipsub, identify, ping, fetch; the DHT and delegated routers when asked for) and
+// bitswap, built explicitly so that nothing dials public bootstrap peers, mdns or delegated
+// routers it was not given.
 import { withBitswap } from '@helia/bitswap'
+import { delegatedRoutingV1HttpApiClientContentRouting } from '@helia/delegated-routing-v1-http-api-client'
 import { withLibp2pLight } from '@helia/libp2p'
 import * as dagCbor from '@ipld/dag-cbor'
 import { fetch as libp2pFetch } from '@libp2p/fetch'
@@ -33,6 +35,12 @@ export function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
         ping: ping(),
         fetch: libp2pFetch(),
         ...(init.dht === undefined ? {} : { dht: dhtService() }),
+        ...Object.fromEntries(
+          (init.delegatedRouters ?? []).map((url, i) => [
+            `delegatedRouting${i}`,
+            delegatedRoutingV1HttpApiClientContentRouting({ url }),
+          ]),
+        ),
         pubsub: gossipsub({
           // Announcements are signed by the store key; messages are signed too, so every peer
           // knows who relayed what. All peers must agree on this.

@@ -56,6 +56,13 @@ export interface DagsyncNodeInit {
    * id and one peer of the network. @default undefined: no DHT
    */
   dht?: DhtInit
+  /**
+   * Delegated routing servers (Delegated Routing V1 HTTP API base URLs, e.g. a daemon's
+   * `http://127.0.0.1:5011`) to find stores' records and providers through, for nodes that run
+   * no DHT, such as browsers. Followed stores are looked up through them as through the DHT.
+   * @default []
+   */
+  delegatedRouters?: string[]
   /** Follow again, on start, the stores this node followed before. @default true */
   resume?: boolean
   /**

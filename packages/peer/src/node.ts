@@ -330,7 +330,7 @@ export class DagsyncNode {
     await recordFollow(this.storage.datastore, { id, sparse })
     this.#listen(topic, key, () => follower.knownSeq)
     void this.#coldStart(follower)
-    if (this.#dht !== undefined) void this.#discover(follower)
+    if (this.#dht !== undefined || (this.#init.delegatedRouters ?? []).length > 0) void this.#discover(follower)
     return follower
   }
 
@@ -400,9 +400,9 @@ export class DagsyncNode {
   }
 
   /**
-   * A followed store's head from the DHT, offered with the provider found for it. Asked again,
-   * backing off to once a minute, until found: a node that just joined knows few peers, and the
-   * writer may not have published yet.
+   * A followed store's head from the DHT (or delegated routers), offered with the provider found
+   * for it. Asked again, backing off to once a minute, until found: a node that just joined knows
+   * few peers, and the writer may not have published yet.
    */
   async #discover(follower: Follower): Promise<void> {
     const stopped = this.#stopping.signal

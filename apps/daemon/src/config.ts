@@ -43,6 +43,12 @@ export interface DaemonConfig {
    * addresses (`/tls/ws`, `/wss`) that browsers on https pages dial. @default null
    */
   tls: { cert: string; key: string } | null
+  /**
+   * The Kademlia DHT of dagsync nodes (docs/discovery.md): stores written here are published in
+   * it, and stores followed are looked up in it. `bootstrap`: peers to join it through
+   * (multiaddrs ending in /p2p/<peer id>), none by default. @default { enabled: true, bootstrap: [] }
+   */
+  dht: { enabled: boolean; bootstrap: string[] }
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -59,6 +65,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   pinningServices: {},
   announce: [],
   tls: null,
+  dht: { enabled: true, bootstrap: [] },
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
@@ -146,6 +153,14 @@ export function readConfig(data: unknown, file = 'config.json'): DaemonConfig {
   if (o.tls !== undefined && o.tls !== null) {
     const t = r.object(o.tls, 'tls', ['cert', 'key'])
     config.tls = { cert: r.string(t.cert, 'tls.cert'), key: r.string(t.key, 'tls.key') }
+  }
+  if (o.dht !== undefined) {
+    const d = r.object(o.dht, 'dht', ['enabled', 'bootstrap'])
+    if (d.enabled !== undefined) {
+      if (typeof d.enabled !== 'boolean') r.fail('dht.enabled', 'must be true or false')
+      config.dht.enabled = d.enabled
+    }
+    if (d.bootstrap !== undefined) config.dht.bootstrap = r.multiaddrs(d.bootstrap, 'dht.bootstrap', true)
   }
   if (o.api !== undefined) {
     config.api = r.string(o.api, 'api')

@@ -107,6 +107,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       announce: config.announce,
       ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
       peers: config.peers,
+      ...(config.dht.enabled ? { dht: { bootstrap: config.dht.bootstrap } } : {}),
       announceIntervalMs: config.announceIntervalMs,
       log: peerLogger(log),
     }).catch((err: unknown) => {
@@ -162,6 +163,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       port: api.port,
       log,
       metrics,
+      routing: { node },
       web: {
         root: init.webRoot ?? WEB_ROOT,
         config: async () => {

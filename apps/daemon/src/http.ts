@@ -15,6 +15,7 @@ import { toApiError } from './convert.ts'
 import { listenError } from './listen-errors.ts'
 import type { Metrics } from './metrics.ts'
 import { readOpsBody } from './ops-body.ts'
+import { mountRoutingApi, type RoutingApiInit } from './routing-api.ts'
 import {
   API_PREFIX,
   decodeWire,
@@ -37,6 +38,8 @@ export interface HttpServerInit {
   readonly health: () => Promise<Record<string, unknown>>
   /** The web app: its built files, and what /config.json tells it (the addresses to dial). */
   readonly web?: { readonly root: string; readonly config: () => Promise<unknown> }
+  /** The Delegated Routing V1 HTTP API under /routing/v1/ (routing-api.ts), for any origin. */
+  readonly routing?: RoutingApiInit
 }
 
 type Args = Record<string, unknown>
@@ -102,6 +105,9 @@ function failure(err: unknown): Response {
 export function createApp(init: HttpServerInit): Hono {
   const app = new Hono()
   const { api, log } = init
+
+  // Before the origin check below: browsers on any site may ask (it only tells public things).
+  if (init.routing !== undefined) mountRoutingApi(app, init.routing)
 
   // The API is for this machine: refuse other Host names (DNS rebinding) and other web origins.
   app.use('*', async (c, next) => {

@@ -34,6 +34,9 @@ describe('config.json', () => {
       [{ gc: { keepLast: 0 } }, /"gc.keepLast" must be an integer of at least 1/],
       [{ logLevel: 'loud' }, /"logLevel" must be one of trace, debug/],
       [{ follow: [{ id: 'k51x', sparse: 'no' }] }, /"follow\[0\].sparse" must be true or false/],
+      [{ dht: { enabled: 'yes' } }, /"dht.enabled" must be true or false/],
+      [{ dht: { bootstrap: ['/ip4/127.0.0.1/tcp/4011/ws'] } }, /"dht.bootstrap\[0\]" must end in \/p2p\/<peer id>/],
+      [{ dht: { bootstrapp: [] } }, /"dht.bootstrapp" is not a setting \(known: enabled, bootstrap\)/],
       [[], /must be an object/],
     ]
     for (const [data, message] of bad) assert.throws(() => readConfig(data, 'config.json'), message)

@@ -26,6 +26,12 @@ export interface BrowserPeerInit {
   gateways?: readonly string[]
   /** How often a store on the HTTP path fetches its record. @default 5_000 */
   gatewayPollMs?: number
+  /**
+   * Delegated routing URLs (a daemon's API address, e.g. `http://127.0.0.1:5011`) to find
+   * followed stores' records and providers through; the page may dial peers on the routers' hosts.
+   * A page runs no DHT. @default [] (no delegated routing)
+   */
+  delegatedRouters?: string[]
 }
 
 /** The host part of a multiaddr (ip4, ip6 or dns name). */
@@ -36,10 +42,11 @@ function hostOf(address: Multiaddr): string | undefined {
 /**
  * The browser build of libp2p refuses plain ws:// and private addresses (127.0.0.1 included),
  * which is exactly how a page reaches a local daemon. This gater allows dials to the hosts of the
- * configured peers, and nothing else.
+ * configured peers and delegated routers, and nothing else.
  */
-function gaterFor(peers: readonly string[]): ConnectionGater {
+function gaterFor(peers: readonly string[], routers: readonly string[]): ConnectionGater {
   const hosts = new Set(peers.map((p) => hostOf(multiaddr(p))).filter((h) => h !== undefined))
+  for (const url of routers) hosts.add(new URL(url).hostname.replace(/^\[|\]$/g, ''))
   return {
     denyDialMultiaddr: (address: Multiaddr) => !hosts.has(hostOf(address) ?? ''),
   }
@@ -52,7 +59,8 @@ export async function startNodeOn(storage: LevelStorage, init: BrowserPeerInit):
     listen: [],
     peers: init.peers,
     transports: [webSockets()],
-    connectionGater: gaterFor(init.peers),
+    connectionGater: gaterFor(init.peers, init.delegatedRouters ?? []),
+    ...(init.delegatedRouters === undefined ? {} : { delegatedRouters: init.delegatedRouters }),
     ...(init.announceIntervalMs === undefined ? {} : { announceIntervalMs: init.announceIntervalMs }),
     ...(init.gateways === undefined ? {} : { gateways: init.gateways }),
     ...(init.gatewayPollMs === undefined ? {} : { gatewayPollMs: init.gatewayPollMs }),

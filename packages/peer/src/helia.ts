@@ -1,7 +1,9 @@
 // The helia node under a dagsync node: libp2p with only what dagsync uses (WebSockets, noise,
-// yamux, gossipsub, identify, ping, fetch) and bitswap, built explicitly so that nothing dials
-// public bootstrap peers, mdns or delegated routers.
+// yamux, gossipsub, identify, ping, fetch; the DHT and delegated routers when asked for) and
+// bitswap, built explicitly so that nothing dials public bootstrap peers, mdns or delegated
+// routers it was not given.
 import { withBitswap } from '@helia/bitswap'
+import { delegatedRoutingV1HttpApiClientContentRouting } from '@helia/delegated-routing-v1-http-api-client'
 import { withLibp2pLight } from '@helia/libp2p'
 import * as dagCbor from '@ipld/dag-cbor'
 import { fetch as libp2pFetch } from '@libp2p/fetch'
@@ -12,6 +14,7 @@ import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createHeliaLight } from 'helia'
+import { dhtService } from './discovery/dht.ts'
 import type { DagsyncNodeInit } from './node-init.ts'
 import type { StagingBlockstore } from './staging.ts'
 
@@ -31,6 +34,13 @@ export function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
         identify: identify(),
         ping: ping(),
         fetch: libp2pFetch(),
+        ...(init.dht === undefined ? {} : { dht: dhtService() }),
+        ...Object.fromEntries(
+          (init.delegatedRouters ?? []).map((url, i) => [
+            `delegatedRouting${i}`,
+            delegatedRoutingV1HttpApiClientContentRouting({ url }),
+          ]),
+        ),
         pubsub: gossipsub({
           // Announcements are signed by the store key; messages are signed too, so every peer
           // knows who relayed what. All peers must agree on this.

@@ -2,6 +2,7 @@
 import type { Storage } from '@dagsync/store'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
+import type { DhtInit } from './discovery/dht.ts'
 
 export interface DagsyncNodeInit {
   /** Where stores, blocks and the node's own identity are kept (LevelDB on disk, IndexedDB, memory). */
@@ -49,6 +50,19 @@ export interface DagsyncNodeInit {
    * @default @libp2p/logger's `dagsync:peer` (printed with DEBUG=dagsync:*)
    */
   log?: Logger
+  /**
+   * Join a Kademlia DHT of dagsync nodes (see docs/discovery.md): served stores' heads are put
+   * and provided there, and followed stores are looked up there, so a reader needs only a store
+   * id and one peer of the network. @default undefined: no DHT
+   */
+  dht?: DhtInit
+  /**
+   * Delegated routing servers (Delegated Routing V1 HTTP API base URLs, e.g. a daemon's
+   * `http://127.0.0.1:5011`) to find stores' records and providers through, for nodes that run
+   * no DHT, such as browsers. Followed stores are looked up through them as through the DHT.
+   * @default []
+   */
+  delegatedRouters?: string[]
   /** Follow again, on start, the stores this node followed before. @default true */
   resume?: boolean
   /**
@@ -87,6 +101,8 @@ export interface NodeStats {
   announcementsStale: number
   /** Heads of followed stores that IPNS resolution found (cold starts). */
   headsFromIpns: number
+  /** Heads of followed stores found in the DHT (with a provider to sync from, when one answered). */
+  headsFromDht: number
   /** Syncs completed by followed stores, and what they received: on the fast path (wire bytes) and over bitswap. */
   syncs: number
   syncWireBytes: number

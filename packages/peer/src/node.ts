@@ -17,6 +17,9 @@ import {
   type Push,
   readAnnouncement,
 } from './announcement.ts'
+import { claimIpnsRecords } from './discovery/dht.ts'
+import { findHead } from './discovery/find.ts'
+import { DhtPublisher } from './discovery/publish.ts'
 import { InvalidAnnouncementError, PeerError } from './errors.ts'
 import { Follower, type SyncReport } from './follower.ts'
 import { type Helia, makeHelia } from './helia.ts'
@@ -55,6 +58,7 @@ export class DagsyncNode {
     announcementsRejected: 0,
     announcementsStale: 0,
     headsFromIpns: 0,
+    headsFromDht: 0,
     syncs: 0,
     syncWireBytes: 0,
     blocksFetched: 0,
@@ -78,6 +82,7 @@ export class DagsyncNode {
   #ipns: IPNS | undefined
   /** The HTTP path, when the node was given gateways. */
   #http: HttpSync | undefined
+  #dht: DhtPublisher | undefined
   #ipnsRouter: IPNSRouting | undefined
 
   constructor(init: DagsyncNodeInit, helia: Helia, staging: StagingBlockstore) {
@@ -141,6 +146,8 @@ export class DagsyncNode {
     this.#ipnsRouter = pubSubIPNSRouting(this.helia as never)
     await (this.#ipnsRouter as unknown as { start(): Promise<void> }).start()
     this.#ipns = ipns(this.helia as never, { routers: [this.#ipnsRouter] })
+    const dht = this.helia.libp2p.services.dht
+    if (dht !== undefined) claimIpnsRecords(dht)
     this.#timers.push(
       setInterval(() => {
         for (const served of this.#served.values()) {
@@ -167,6 +174,10 @@ export class DagsyncNode {
         log: this.#log,
       })
       this.#http.start()
+    }
+    if (this.#init.dht !== undefined) {
+      this.#dht = new DhtPublisher(this.helia.libp2p.contentRouting, this.#log, this.#stopping.signal)
+      for (const peer of this.#init.dht.bootstrap ?? []) this.#redialer.add(peer)
     }
     if (this.#init.resume !== false) {
       for await (const { id, sparse } of followedStores(this.storage.datastore)) {
@@ -275,6 +286,7 @@ export class DagsyncNode {
    */
   async #putIpnsRecord(id: string, announcement: Announcement): Promise<void> {
     const routingKey = multihashToIPNSRoutingKey(storePublicKey(id).toMultihash())
+    this.#dht?.publish(id, routingKey, announcement)
     await Promise.all(this.#ipns!.routers.map((router) => router.put(routingKey, announcement.bytes)))
   }
 
@@ -340,6 +352,7 @@ export class DagsyncNode {
     this.#listen(topic, key, () => follower.knownSeq)
     void this.#coldStart(follower)
     void this.#http?.poll(follower)
+    if (this.#dht !== undefined || (this.#init.delegatedRouters ?? []).length > 0) void this.#discover(follower)
     return follower
   }
 
@@ -404,6 +417,28 @@ export class DagsyncNode {
         }
       } catch (err) {
         this.#log('IPNS cold start of %s: %s', follower.id, (err as Error).message)
+      }
+    }
+  }
+
+  /**
+   * A followed store's head from the DHT (or delegated routers), offered with the provider found
+   * for it. Asked again, backing off to once a minute, until found: a node that just joined knows
+   * few peers, and the writer may not have published yet.
+   */
+  async #discover(follower: Follower): Promise<void> {
+    const stopped = this.#stopping.signal
+    for (let attempt = 0; ; attempt++) {
+      await sleep(attempt === 0 ? 0 : Math.min(1000 * 2 ** (attempt - 1), 60_000), stopped)
+      if (stopped.aborted || this.#followed.get(follower.id) !== follower) return
+      try {
+        const signal = AbortSignal.any([AbortSignal.timeout(this.#init.syncTimeoutMs ?? 10_000), stopped])
+        const { announcement, provider } = await findHead(this.helia.libp2p, follower.id, signal)
+        this.stats.headsFromDht++
+        follower.offer(announcement, provider)
+        return
+      } catch (err) {
+        this.#log('DHT lookup of %s: %s', follower.id, (err as Error).message)
       }
     }
   }

@@ -26,7 +26,11 @@ function fresh(): boolean {
     join(web, 'index.html'),
     join(web, 'vite.config.ts'),
     join(web, 'build'),
-    ...['tree', 'store', 'peer', 'browser'].map((p) => join(root, 'packages', p, 'src')),
+    ...['tree', 'store', 'peer', 'browser'].flatMap((p) => [
+      join(root, 'packages', p, 'src'),
+      // Its `browser` map and exports decide which files a bundle takes.
+      join(root, 'packages', p, 'package.json'),
+    ]),
   ]
   return existsSync(built) && existsSync(chunkGraphFile) && Math.max(...sources.map(newest)) <= statSync(built).mtimeMs
 }

@@ -3,7 +3,7 @@
 // bitswap, built explicitly so that nothing dials public bootstrap peers, mdns or delegated
 // routers it was not given.
 import { withBitswap } from '@helia/bitswap'
-import { delegatedRoutingV1HttpApiClientContentRouting } from '@helia/delegated-routing-v1-http-api-client'
+import type { delegatedRoutingV1HttpApiClientContentRouting } from '@helia/delegated-routing-v1-http-api-client'
 import { withLibp2pLight } from '@helia/libp2p'
 import * as dagCbor from '@ipld/dag-cbor'
 import { fetch as libp2pFetch } from '@libp2p/fetch'
@@ -14,11 +14,37 @@ import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createHeliaLight } from 'helia'
-import { dhtService } from './discovery/dht.ts'
+import type { dhtService } from './discovery/dht.ts'
 import type { DagsyncNodeInit } from './node-init.ts'
 import type { StagingBlockstore } from './staging.ts'
 
-export function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
+/**
+ * The DHT and the delegated routing client load only for a node that asks for them: a browser
+ * page never runs a DHT (its bundle maps discovery/dht.ts to a stub, see package.json's
+ * `browser`), and one without delegated routers leaves the client out.
+ */
+interface RoutingServices {
+  dht?: ReturnType<typeof dhtService>
+  [router: `delegatedRouting${number}`]: ReturnType<typeof delegatedRoutingV1HttpApiClientContentRouting>
+}
+
+async function routingServices(init: DagsyncNodeInit): Promise<RoutingServices> {
+  const services: RoutingServices = {}
+  if (init.dht !== undefined) services.dht = (await import('./discovery/dht.ts')).dhtService()
+  const routers = init.delegatedRouters ?? []
+  if (routers.length > 0) {
+    const { delegatedRoutingV1HttpApiClientContentRouting } = await import(
+      '@helia/delegated-routing-v1-http-api-client'
+    )
+    routers.forEach((url, i) => {
+      services[`delegatedRouting${i}`] = delegatedRoutingV1HttpApiClientContentRouting({ url })
+    })
+  }
+  return services
+}
+
+export async function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
+  const routing = await routingServices(init)
   return withBitswap(
     withLibp2pLight(createHeliaLight({ blockstore: staging, datastore: init.storage.datastore, codecs: [dagCbor] }), {
       ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
@@ -34,13 +60,7 @@ export function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
         identify: identify(),
         ping: ping(),
         fetch: libp2pFetch(),
-        ...(init.dht === undefined ? {} : { dht: dhtService() }),
-        ...Object.fromEntries(
-          (init.delegatedRouters ?? []).map((url, i) => [
-            `delegatedRouting${i}`,
-            delegatedRoutingV1HttpApiClientContentRouting({ url }),
-          ]),
-        ),
+        ...routing,
         pubsub: gossipsub({
           // Announcements are signed by the store key; messages are signed too, so every peer
           // knows who relayed what. All peers must agree on this.

@@ -17,7 +17,7 @@ import {
   type Push,
   readAnnouncement,
 } from './announcement.ts'
-import { claimIpnsRecords } from './discovery/dht.ts'
+import { claimIpnsRecords } from './discovery/dht-records.ts'
 import { findHead } from './discovery/find.ts'
 import { DhtPublisher } from './discovery/publish.ts'
 import { InvalidAnnouncementError, PeerError } from './errors.ts'
@@ -43,7 +43,7 @@ const TOPIC_PREFIX = '/dagsync/2/'
 /** Creates and starts a node. */
 export async function createDagsyncNode(init: DagsyncNodeInit): Promise<DagsyncNode> {
   const staging = new StagingBlockstore(init.storage.blockstore)
-  const helia = makeHelia(init, staging)
+  const helia = await makeHelia(init, staging)
   await helia.start()
   const node = new DagsyncNode(init, helia, staging)
   await node.start()

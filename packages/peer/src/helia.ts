@@ -56,6 +56,10 @@ export async function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstor
       // per stream (its default is 16 MiB): so this is what a peer can have in flight that the
       // reader has not asked for, e.g. a liar's flood after a refused block.
       streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1024 * 1024 } })],
+      // libp2p pings every connection every 10 s and aborts it if a ping takes longer than an
+      // adaptive timeout (at least 5 s): on a busy machine a connection carrying a large cold sync
+      // missed that and was aborted mid-reply. A dead peer still goes within about 40 s.
+      connectionMonitor: { pingTimeout: { minTimeout: 30_000 } },
       services: {
         identify: identify(),
         ping: ping(),

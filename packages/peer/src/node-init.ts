@@ -39,7 +39,7 @@ export interface DagsyncNodeInit {
   announcementLifetimeMs?: number
   /** The newest head is published to IPNS at most this often. @default 2_000 */
   ipnsDebounceMs?: number
-  /** One fast-path sync or remote write may take this long. @default 10_000 */
+  /** A fast-path reply may go this long without sending anything; a remote write may take this long. @default 10_000 */
   syncTimeoutMs?: number
   /** One block fetched over bitswap may take this long. @default 10_000 */
   fetchTimeoutMs?: number

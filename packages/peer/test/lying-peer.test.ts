@@ -107,7 +107,12 @@ describe('a lying peer', () => {
     // Every real block, then small blocks that never end.
     await answerSyncWith(liar, async function* (request) {
       yield* await honest(request)
-      for (let i = 0; ; i++) yield { b: new TextEncoder().encode(`junk ${i}`), k: 0x55 }
+      for (let i = 0; ; i++) {
+        // The liar shares this process with the reader: a real one, elsewhere, would not starve
+        // the reader's event loop (here only libp2p's ping monitor aborting the connection did).
+        if (i % 256 === 0) await new Promise((resolve) => setImmediate(resolve))
+        yield { b: new TextEncoder().encode(`junk ${i}`), k: 0x55 }
+      }
     })
     const maxBlocks = 2000
     const reader = await startReader(liar, { syncMaxBlocks: maxBlocks, syncTimeoutMs: 60_000 })

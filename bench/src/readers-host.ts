@@ -5,7 +5,7 @@
 // Each node dials the peers, follows the store and waits until it holds commit <seq>; then it
 // prints `ready <JSON list of each node's first address> <ms from following to holding seq,
 // the slowest node's>`; then, per stdin line:
-//   links <n> <JSON list of every reader's address>   each node dials n other readers -> `linked`
+//   links <n> <JSON list of every reader's address>   each node dials n other readers -> `linked <failed dials>`
 //   report                                             -> `report <JSON {heads: [seq, ms since epoch][][]}>`
 //   stop                                               stops the nodes and exits
 import { createInterface } from 'node:readline'
@@ -36,8 +36,11 @@ async function startReader(): Promise<Reader> {
   })
   const started = performance.now()
   const replica = await node.follow(storeId as string)
-  await replica.synced(startSeq, AbortSignal.timeout(120_000))
-  const syncMs = performance.now() - started
+  // A reader that does not get there in time is reported (NaN), not fatal to the run.
+  const syncMs = await replica.synced(startSeq, AbortSignal.timeout(120_000)).then(
+    () => performance.now() - started,
+    () => Number.NaN,
+  )
   // What it held at the start is not a commit it waited for: only later ones are timed.
   const reader: Reader = { node, replica, heads: [], syncMs }
   replica.store.onHead((head) => reader.heads.push([head.seq, Date.now()]))
@@ -45,9 +48,10 @@ async function startReader(): Promise<Reader> {
 }
 
 const readers = await Promise.all(Array.from({ length: count }, startReader))
-const slowest = Math.max(...readers.map((r) => r.syncMs))
+const slowest = Math.max(...readers.map((r) => (Number.isNaN(r.syncMs) ? Number.POSITIVE_INFINITY : r.syncMs)))
 process.stdout.write(`ready ${JSON.stringify(readers.map((r) => r.node.addresses[0]))} ${slowest.toFixed(0)}\n`)
 
+let failedLinks = 0
 for await (const line of createInterface({ input: process.stdin })) {
   const [command, ...rest] = line.split(' ')
   if (command === 'links') {
@@ -59,11 +63,13 @@ for await (const line of createInterface({ input: process.stdin })) {
         const others = all.filter((address) => address !== own).sort(() => Math.random() - 0.5)
         for (const address of others.slice(0, n)) {
           reader.node.connect(address)
-          await reader.node.connected(address.split('/p2p/')[1] as string, AbortSignal.timeout(30_000))
+          await reader.node
+            .connected(address.split('/p2p/')[1] as string, AbortSignal.timeout(30_000))
+            .catch(() => failedLinks++)
         }
       }),
     )
-    process.stdout.write('linked\n')
+    process.stdout.write(`linked ${failedLinks}\n`)
   } else if (command === 'report') {
     const report = { heads: readers.map((r) => r.heads) }
     process.stdout.write(`report ${JSON.stringify(report)}\n`)

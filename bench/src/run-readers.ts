@@ -147,9 +147,11 @@ try {
   )
   hosts.push(...started.map((h) => h.child))
   const everyone = started.flatMap((h) => h.addresses)
+  let failedLinks = 0
   for (const h of started) {
-    const answer = await h.child.ask(`links ${links} ${JSON.stringify(everyone)}`)
-    if (answer !== 'linked') throw new Error(`a readers host said ${answer}`)
+    const [word, failed] = (await h.child.ask(`links ${links} ${JSON.stringify(everyone)}`)).split(' ')
+    if (word !== 'linked') throw new Error(`a readers host said ${word}`)
+    failedLinks += Number(failed)
   }
 
   // The writer commits one key every 1/rate s for `seconds`.
@@ -220,6 +222,7 @@ try {
     readers: readerCount,
     processes: processCount,
     links,
+    failedLinks,
     rate,
     seconds,
     commits,

@@ -57,6 +57,8 @@ export class DhtPublisher {
           await this.#routing.cancelReprovide(previous, { signal: this.#signal })
         }
       } catch (err) {
+        // Cut short by the node stopping: nothing went wrong.
+        if (this.#signal.aborted) break
         this.#log.error('DHT publish of %s (seq %d) failed: %s', id, announcement.seq, (err as Error).message)
       }
     }

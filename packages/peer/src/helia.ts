@@ -1,6 +1,7 @@
 // The helia node under a dagsync node: libp2p with only what dagsync uses (WebSockets, noise,
-// yamux, gossipsub, identify, ping, fetch) and bitswap, built explicitly so that nothing dials
-// public bootstrap peers, mdns or delegated routers.
+// yamux, gossipsub, identify, ping, fetch; a page adds WebRTC, a daemon the circuit relay) and
+// bitswap, built explicitly so that nothing dials public bootstrap peers, mdns or delegated
+// routers.
 import { withBitswap } from '@helia/bitswap'
 import { withLibp2pLight } from '@helia/libp2p'
 import * as dagCbor from '@ipld/dag-cbor'
@@ -28,6 +29,7 @@ export function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstore) {
       // reader has not asked for, e.g. a liar's flood after a refused block.
       streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1024 * 1024 } })],
       services: {
+        ...init.services,
         identify: identify(),
         ping: ping(),
         fetch: libp2pFetch(),

@@ -22,6 +22,7 @@ import { Follower, type SyncReport } from './follower.ts'
 import { type Helia, makeHelia } from './helia.ts'
 import { createStoreKey, loadStoreKey, saveStoreKey, storeKeyIds, storePublicKey } from './identity.ts'
 import type { DagsyncNodeInit, NodeStats } from './node-init.ts'
+import { PageExchange } from './page-exchange.ts'
 import { DEFAULT_RECEIVE_LIMITS } from './received.ts'
 import { Redialer } from './reconnect.ts'
 import { followedStores, forgetFollow, recordFollow } from './registry.ts'
@@ -75,6 +76,7 @@ export class DagsyncNode {
   readonly #stopping = new AbortController()
   readonly #syncListeners = new Set<(store: string, report: SyncReport) => void>()
   #ipns: IPNS | undefined
+  #pageExchange: PageExchange | undefined
   #ipnsRouter: IPNSRouting | undefined
 
   constructor(init: DagsyncNodeInit, helia: Helia, staging: StagingBlockstore) {
@@ -147,6 +149,15 @@ export class DagsyncNode {
         }
       }, this.#init.announceIntervalMs ?? 30_000),
     )
+    if (this.#init.pageExchange !== undefined) {
+      this.#pageExchange = new PageExchange(this.libp2p, {
+        role: this.#init.pageExchange,
+        maxPeers: this.#init.maxPagePeers ?? 8,
+        intervalMs: this.#init.announceIntervalMs ?? 30_000,
+        log: this.#log,
+      })
+      this.#pageExchange.start()
+    }
     for (const peer of this.#init.peers ?? []) this.#redialer.add(peer)
     if (this.#init.resume !== false) {
       for await (const { id, sparse } of followedStores(this.storage.datastore)) {
@@ -525,6 +536,7 @@ export class DagsyncNode {
   async stop(): Promise<void> {
     this.#stopping.abort()
     this.#redialer.stop()
+    this.#pageExchange?.stop()
     for (const timer of this.#timers) clearInterval(timer)
     for (const { timer } of this.#ipnsPending.values()) clearTimeout(timer)
     for (const follower of this.#followed.values()) follower.stop()

@@ -34,6 +34,11 @@ describe('config.json', () => {
       [{ gc: { keepLast: 0 } }, /"gc.keepLast" must be an integer of at least 1/],
       [{ logLevel: 'loud' }, /"logLevel" must be one of trace, debug/],
       [{ follow: [{ id: 'k51x', sparse: 'no' }] }, /"follow\[0\].sparse" must be true or false/],
+      [{ relay: { enabled: 'no' } }, /"relay.enabled" must be true or false/],
+      [{ relay: { maxReservations: 0 } }, /"relay.maxReservations" must be an integer of at least 1/],
+      [{ relay: { durationLimitMs: 10 } }, /"relay.durationLimitMs" must be an integer of at least 1000/],
+      [{ relay: { dataLimitBytes: 1.5 } }, /"relay.dataLimitBytes" must be an integer of at least 1024/],
+      [{ relay: { max: 3 } }, /"relay.max" is not a setting \(known: enabled, maxReservations,/],
       [[], /must be an object/],
     ]
     for (const [data, message] of bad) assert.throws(() => readConfig(data, 'config.json'), message)

@@ -14,6 +14,8 @@ export const PAGE_EXCHANGE_TOPIC = '/dagsync/pages/1'
 /** A page rarely has more than a few relays; more addresses than this in one message are refused. */
 export const MAX_EXCHANGE_ADDRESSES = 8
 const MAX_ADDRESS_LENGTH = 512
+/** Eight addresses of 512 characters and the JSON around them fit; a bigger message is not parsed. */
+export const MAX_EXCHANGE_BYTES = 8 * 1024
 
 export interface PageExchangeInit {
   /** `'forward'`: pass messages on only; `'join'`: also say this node's addresses and dial others. */
@@ -42,6 +44,7 @@ function isWebRtcOf(address: Multiaddr, peer: string): boolean {
  */
 export function readExchangeMessage(message: Message): Multiaddr[] {
   if (message.type !== 'signed') throw new TypeError('the message is not signed')
+  if (message.data.length > MAX_EXCHANGE_BYTES) throw new TypeError(`the message is over ${MAX_EXCHANGE_BYTES} bytes`)
   const from = message.from.toString()
   const body = JSON.parse(new TextDecoder().decode(message.data)) as unknown
   const list = (body as { a?: unknown } | null)?.a

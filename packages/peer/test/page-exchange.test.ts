@@ -46,6 +46,7 @@ describe('page exchange messages', () => {
       [message({ a: ['x'.repeat(600)] }), /at most 512 characters/],
       [message({ a: [webrtcOf(sender.toString())] }, 'unsigned'), /not signed/],
       [message('not json'), /JSON/],
+      [message({ a: [webrtcOf(sender.toString())], pad: 'x'.repeat(9000) }), /over 8192 bytes/],
       [message(null), /must be a list/],
     ]
     for (const [m, error] of bad) assert.throws(() => readExchangeMessage(m), error)

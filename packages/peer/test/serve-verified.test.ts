@@ -13,7 +13,11 @@ after(async () => {
 })
 
 /** Every reply of a fast-path request, or the error it ended with. */
-async function ask(from: DagsyncNode, to: DagsyncNode, request: Message): Promise<{ messages: number; error?: string }> {
+async function ask(
+  from: DagsyncNode,
+  to: DagsyncNode,
+  request: Message,
+): Promise<{ messages: number; error?: string }> {
   let messages = 0
   try {
     for await (const _ of call(from.libp2p, to.peerId, SYNC_PROTOCOL, request)) messages++

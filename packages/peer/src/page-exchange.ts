@@ -9,6 +9,7 @@ import { type GossipSub, type Message, TopicValidatorResult } from '@libp2p/goss
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import { ProtocolError } from './errors.ts'
 
 export const PAGE_EXCHANGE_TOPIC = '/dagsync/pages/1'
 /** A page rarely has more than a few relays; more addresses than this in one message are refused. */
@@ -43,18 +44,29 @@ function isWebRtcOf(address: Multiaddr, peer: string): boolean {
  * Message: UTF-8 JSON `{"a": [multiaddr, …]}`.
  */
 export function readExchangeMessage(message: Message): Multiaddr[] {
-  if (message.type !== 'signed') throw new TypeError('the message is not signed')
-  if (message.data.length > MAX_EXCHANGE_BYTES) throw new TypeError(`the message is over ${MAX_EXCHANGE_BYTES} bytes`)
+  if (message.type !== 'signed') throw new ProtocolError('the message is not signed')
+  if (message.data.length > MAX_EXCHANGE_BYTES)
+    throw new ProtocolError(`the message is over ${MAX_EXCHANGE_BYTES} bytes`)
   const from = message.from.toString()
-  const body = JSON.parse(new TextDecoder().decode(message.data)) as unknown
+  let body: unknown
+  try {
+    body = JSON.parse(new TextDecoder().decode(message.data))
+  } catch (err) {
+    throw new ProtocolError(`the message is not JSON: ${(err as Error).message}`)
+  }
   const list = (body as { a?: unknown } | null)?.a
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_EXCHANGE_ADDRESSES)
-    throw new TypeError(`"a" must be a list of 1 to ${MAX_EXCHANGE_ADDRESSES} addresses`)
+    throw new ProtocolError(`"a" must be a list of 1 to ${MAX_EXCHANGE_ADDRESSES} addresses`)
   return list.map((item) => {
     if (typeof item !== 'string' || item.length > MAX_ADDRESS_LENGTH)
-      throw new TypeError('an address must be a string of at most 512 characters')
-    const address = multiaddr(item)
-    if (!isWebRtcOf(address, from)) throw new TypeError(`${item} is not a WebRTC address of the sender ${from}`)
+      throw new ProtocolError('an address must be a string of at most 512 characters')
+    let address: Multiaddr
+    try {
+      address = multiaddr(item)
+    } catch {
+      throw new ProtocolError(`${item} is not a multiaddr`)
+    }
+    if (!isWebRtcOf(address, from)) throw new ProtocolError(`${item} is not a WebRTC address of the sender ${from}`)
     return address
   })
 }

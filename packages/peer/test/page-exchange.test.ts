@@ -43,12 +43,13 @@ describe('page exchange messages', () => {
         /must be a list of 1 to 8 addresses/,
       ],
       [message({ a: [] }), /must be a list of 1 to 8 addresses/],
+      [message({ a: ['/not/a/multiaddr'] }), /is not a multiaddr/],
       [message({ a: ['x'.repeat(600)] }), /at most 512 characters/],
       [message({ a: [webrtcOf(sender.toString())] }, 'unsigned'), /not signed/],
       [message('not json'), /JSON/],
       [message({ a: [webrtcOf(sender.toString())], pad: 'x'.repeat(9000) }), /over 8192 bytes/],
       [message(null), /must be a list/],
     ]
-    for (const [m, error] of bad) assert.throws(() => readExchangeMessage(m), error)
+    for (const [m, message] of bad) assert.throws(() => readExchangeMessage(m), { name: 'ProtocolError', message })
   })
 })

@@ -3,7 +3,7 @@
 // With WebRTC on, it also listens through the daemons that relay (`/p2p-circuit`) and connects
 // directly to other pages it hears of on the page exchange (docs/browser.md).
 import { createDagsyncNode, type DagsyncNode } from '@dagsync/peer'
-import type { LevelStorage } from '@dagsync/store/browser'
+import type { Storage } from '@dagsync/store'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import type { ConnectionGater } from '@libp2p/interface'
 import { webRTC } from '@libp2p/webrtc'
@@ -62,7 +62,7 @@ function gaterFor(peers: readonly string[]): ConnectionGater {
 }
 
 /** A node on `storage` with the page's transports, dialling `init.peers`. */
-export async function startNodeOn(storage: LevelStorage, init: BrowserPeerInit): Promise<DagsyncNode> {
+export async function startNodeOn(storage: Storage, init: BrowserPeerInit): Promise<DagsyncNode> {
   const rtc = init.webrtc === false ? undefined : (init.webrtc ?? {})
   return await createDagsyncNode({
     storage,

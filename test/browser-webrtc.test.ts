@@ -125,6 +125,8 @@ describe('browsers share with each other', () => {
     )
     assert.equal(await syncedSeq(c.page), head.seq)
     // All on the fast path, from a page: nothing was left for bitswap.
+    // (The tab hears of the node's last sync with its next status message.)
+    await c.page.waitForFunction((seq) => window.dagsync?.follower.status().lastSync?.seq === seq, head.seq)
     const lastSync = await c.page.evaluate(() => window.dagsync?.follower.status().lastSync)
     assert.equal(lastSync?.path, 'fast', JSON.stringify(lastSync))
     assert.equal(lastSync?.fetched, 0)

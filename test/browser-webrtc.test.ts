@@ -20,8 +20,8 @@ before(async () => {
   buildWebApp()
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    // Headless Chromium hides host ICE candidates behind mDNS names, which nothing here resolves;
-    // loopback candidates are off by default.
+    // Chromium offers host ICE candidates as mDNS names, resolved by multicast on the network:
+    // offered as they are, nothing is resolved. Loopback candidates are off by default.
     args: ['--no-sandbox', '--disable-features=WebRtcHideLocalIpsWithMdns', '--allow-loopback-in-peer-connection'],
   })
 })

@@ -49,6 +49,13 @@ export interface DaemonConfig {
    * (multiaddrs ending in /p2p/<peer id>), none by default. @default { enabled: true, bootstrap: [] }
    */
   dht: { enabled: boolean; bootstrap: string[] }
+  /**
+   * Circuit relay for pages (docs/browser.md, "Browsers share with each other"): up to
+   * `maxReservations` pages at a time may be reached through this daemon, to set up WebRTC
+   * connections to each other; each relayed connection ends after `durationLimitMs` or
+   * `dataLimitBytes` in each direction. `enabled: false` turns it off.
+   */
+  relay: { enabled: boolean; maxReservations: number; durationLimitMs: number; dataLimitBytes: number }
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -66,6 +73,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   announce: [],
   tls: null,
   dht: { enabled: true, bootstrap: [] },
+  relay: { enabled: true, maxReservations: 15, durationLimitMs: 120_000, dataLimitBytes: 131_072 },
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
@@ -211,6 +219,19 @@ export function readConfig(data: unknown, file = 'config.json'): DaemonConfig {
       config.gc.intervalMinutes = r.integer(g.intervalMinutes, 'gc.intervalMinutes', 0)
     if (g.keepLast !== undefined)
       config.gc.keepLast = g.keepLast === null ? null : r.integer(g.keepLast, 'gc.keepLast', 1)
+  }
+  if (o.relay !== undefined) {
+    const v = r.object(o.relay, 'relay', Object.keys(DEFAULT_CONFIG.relay))
+    if (v.enabled !== undefined) {
+      if (typeof v.enabled !== 'boolean') r.fail('relay.enabled', 'must be true or false')
+      config.relay.enabled = v.enabled
+    }
+    if (v.maxReservations !== undefined)
+      config.relay.maxReservations = r.integer(v.maxReservations, 'relay.maxReservations', 1)
+    if (v.durationLimitMs !== undefined)
+      config.relay.durationLimitMs = r.integer(v.durationLimitMs, 'relay.durationLimitMs', 1000)
+    if (v.dataLimitBytes !== undefined)
+      config.relay.dataLimitBytes = r.integer(v.dataLimitBytes, 'relay.dataLimitBytes', 1024)
   }
   if (o.announceIntervalMs !== undefined)
     config.announceIntervalMs = r.integer(o.announceIntervalMs, 'announceIntervalMs', 100)

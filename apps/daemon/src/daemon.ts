@@ -13,6 +13,7 @@ import { libp2pListenError } from './listen-errors.ts'
 import { LocalApi } from './local-api.ts'
 import { Metrics } from './metrics.ts'
 import { peerLogger } from './peer-log.ts'
+import { relayInit } from './relay.ts'
 import { Repo } from './repo.ts'
 import { runSteps } from './shutdown.ts'
 import { StorageMonitor } from './storage-monitor.ts'
@@ -109,6 +110,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       peers: config.peers,
       ...(config.dht.enabled ? { dht: { bootstrap: config.dht.bootstrap } } : {}),
       announceIntervalMs: config.announceIntervalMs,
+      ...relayInit(config.relay),
       log: peerLogger(log),
     }).catch((err: unknown) => {
       throw libp2pListenError(err) ?? err

@@ -37,6 +37,11 @@ describe('config.json', () => {
       [{ dht: { enabled: 'yes' } }, /"dht.enabled" must be true or false/],
       [{ dht: { bootstrap: ['/ip4/127.0.0.1/tcp/4011/ws'] } }, /"dht.bootstrap\[0\]" must end in \/p2p\/<peer id>/],
       [{ dht: { bootstrapp: [] } }, /"dht.bootstrapp" is not a setting \(known: enabled, bootstrap\)/],
+      [{ relay: { enabled: 'no' } }, /"relay.enabled" must be true or false/],
+      [{ relay: { maxReservations: 0 } }, /"relay.maxReservations" must be an integer of at least 1/],
+      [{ relay: { durationLimitMs: 10 } }, /"relay.durationLimitMs" must be an integer of at least 1000/],
+      [{ relay: { dataLimitBytes: 1.5 } }, /"relay.dataLimitBytes" must be an integer of at least 1024/],
+      [{ relay: { max: 3 } }, /"relay.max" is not a setting \(known: enabled, maxReservations,/],
       [[], /must be an object/],
     ]
     for (const [data, message] of bad) assert.throws(() => readConfig(data, 'config.json'), message)

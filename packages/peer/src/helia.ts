@@ -1,7 +1,7 @@
 // The helia node under a dagsync node: libp2p with only what dagsync uses (WebSockets, noise,
-// yamux, gossipsub, identify, ping, fetch; the DHT and delegated routers when asked for) and
-// bitswap, built explicitly so that nothing dials public bootstrap peers, mdns or delegated
-// routers it was not given.
+// yamux, gossipsub, identify, ping, fetch; the DHT and delegated routers when asked for; a page
+// adds WebRTC, a daemon the circuit relay) and bitswap, built explicitly so that nothing dials
+// public bootstrap peers, mdns or delegated routers it was not given.
 import { withBitswap } from '@helia/bitswap'
 import type { delegatedRoutingV1HttpApiClientContentRouting } from '@helia/delegated-routing-v1-http-api-client'
 import { withLibp2pLight } from '@helia/libp2p'
@@ -61,6 +61,7 @@ export async function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstor
       // missed that and was aborted mid-reply. A dead peer still goes within about 40 s.
       connectionMonitor: { pingTimeout: { minTimeout: 30_000 } },
       services: {
+        ...init.services,
         identify: identify(),
         ping: ping(),
         fetch: libp2pFetch(),

@@ -30,6 +30,20 @@ export interface DagsyncNodeInit {
   transports?: ((components: never) => unknown)[]
   /** For browsers, whose default gater refuses ws:// and private addresses. */
   connectionGater?: ConnectionGater
+  /**
+   * libp2p services besides dagsync's own (identify, ping, fetch, pubsub), by name: e.g. a
+   * daemon's `circuitRelayServer()`. @default {}
+   */
+  services?: Record<string, (components: never) => unknown>
+  /**
+   * The page exchange (page-exchange.ts), through which pages that share a relay find each
+   * other's WebRTC addresses. `'forward'`: subscribe to its topic only, so that pages' messages
+   * pass through this node (a relaying daemon). `'join'`: also say this node's WebRTC addresses
+   * there and dial the pages heard of (a page with WebRTC). @default none: not on the topic
+   */
+  pageExchange?: 'forward' | 'join'
+  /** With `pageExchange: 'join'`, dial at most this many pages heard of. @default 8 */
+  maxPagePeers?: number
   /** Served stores re-announce their head this often (gossipsub keeps no history). @default 30_000 */
   announceIntervalMs?: number
   /**

@@ -26,6 +26,7 @@ import { type Helia, makeHelia } from './helia.ts'
 import type { HttpSync } from './http/http-sync.ts'
 import { createStoreKey, loadStoreKey, saveStoreKey, storeKeyIds, storePublicKey } from './identity.ts'
 import type { DagsyncNodeInit, NodeStats } from './node-init.ts'
+import { PageExchange } from './page-exchange.ts'
 import { DEFAULT_RECEIVE_LIMITS } from './received.ts'
 import { Redialer } from './reconnect.ts'
 import { followedStores, forgetFollow, recordFollow } from './registry.ts'
@@ -83,6 +84,7 @@ export class DagsyncNode {
   /** The HTTP path, when the node was given gateways. */
   #http: HttpSync | undefined
   #dht: DhtPublisher | undefined
+  #pageExchange: PageExchange | undefined
   #ipnsRouter: IPNSRouting | undefined
 
   constructor(init: DagsyncNodeInit, helia: Helia, staging: StagingBlockstore) {
@@ -157,6 +159,15 @@ export class DagsyncNode {
         }
       }, this.#init.announceIntervalMs ?? 30_000),
     )
+    if (this.#init.pageExchange !== undefined) {
+      this.#pageExchange = new PageExchange(this.libp2p, {
+        role: this.#init.pageExchange,
+        maxPeers: this.#init.maxPagePeers ?? 8,
+        intervalMs: this.#init.announceIntervalMs ?? 30_000,
+        log: this.#log,
+      })
+      this.#pageExchange.start()
+    }
     for (const peer of this.#init.peers ?? []) this.#redialer.add(peer)
     const gateways = this.#init.gateways ?? []
     if (gateways.length > 0) {
@@ -594,6 +605,7 @@ export class DagsyncNode {
     this.#stopping.abort()
     this.#http?.stop()
     this.#redialer.stop()
+    this.#pageExchange?.stop()
     for (const timer of this.#timers) clearInterval(timer)
     for (const { timer } of this.#ipnsPending.values()) clearTimeout(timer)
     for (const follower of this.#followed.values()) follower.stop()

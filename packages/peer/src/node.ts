@@ -298,7 +298,10 @@ export class DagsyncNode {
   async #putIpnsRecord(id: string, announcement: Announcement): Promise<void> {
     const routingKey = multihashToIPNSRoutingKey(storePublicKey(id).toMultihash())
     this.#dht?.publish(id, routingKey, announcement)
-    await Promise.all(this.#ipns!.routers.map((router) => router.put(routingKey, announcement.bytes)))
+    // Not through ipns's helia router: that would put to the DHT here and wait for it (forever,
+    // with no DHT peer yet); the DHT publisher does that in its own time, one put at a time.
+    const routers = this.#ipns!.routers.filter((router) => router.toString() !== 'HeliaRouting()')
+    await Promise.all(routers.map((router) => router.put(routingKey, announcement.bytes)))
   }
 
   // --- following stores ----------------------------------------------------------------------

@@ -104,4 +104,19 @@ describe('the DHT', () => {
     const records = await Promise.all([1, 3, 2].map(async (seq) => (await createAnnouncement(key, commit, seq)).bytes))
     assert.equal(selectDhtRecord(new Uint8Array(), records), 1)
   })
+
+  it('a writer with no DHT peer yet still publishes its name at once, the DHT put left to run on its own', async () => {
+    const lonely = await startNode({ dht: { bootstrap: [] } })
+    const served = await lonely.createStore()
+    await served.store.assoc('k', 1)
+    const published = await Promise.race([
+      lonely.publishName(served.id),
+      new Promise<never>((_, reject) =>
+        AbortSignal.timeout(10_000).addEventListener('abort', () =>
+          reject(new Error('publishName waited on the DHT put (no DHT peer answers it)')),
+        ),
+      ),
+    ])
+    assert.equal(published.seq, 1)
+  })
 })

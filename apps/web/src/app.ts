@@ -93,7 +93,10 @@ export class App {
     $('status-peer').textContent = peer.peerId ?? '–'
     $('status-node').textContent = peer.node === undefined ? 'another tab' : 'this tab'
     const badge = $('connection')
-    const state = peers === 0 ? 'offline' : status.syncing ? 'syncing' : 'online'
+    // Online means a daemon is reachable (writes go out, the writer's heads come in); other pages
+    // over WebRTC can share what they hold, but a page with only those is offline to its writer.
+    const daemons = peer.connectedPeers().filter((p) => !p.address.includes('/webrtc')).length
+    const state = daemons === 0 ? 'offline' : status.syncing ? 'syncing' : 'online'
     badge.dataset.state = state
     badge.textContent = state
     $('status-peers').textContent = String(peers)

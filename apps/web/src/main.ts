@@ -40,6 +40,9 @@ async function loadConfig(): Promise<{ config: PageConfig; fresh: boolean }> {
   }
 }
 
+/** A store id: the IPNS name of an Ed25519 key, base36 (checked fully when it is followed). */
+const STORE_ID = /^k51qzi5uqu5[0-9a-z]{51}$/
+
 /** The store `?store=` names (by name or id), else the daemon's default; undefined when the daemon has none such. */
 function chooseStore(config: PageConfig): {
   wanted: string | undefined
@@ -47,6 +50,10 @@ function chooseStore(config: PageConfig): {
 } {
   const wanted = new URLSearchParams(location.search).get('store') ?? config.defaultStore
   const found = config.stores.find((s) => s.id === wanted || s.names.includes(wanted ?? ''))
+  // A store id this daemon does not hold is followed all the same: other pages (through this
+  // daemon's relay) may hold it. Only a name it does not know gets the unknown-store page.
+  if (found === undefined && wanted !== undefined && STORE_ID.test(wanted))
+    return { wanted, found: { id: wanted, names: [], role: 'held elsewhere' } }
   return { wanted, found }
 }
 

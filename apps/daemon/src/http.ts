@@ -2,9 +2,7 @@
 // on loopback.
 import { timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import { join, relative } from 'node:path'
-import { serve } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { Hono } from 'hono'
 import { stream } from 'hono/streaming'
@@ -12,7 +10,7 @@ import type { Logger } from 'pino'
 import { type Api, ApiError, HTTP_STATUS, type Progress } from './api.ts'
 import { readLimitedText } from './body.ts'
 import { toApiError } from './convert.ts'
-import { listenError } from './listen-errors.ts'
+import { type ListeningApp, listenApp } from './listen-app.ts'
 import type { Metrics } from './metrics.ts'
 import { readOpsBody } from './ops-body.ts'
 import { mountRoutingApi, type RoutingApiInit } from './routing-api.ts'
@@ -273,33 +271,6 @@ function serveWebApp(app: Hono, web: NonNullable<HttpServerInit['web']>): void {
   app.use('/*', serveStatic({ root: relative(process.cwd(), web.root) }))
 }
 
-export async function startHttpServer(init: HttpServerInit): Promise<{ url: string; close(): Promise<void> }> {
-  const app = createApp(init)
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: init.host, port: init.port }, (info: AddressInfo) => {
-      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address
-      resolve({
-        url: `http://${host}:${info.port}`,
-        // Requests in flight get 5 s to finish; idle keep-alive connections close at once.
-        close: () =>
-          new Promise<void>((done) => {
-            const http = server as unknown as { closeIdleConnections(): void; closeAllConnections(): void }
-            const force = setTimeout(() => http.closeAllConnections(), 5000)
-            server.close(() => {
-              clearTimeout(force)
-              done()
-            })
-            http.closeIdleConnections()
-          }),
-      })
-    })
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const host = init.host.includes(':') ? `[${init.host}]` : init.host
-      reject(
-        err.code !== undefined && err.syscall === 'listen'
-          ? listenError('api', `${host}:${init.port}`, err.code, err)
-          : err,
-      )
-    })
-  })
+export function startHttpServer(init: HttpServerInit): Promise<ListeningApp> {
+  return listenApp(createApp(init), 'api', init.host, init.port)
 }

@@ -324,9 +324,13 @@ function expandKey(prev: Uint8Array | null, prefix: number, suffix: Uint8Array):
   }
   const length = prefix + suffix.length
   if (length > MAX_KEY_BYTES) throw new KeyTooLongError(`key is ${length} bytes, the limit is ${MAX_KEY_BYTES}`)
+  // The key shares `prefix` bytes with the one before, so the byte after them decides the order
+  // (the check above refused an equal one): greater, or a longer key with the same start.
+  if (suffix.length === 0 || (prefix < prev.length && suffix[0] < prev[prefix]))
+    throw new UnsortedKeysError('keys are not in strictly increasing order')
   const key = new Uint8Array(length)
-  key.set(prev.subarray(0, prefix))
+  // A byte loop: keys are short, and subarray() costs more than copying a few bytes.
+  for (let i = 0; i < prefix; i++) key[i] = prev[i]
   key.set(suffix, prefix)
-  if (compareBytes(prev, key) >= 0) throw new UnsortedKeysError('keys are not in strictly increasing order')
   return key
 }

@@ -5,6 +5,7 @@ import type { CID } from 'multiformats/cid'
 import { CborReader } from './cbor.ts'
 import { alignEntries, openPair } from './diff.ts'
 import { cidKey } from './hash.ts'
+import { compareBytes } from './keys.ts'
 import type { NodeLoader } from './loader.ts'
 import type { Entry, Ref, TreeNode } from './node.ts'
 import { isCid, lift, sameRef } from './ref.ts'
@@ -53,7 +54,8 @@ async function* newBlocksBelow(
   const [A, B] = await openPair(loader, a, b, level)
   if (b !== null && isCid(b) && B.encoding !== undefined && !sent.has(cidKey(b))) {
     sent.add(cidKey(b))
-    const base = a !== null && isCid(a) && A.encoding !== undefined ? { cid: a, ...A.encoding } : undefined
+    const base =
+      a !== null && isCid(a) && A.encoding !== undefined && keysOverlap(A, B) ? { cid: a, ...A.encoding } : undefined
     yield { cid: b, ...B.encoding, ...(base === undefined ? {} : { base }) }
   }
   const links: CID[] = []
@@ -71,6 +73,17 @@ async function* newBlocksBelow(
     yield { cid, bytes }
     links.push(...blockLinks(cid, bytes))
   }
+}
+
+/**
+ * Whether two nodes' keys overlap: a node whose keys all sit beside the old node's (a new
+ * subtree, as appended keys make) shares no entry with it, so the old node is no base for it.
+ */
+function keysOverlap(a: TreeNode, b: TreeNode): boolean {
+  const [aFirst, aLast] = [a.entries[0], a.entries.at(-1)]
+  const [bFirst, bLast] = [b.entries[0], b.entries.at(-1)]
+  if (aFirst === undefined || aLast === undefined || bFirst === undefined || bLast === undefined) return false
+  return compareBytes(bFirst.key, aLast.key) <= 0 && compareBytes(aFirst.key, bLast.key) <= 0
 }
 
 /**

@@ -76,4 +76,31 @@ describe('newBlocks', () => {
     assert.ok(others.includes(linkedCid.toString()))
     assert.deepEqual(await collect(tree.newBlocks(b, b)), [])
   })
+
+  it('gives no base to a new node whose keys all sit beside the old node (appended keys make new subtrees)', async () => {
+    const { tree } = newTree()
+    const key = (i: number) => `k${String(i).padStart(6, '0')}`
+    const a = await tree.build(Array.from({ length: 5_000 }, (_, i) => ({ key: key(i), value: { i } })))
+    const b = await tree.batch(
+      a,
+      Array.from({ length: 5_000 }, (_, i) => ({ type: 'put' as const, key: key(5_000 + i), value: { i } })),
+    )
+    const nodes = (await collect(tree.newBlocks(a, b))).filter((block) => block.offsets !== undefined)
+    const limits = treeLimits(4)
+    const range = (bytes: Uint8Array) => {
+      const { entries } = decodeNode(bytes, limits)
+      return [Buffer.from(entries[0]!.key).toString(), Buffer.from(entries.at(-1)!.key).toString()]
+    }
+    const withBase = nodes.filter((node) => node.base !== undefined)
+    for (const node of withBase) {
+      const [first, last] = range(node.bytes)
+      const [baseFirst, baseLast] = range(node.base!.bytes)
+      assert.ok(
+        first! <= baseLast! && baseFirst! <= last!,
+        `${first}..${last} overlaps its base ${baseFirst}..${baseLast}`,
+      )
+    }
+    // Only the old right edge (one node per level: three here) is replaced; the rest are new.
+    assert.ok(withBase.length <= 3, `${withBase.length} of ${nodes.length} nodes have a base`)
+  })
 })

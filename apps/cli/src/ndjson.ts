@@ -115,10 +115,16 @@ export function readDagJson(text: string): unknown {
     return decodeWire(text)
   }
   // A repeated key leaves fewer keys in the result than in the text: DAG-JSON's decoder says where.
+  // Every key in the text is followed by a colon, so as many colons as keys in the result means
+  // none repeats (the usual line, with no colon inside a string: no need to scan its strings).
+  const found = countKeys(value)
+  let colons = 0
+  for (let at = text.indexOf(':'); at >= 0 && colons <= found; at = text.indexOf(':', at + 1)) colons++
+  if (colons === found) return value
   let keys = 0
   STRING.lastIndex = 0
   for (let m = STRING.exec(text); m !== null; m = STRING.exec(text)) if (m[1] !== undefined) keys++
-  return keys === countKeys(value) ? value : decodeWire(text)
+  return keys === found ? value : decodeWire(text)
 }
 
 function countKeys(value: unknown): number {

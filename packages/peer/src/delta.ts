@@ -36,7 +36,9 @@ export function encodeDelta(
       .get(hash(target, start, start + length))
       ?.find((at) => at + length <= base.length && same(base, at, target, start, length))
   }
-  const ops: (readonly [number, number] | Uint8Array)[] = []
+  const ops: DeltaOp[] = []
+  // Where the run of unmatched pieces being gathered starts in `target` (they sit together there).
+  let literal = -1
   // Pieces usually sit where they were: try the base piece after the last match first.
   let cursor = 0
   for (let i = 0; i + 1 < targetStarts.length; i++) {
@@ -52,21 +54,21 @@ export function encodeDelta(
     } else {
       from = find(start, length)
     }
-    if (from !== undefined) cursor = baseStarts.indexOf(from, cursor) + 1 || cursor
-    const last = ops[ops.length - 1]
-    if (from !== undefined) {
-      if (last !== undefined && !(last instanceof Uint8Array) && last[0] + last[1] === from)
-        ops[ops.length - 1] = [last[0], last[1] + length]
-      else ops.push([from, length])
-    } else if (last instanceof Uint8Array) {
-      const joined = new Uint8Array(last.length + length)
-      joined.set(last)
-      joined.set(target.subarray(start, start + length), last.length)
-      ops[ops.length - 1] = joined
-    } else {
-      ops.push(target.subarray(start, start + length))
+    if (from === undefined) {
+      if (literal < 0) literal = start
+      continue
     }
+    if (literal >= 0) {
+      ops.push(target.subarray(literal, start))
+      literal = -1
+    }
+    cursor = baseStarts.indexOf(from, cursor) + 1 || cursor
+    const last = ops[ops.length - 1]
+    if (last !== undefined && !(last instanceof Uint8Array) && last[0] + last[1] === from)
+      ops[ops.length - 1] = [last[0], last[1] + length]
+    else ops.push([from, length])
   }
+  if (literal >= 0) ops.push(target.subarray(literal))
   return ops
 }
 

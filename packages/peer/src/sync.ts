@@ -21,7 +21,7 @@ import { CommitNotFoundError, readBlock, type Store } from '@dagsync/store'
 import { BlockNotFoundError, blockLinks, cidKey, DAG_CBOR, walkWaves } from '@dagsync/tree'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
-import { type DeltaOp, encodeDelta, rebuiltSize } from './delta.ts'
+import { type DeltaOp, deltaSize, encodeDelta, rebuiltSize } from './delta.ts'
 import { ProtocolError } from './errors.ts'
 import { idleTimeout } from './idle.ts'
 import { receiveMessages } from './receive.ts'
@@ -161,10 +161,15 @@ export async function* newBlockMessages(store: Store, have: CID | null, want: CI
     for await (const block of store.tree.newBlocks(have ?? store.tree.emptyRoot, target.root)) {
       if (block.base !== undefined && block.offsets !== undefined) {
         const ops = encodeDelta(block.base.bytes, block.base.offsets, block.bytes, block.offsets)
-        yield { d: block.base.cid.multihash.digest, o: ops }
-      } else {
-        yield block.cid.code === DAG_CBOR ? { b: block.bytes } : { b: block.bytes, k: block.cid.code }
+        // A node that shares little with its base (a new subtree beside an old one) goes whole:
+        // the delta would be larger, and the reader would rebuild it for nothing.
+        const digest = block.base.cid.multihash.digest
+        if (deltaSize(ops) + digest.length < block.bytes.length) {
+          yield { d: digest, o: ops }
+          continue
+        }
       }
+      yield block.cid.code === DAG_CBOR ? { b: block.bytes } : { b: block.bytes, k: block.cid.code }
     }
   } catch (err) {
     // This peer lacks the reader's old tree (or part of the new one): the reader takes what it

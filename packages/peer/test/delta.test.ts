@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { type Commit, memoryStorage, openStore } from '@dagsync/store'
 import { MerkleSearchTree } from '@dagsync/tree'
 import { MemoryBlockstore } from 'blockstore-core'
 import fc from 'fast-check'
 import { applyDelta, deltaSize, encodeDelta } from '../src/delta.ts'
 import { ProtocolError } from '../src/errors.ts'
+import { newBlockMessages } from '../src/sync.ts'
 
 describe('node deltas', () => {
   it('rebuild every changed node of random edits exactly, from much less than the node', async () => {
@@ -46,5 +48,31 @@ describe('node deltas', () => {
     assert.throws(() => applyDelta(base, ['text']), ProtocolError)
     assert.throws(() => applyDelta(base, [new Uint8Array(1 << 20), new Uint8Array(1)]), ProtocolError)
     assert.deepEqual(applyDelta(Uint8Array.of(1, 2, 3), [[1, 2], Uint8Array.of(9)]), Uint8Array.of(2, 3, 9))
+  })
+
+  it('go out as a sync reply only when smaller than the node: a node with every entry changed goes whole', async () => {
+    const store = await openStore({ storage: memoryStorage(), name: 'deltas' })
+    const keys = Array.from({ length: 8 }, (_, i) => `k${i}`)
+    await store.transact(async (tx) => {
+      for (const key of keys) await tx.assoc(key, { v: 1, pad: 'x'.repeat(40) })
+    })
+    const first = store.head!
+    await store.transact(async (tx) => {
+      await tx.assoc('k3', { v: 2, pad: 'x'.repeat(40) })
+    })
+    const one = store.head!
+    await store.transact(async (tx) => {
+      for (const key of keys) await tx.assoc(key, { v: 3, pad: 'y'.repeat(40) })
+    })
+    const all = store.head!
+    const kinds = async (have: Commit, want: Commit) => {
+      const out: string[] = []
+      for await (const m of newBlockMessages(store, have.tree, want.cid)) out.push('d' in m ? 'delta' : 'block')
+      return out
+    }
+    // The leaf holding k3 goes as a delta when one entry changed, whole when all did.
+    assert.ok((await kinds(first, one)).includes('delta'))
+    assert.ok(!(await kinds(one, all)).includes('delta'))
+    await store.close()
   })
 })

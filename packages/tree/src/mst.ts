@@ -11,6 +11,7 @@
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import { build } from './build.ts'
+import { countRange, SubtreeCounts } from './count.ts'
 import { decodeValidated } from './dag-cbor.ts'
 import { diffEntries } from './diff.ts'
 import type { KeyInput } from './keys.ts'
@@ -18,6 +19,7 @@ import { type TreeLimits, treeLimits } from './limits.ts'
 import { NodeLoader } from './loader.ts'
 import { type NewBlock, newBlocks } from './new-blocks.ts'
 import type { StoredValue } from './node.ts'
+import { bounds } from './range-bounds.ts'
 import { keys, lookup, proof, storedEntry } from './read.ts'
 import type { Change, EntryInput, Meta, Op, Range, StoredChange, StoredEntry, ValueEntry } from './types.ts'
 import type { CheckedNode } from './validate.ts'
@@ -59,6 +61,7 @@ export class MerkleSearchTree {
   /** The root of the tree with no entries. */
   readonly emptyRoot: CID
   readonly #loader: NodeLoader
+  readonly #counts = new SubtreeCounts()
 
   constructor(blockstore: Blockstore, init: TreeInit = {}) {
     this.limits = treeLimits(init.bitsPerLevel, init.maxLevel)
@@ -123,11 +126,15 @@ export class MerkleSearchTree {
     return keys(this.#loader, root, range)
   }
 
-  /** Number of entries (in a range, if given): visits every node in it. */
+  /**
+   * Number of entries (in a range, if given). Each stored subtree's count is kept (up to
+   * MAX_KEPT_COUNTS of them), so counting again after a commit opens only the nodes it changed,
+   * and a subtree wholly inside the range is not opened again.
+   */
   async count(root: CID, range: Omit<Range, 'reverse' | 'limit'> = {}): Promise<number> {
-    let n = 0
-    for await (const _ of this.keys(root, range)) n++
-    return n
+    const { lower, upper } = bounds(range)
+    const top = await this.#loader.root(root)
+    return countRange(this.#loader, this.#counts, top.ref, top.level, lower, upper)
   }
 
   /** The nodes from the root down to where `key` is or would be: a proof of its presence or absence. */

@@ -3,9 +3,10 @@
 // nodes that proves a key present or absent.
 import type { CID } from 'multiformats/cid'
 import { decodeValidated } from './dag-cbor.ts'
-import { compareBytes, equalBytes, type KeyInput, prefixEnd, toKey } from './keys.ts'
+import { equalBytes, type KeyInput, toKey } from './keys.ts'
 import type { NodeLoader, Top } from './loader.ts'
 import type { Entry, Ref } from './node.ts'
+import { above, type Bound, below, bounds, firstInRange } from './range-bounds.ts'
 import { childBefore, isCid } from './ref.ts'
 import { lowerBound, packedEqual, packedLowerBound, packKeys, upperBound } from './search.ts'
 import type { Meta, Range, StoredEntry } from './types.ts'
@@ -79,11 +80,6 @@ export async function* keys(loader: NodeLoader, root: CID, range: Range): AsyncG
   }
 }
 
-interface Bound {
-  readonly key: Uint8Array
-  readonly inclusive: boolean
-}
-
 async function* inRange(
   loader: NodeLoader,
   ref: Ref,
@@ -96,7 +92,7 @@ async function* inRange(
   const node = await loader.resolve(ref, level)
   const { entries } = node
   if (!reverse) {
-    let i = lower === null ? 0 : lower.inclusive ? lowerBound(entries, lower.key) : upperBound(entries, lower.key)
+    let i = firstInRange(entries, lower)
     for (; ; i++) {
       yield* inRange(loader, childBefore(node, i), level - 1, lower, upper, reverse)
       if (i === entries.length || !below(entries[i].key, upper)) return
@@ -115,42 +111,6 @@ async function* inRange(
       yield entries[i - 1]
     }
   }
-}
-
-function below(key: Uint8Array, upper: Bound | null): boolean {
-  if (upper === null) return true
-  const c = compareBytes(key, upper.key)
-  return c < 0 || (c === 0 && upper.inclusive)
-}
-
-function above(key: Uint8Array, lower: Bound | null): boolean {
-  if (lower === null) return true
-  const c = compareBytes(key, lower.key)
-  return c > 0 || (c === 0 && lower.inclusive)
-}
-
-function bounds(range: Range): { lower: Bound | null; upper: Bound | null } {
-  let lower: Bound | null = null
-  let upper: Bound | null = null
-  const tighterLower = (b: Bound): void => {
-    const c = lower === null ? 1 : compareBytes(b.key, lower.key)
-    if (c > 0 || (c === 0 && !b.inclusive)) lower = b
-  }
-  const tighterUpper = (b: Bound): void => {
-    const c = upper === null ? -1 : compareBytes(b.key, upper.key)
-    if (c < 0 || (c === 0 && !b.inclusive)) upper = b
-  }
-  if (range.gt !== undefined) tighterLower({ key: toKey(range.gt), inclusive: false })
-  if (range.gte !== undefined) tighterLower({ key: toKey(range.gte), inclusive: true })
-  if (range.lt !== undefined) tighterUpper({ key: toKey(range.lt), inclusive: false })
-  if (range.lte !== undefined) tighterUpper({ key: toKey(range.lte), inclusive: true })
-  if (range.prefix !== undefined) {
-    const prefix = toKey(range.prefix)
-    tighterLower({ key: prefix, inclusive: true })
-    const end = prefixEnd(prefix)
-    if (end !== null) tighterUpper({ key: end, inclusive: false })
-  }
-  return { lower, upper }
 }
 
 /** MerkleSearchTree.proof: the root's block, then each node on the way down to `key`. */

@@ -85,6 +85,8 @@ describe('tree against a Map model', () => {
             root = ops.length === 1 ? await applySingle(tree, root, ops[0]) : await tree.batch(root, ops)
             applyToModel(model, ops)
             roots.push({ root, snapshot: new Map(model) })
+            // Counted after every step: each count reuses the subtree counts of the versions before.
+            assert.equal(await tree.count(root), model.size)
             const got = await collect(tree.entries(root))
             assert.deepEqual(
               got.map((e) => ({ key: e.key, value: e.value })),
@@ -100,6 +102,12 @@ describe('tree against a Map model', () => {
               got.map((e) => ({ key: e.key, value: e.value })),
               modelRange(model, range),
               `range ${JSON.stringify(range)}`,
+            )
+            const { reverse: _reverse, limit: _limit, ...bounds } = range
+            assert.equal(
+              await tree.count(root, bounds),
+              modelRange(model, bounds).length,
+              `count ${JSON.stringify(range)}`,
             )
           }
 

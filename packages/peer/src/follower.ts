@@ -1,6 +1,7 @@
 // A reader's replica of a store: it moves to each newer verified head, and never exposes a head
 // whose blocks it does not hold. The class is the public face: reads go to the replica's store,
-// announcements to its sync engine (replica-sync.ts), writes to its writer (write-client.ts).
+// announcements to its sync engine (replica-sync.ts), writes to its writer (write-client.ts),
+// older history to history-fetch.ts.
 import type {
   BinaryValue,
   Commit,
@@ -22,6 +23,7 @@ import type { PeerId, PublicKey } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { Announcement, Push } from './announcement.ts'
 import type { FollowerContext, FollowerStatus } from './follower-context.ts'
+import { fetchOlderCommits } from './history-fetch.ts'
 import { ReplicaSync } from './replica-sync.ts'
 import { type RemoteTransactOptions, WriteClient } from './write-client.ts'
 
@@ -40,12 +42,14 @@ export class Follower implements ReadApi {
   readonly store: Store
   readonly #sync: ReplicaSync
   readonly #writes: WriteClient
+  readonly #ctx: FollowerContext
 
   constructor(ctx: FollowerContext, id: string, key: PublicKey, topic: string, store: Store, sparse: boolean) {
     this.id = id
     this.topic = topic
     this.store = store
     this.sparse = sparse
+    this.#ctx = ctx
     this.#sync = new ReplicaSync(ctx, { id, topic, store, sparse }, key)
     this.#writes = new WriteClient(ctx, this.#sync)
   }
@@ -143,6 +147,17 @@ export class Follower implements ReadApi {
 
   stop(): void {
     this.#sync.stop()
+  }
+
+  // --- older history: see history-fetch.ts ---------------------------------------------------
+
+  /**
+   * Fetches up to `count` (default 20) commits older than this replica's log reaches, with what
+   * their trees need, so `log()`, `at()` and a key's history reach further back; the head does
+   * not move. Resolves with how many were added (fewer once the store's first commit is held).
+   */
+  fetchOlder(count = 20, signal?: AbortSignal): Promise<number> {
+    return fetchOlderCommits(this.#ctx, this.store, count, signal)
   }
 
   // --- remote writes: see write-client.ts -----------------------------------------------------

@@ -297,6 +297,28 @@ export class Store implements ReadApi, WriteApi {
   }
 
   /**
+   * Adds to a read-only store the commit before the oldest it holds (a replica syncs only its
+   * head's tree; its history comes later, on demand): `commit` must be `child.prev`, `child` a
+   * commit this store holds, and `blocks` everything `commit` reaches that storage lacks. The
+   * head does not move; the log reaches one commit further.
+   */
+  async addHistory(child: Commit, commit: Commit, blocks: readonly Block[]): Promise<void> {
+    this.#checkOpen()
+    if (!this.readOnly) throw new StoreError('addHistory is for read-only stores; a writer holds its whole history')
+    if (child.prev === null || !child.prev.equals(commit.cid) || commit.seq !== child.seq - 1) {
+      throw new StoreError(`commit ${commit.cid} (seq ${commit.seq}) is not the one before commit ${child.seq}`)
+    }
+    if ((await this.#load(child.cid)) === undefined) throw new StoreError(`commit ${child.seq} is not held`)
+    if ((commit.bits ?? DEFAULT_BITS) !== this.#bits) {
+      throw new StoreError(
+        `commit ${commit.cid} uses bitsPerLevel ${commit.bits ?? DEFAULT_BITS}, this store ${this.#bits}`,
+      )
+    }
+    if (!blocks.some((block) => block.cid.equals(commit.cid))) throw new StoreError('the commit block is not given')
+    await this.#storage.commit(blocks, new Map())
+  }
+
+  /**
    * Moves a read-only store to the head its storage holds now, for a store whose storage another
    * holder moves (a browser tab reading the replica another tab's node syncs). Watchers get the
    * changes as from `adopt`. It never moves back: a head no newer than this store's is ignored.

@@ -88,8 +88,8 @@ describe('the web app views in Chromium', () => {
     assert.equal(await text(page, '#history-end'), '')
     await shot(page, 'view-history.png')
 
-    // A page that started after those writes holds only the commit it synced: it says so, and the
-    // command it gives lists the whole history on the daemon.
+    // A page that started after those writes holds only the commit it synced: it says so, the
+    // command it gives lists the whole history on the daemon, and it can fetch that history itself.
     const late = await openPage(browser)
     await late.page.goto(d.api)
     await row(late.page, 'bulk/0000').waitFor({ timeout: 30_000 })
@@ -104,6 +104,23 @@ describe('the web app views in Chromium', () => {
     assert.ok(hint, end)
     const log = execFileSync('sh', ['-c', hint[1] as string], { cwd: root, encoding: 'utf8' })
     assert.equal(log.trim().split('\n').length, 25, log)
+    // Or it fetches the older commits from the daemon, and lists the whole history itself.
+    const held = await late.page.locator('#history li').count()
+    await late.page.click('#history-fetch')
+    await late.page
+      .locator('#history li')
+      .nth(held + 19)
+      .waitFor({ timeout: 60_000 })
+    assert.equal(await late.page.locator('#history li').count(), held + 20, 'a page more')
+    // Twenty commits fetched: the next page shows what else they hold, then it fetches again.
+    await late.page.click('#history-older')
+    await late.page.locator('#history-fetch:visible').waitFor()
+    await late.page.click('#history-fetch')
+    await late.page.locator('#history li').nth(24).waitFor({ timeout: 60_000 })
+    assert.match(await text(late.page, '#history li:last-child .history-head'), new RegExp(`^created in #${seq - 24} `))
+    assert.equal(await text(late.page, '#history li:last-child .history-value'), '0')
+    assert.equal(await text(late.page, '#history-end'), '')
+    assert.equal(await late.page.locator('#history-fetch').isHidden(), true)
     assert.deepEqual(late.errors, [])
     await late.context.close()
 

@@ -1,6 +1,6 @@
 // The node's tab: the one tab of an origin that holds the Web Lock runs the libp2p node, follows
 // the stores any tab asks for, tells every tab each new head and the status, and sends the other
-// tabs' writes and the outbox to the writer.
+// tabs' writes and the outbox to the writer, and fetches older history for them.
 import { type DagsyncNode, type Follower, preconditionFromWire } from '@dagsync/peer'
 import type { WriteOp } from '@dagsync/store'
 import { decodeCbor } from '@dagsync/tree'
@@ -81,6 +81,16 @@ export class NodeHolder {
         ...(ifMatch === undefined ? {} : { ifMatch }),
       })
       this.#post({ t: 'written', id: message.id, seq: commit?.seq ?? 0 })
+    } catch (err) {
+      this.#post({ t: 'failed', id: message.id, error: errorToWire(err) })
+    }
+  }
+
+  /** Fetches older history of a store for a tab (see Follower.fetchOlder) and answers it. */
+  async fetchOlder(message: Extract<TabMessage, { t: 'older' }>): Promise<void> {
+    try {
+      const follower = await this.follow(message.store)
+      this.#post({ t: 'fetched', id: message.id, added: await follower.fetchOlder(message.count) })
     } catch (err) {
       this.#post({ t: 'failed', id: message.id, error: errorToWire(err) })
     }

@@ -32,6 +32,8 @@ export interface TabLink {
   status(store: string): FollowerStatus | undefined
   /** Hands a write to the node's tab; resolves with the commit's seq (0: nothing changed). */
   write(store: string, request: Uint8Array): Promise<number>
+  /** Has the node's tab fetch older commits (Follower.fetchOlder); resolves with how many it added. */
+  older(store: string, count: number): Promise<number>
   /** Puts a write in the outbox. */
   queue(store: string, ops: readonly WriteOp[], ifMatch: Precondition | undefined): Promise<PendingWrite>
   /** The writes of a store in the outbox, oldest first. */
@@ -159,6 +161,14 @@ export class TabFollower implements ReadApi {
 
   async bassoc(key: KeyInput, bytes: Uint8Array): Promise<Commit | null> {
     return (await this.transact([{ op: 'put-bytes', key, bytes }])).commit
+  }
+
+  /**
+   * Has the node's tab fetch up to `count` (default 20) commits older than this replica's log
+   * reaches, as `Follower.fetchOlder` does; this tab's log and key histories then reach them.
+   */
+  fetchOlder(count = 20): Promise<number> {
+    return this.#link.older(this.id, count)
   }
 
   // --- the outbox: writes that wait for the writer -----------------------------------------------

@@ -52,8 +52,12 @@ export type TabMessage =
     }
   /** The node's tab: the writer took write `id` (commit `seq`, or nothing changed: seq 0). */
   | { readonly t: 'written'; readonly id: string; readonly seq: number }
-  /** The node's tab: write `id` failed. */
+  /** The node's tab: write (or history fetch) `id` failed. */
   | { readonly t: 'failed'; readonly id: string; readonly error: WireError }
+  /** A tab asks the node's tab to fetch up to `count` older commits of a store (Follower.fetchOlder). */
+  | { readonly t: 'older'; readonly id: string; readonly to: string; readonly store: string; readonly count: number }
+  /** The node's tab: history fetch `id` added this many commits. */
+  | { readonly t: 'fetched'; readonly id: string; readonly added: number }
   /** A tab put a write in the outbox (the node's tab sends it; tabs show it as pending). */
   | { readonly t: 'outbox'; readonly store: string }
   /** The node's tab: the writer answered a write from the outbox. */

@@ -32,10 +32,13 @@ interface NodeStatus {
   readonly stores: Readonly<Record<string, WireStatus>>
 }
 
-interface PendingWrite {
-  /** The tab the write was handed to. */
+/** A write or a history fetch handed to the node's tab, until it answers. */
+interface PendingRequest {
+  /** The tab it was handed to. */
   readonly to: string
-  resolve(seq: number): void
+  /** What is known if that tab closes before answering. */
+  readonly lost: string
+  resolve(answer: number): void
   reject(err: Error): void
 }
 
@@ -54,7 +57,7 @@ export class TabPeer {
   readonly #init: TabPeerInit & { database: string }
   readonly #channel: BroadcastChannel
   readonly #followers = new Map<string, TabFollower>()
-  readonly #writes = new Map<string, PendingWrite>()
+  readonly #requests = new Map<string, PendingRequest>()
   readonly #closing = new AbortController()
   readonly #statusIntervalMs: number
   #holder: NodeHolder | undefined
@@ -108,6 +111,11 @@ export class TabPeer {
     const follower = new TabFollower(id, store, {
       status: (s) => this.#storeStatus(s),
       write: (s, request) => this.#write(s, request),
+      older: (s, count) =>
+        this.#ask(
+          (id, to) => ({ t: 'older', id, to, store: s, count }),
+          'the tab that held the node closed while fetching older history: try again',
+        ),
       queue: async (s, ops, ifMatch) => {
         const write = await this.#outbox.add(s, ops, ifMatch, this.tab)
         this.#post({ t: 'outbox', store: s })
@@ -181,8 +189,14 @@ export class TabPeer {
       case 'write':
         if (message.to === this.tab) void this.#holder?.write(message)
         break
+      case 'older':
+        if (message.to === this.tab) void this.#holder?.fetchOlder(message)
+        break
       case 'written':
         this.#settle(message.id)?.resolve(message.seq)
+        break
+      case 'fetched':
+        this.#settle(message.id)?.resolve(message.added)
         break
       case 'failed':
         this.#settle(message.id)?.reject(errorFromWire(message.error))
@@ -198,15 +212,11 @@ export class TabPeer {
 
   #newLeader(leader: { tab: string; peerId: string }): void {
     if (this.#leader?.tab !== leader.tab) {
-      // Writes handed to a tab that is gone will never be answered.
-      for (const [id, pending] of this.#writes) {
+      // Requests handed to a tab that is gone will never be answered.
+      for (const [id, pending] of this.#requests) {
         if (pending.to === leader.tab) continue
-        this.#writes.delete(id)
-        pending.reject(
-          new RemoteWriteError(
-            'the tab that held the node closed before the writer answered: the write may or may not have been made',
-          ),
-        )
+        this.#requests.delete(id)
+        pending.reject(new RemoteWriteError(pending.lost))
       }
       // The new node follows what this tab follows (its own list may not have it yet).
       if (leader.tab !== this.tab) for (const id of this.#followers.keys()) this.#post({ t: 'follow', store: id })
@@ -215,18 +225,26 @@ export class TabPeer {
     for (const wake of this.#leaderWaiters.splice(0)) wake()
   }
 
-  #settle(id: string): PendingWrite | undefined {
-    const pending = this.#writes.get(id)
-    this.#writes.delete(id)
+  #settle(id: string): PendingRequest | undefined {
+    const pending = this.#requests.get(id)
+    this.#requests.delete(id)
     return pending
   }
 
-  async #write(store: string, request: Uint8Array): Promise<number> {
+  #write(store: string, request: Uint8Array): Promise<number> {
+    return this.#ask(
+      (id, to) => ({ t: 'write', id, to, store, request }),
+      'the tab that held the node closed before the writer answered: the write may or may not have been made',
+    )
+  }
+
+  /** Hands a request to the node's tab and resolves with its answer. */
+  async #ask(message: (id: string, to: string) => TabMessage, lost: string): Promise<number> {
     const leader = await this.#leaderNow()
     const id = crypto.randomUUID()
     return await new Promise<number>((resolve, reject) => {
-      this.#writes.set(id, { to: leader.tab, resolve, reject })
-      this.#post({ t: 'write', id, to: leader.tab, store, request })
+      this.#requests.set(id, { to: leader.tab, lost, resolve, reject })
+      this.#post(message(id, leader.tab))
     })
   }
 

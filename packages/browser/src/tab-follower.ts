@@ -3,27 +3,16 @@
 // reloads each time the node's tab says the replica moved; writes go through the node's tab.
 import { type FollowerStatus, preconditionToWire, type RemoteTransactOptions } from '@dagsync/peer'
 import {
-  type BinaryValue,
   type Commit,
   checkOps,
   headAtLeast,
-  type KeyChange,
-  type KeyEntry,
-  type KeyInfo,
-  type KeyRange,
   type Precondition,
-  type ReadApi,
-  type Segment,
+  ReplicaApi,
   type Store,
-  type StoreView,
   type TxResult,
-  type Watch,
-  type WatchOptions,
   type WriteOp,
 } from '@dagsync/store'
-import type { KeyInput } from '@dagsync/tree'
 import * as dagCbor from '@ipld/dag-cbor'
-import type { CID } from 'multiformats/cid'
 import type { PendingWrite, WriteOutcome } from './outbox.ts'
 
 /** What a tab's follower needs from its tab. */
@@ -40,17 +29,15 @@ export interface TabLink {
   pending(store: string): Promise<PendingWrite[]>
 }
 
-export class TabFollower implements ReadApi {
+export class TabFollower extends ReplicaApi {
   readonly id: string
-  /** This tab's read-only view of the replica in IndexedDB. */
-  readonly store: Store
   readonly #link: TabLink
   readonly #settledListeners = new Set<(outcome: WriteOutcome) => void>()
   #reloading: Promise<unknown> = Promise.resolve()
 
   constructor(id: string, store: Store, link: TabLink) {
+    super(store)
     this.id = id
-    this.store = store
     this.#link = link
   }
 
@@ -61,50 +48,6 @@ export class TabFollower implements ReadApi {
       () => this.store.reload(),
     )
     return this.#reloading
-  }
-
-  get head(): Commit | null {
-    return this.store.head
-  }
-
-  get(key: KeyInput): Promise<unknown> {
-    return this.store.get(key)
-  }
-
-  getIn(path: readonly [KeyInput, ...Segment[]]): Promise<unknown> {
-    return this.store.getIn(path)
-  }
-
-  exists(key: KeyInput): Promise<boolean> {
-    return this.store.exists(key)
-  }
-
-  getMeta(key: KeyInput): Promise<KeyInfo | undefined> {
-    return this.store.getMeta(key)
-  }
-
-  bget(key: KeyInput): Promise<BinaryValue | undefined> {
-    return this.store.bget(key)
-  }
-
-  keys(range?: KeyRange): AsyncGenerator<KeyInfo> {
-    return this.store.keys(range)
-  }
-
-  entries(range?: KeyRange): AsyncGenerator<KeyEntry> {
-    return this.store.entries(range)
-  }
-
-  snapshot(): StoreView {
-    return this.store.snapshot()
-  }
-
-  watch(options?: WatchOptions): Watch {
-    return this.store.watch(options)
-  }
-
-  diff(from: StoreView | number | CID, to?: StoreView | number | CID): AsyncGenerator<KeyChange> {
-    return this.store.diff(from, to)
   }
 
   /**
@@ -144,23 +87,6 @@ export class TabFollower implements ReadApi {
     const seq = await this.#link.write(this.id, request)
     if (seq === 0) return { value: undefined, commit: null }
     return { value: undefined, commit: await this.synced(seq) }
-  }
-
-  async assoc(key: KeyInput, value: unknown): Promise<Commit | null> {
-    return (await this.transact([{ op: 'put', key, value }])).commit
-  }
-
-  async assocIn(path: readonly [KeyInput, ...Segment[]], value: unknown): Promise<Commit | null> {
-    const [key, ...rest] = path
-    return (await this.transact([{ op: 'put-in', key, path: rest, value }])).commit
-  }
-
-  async dissoc(key: KeyInput): Promise<Commit | null> {
-    return (await this.transact([{ op: 'delete', key }])).commit
-  }
-
-  async bassoc(key: KeyInput, bytes: Uint8Array): Promise<Commit | null> {
-    return (await this.transact([{ op: 'put-bytes', key, bytes }])).commit
   }
 
   /**

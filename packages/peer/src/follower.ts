@@ -2,23 +2,7 @@
 // whose blocks it does not hold. The class is the public face: reads go to the replica's store,
 // announcements to its sync engine (replica-sync.ts), writes to its writer (write-client.ts),
 // older history to history-fetch.ts.
-import type {
-  BinaryValue,
-  Commit,
-  KeyChange,
-  KeyEntry,
-  KeyInfo,
-  KeyRange,
-  ReadApi,
-  Segment,
-  Store,
-  StoreView,
-  TxResult,
-  Watch,
-  WatchOptions,
-  WriteOp,
-} from '@dagsync/store'
-import type { KeyInput } from '@dagsync/tree'
+import { type Commit, ReplicaApi, type Store, type TxResult, type WriteOp } from '@dagsync/store'
 import type { PeerId, PublicKey } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { Announcement, Push } from './announcement.ts'
@@ -34,70 +18,22 @@ export type { FollowerContext, FollowerStatus, SyncReport } from './follower-con
  * holds in full (or, sparse, fetch what they touch). Writes go to the store's writer, if this
  * peer is on its allow-list, and resolve once this replica holds the commit they made.
  */
-export class Follower implements ReadApi {
+export class Follower extends ReplicaApi {
   readonly id: string
   readonly topic: string
   readonly sparse: boolean
-  /** The local replica, as a read-only store. */
-  readonly store: Store
   readonly #sync: ReplicaSync
   readonly #writes: WriteClient
   readonly #ctx: FollowerContext
 
   constructor(ctx: FollowerContext, id: string, key: PublicKey, topic: string, store: Store, sparse: boolean) {
+    super(store)
     this.id = id
     this.topic = topic
-    this.store = store
     this.sparse = sparse
     this.#ctx = ctx
     this.#sync = new ReplicaSync(ctx, { id, topic, store, sparse }, key)
     this.#writes = new WriteClient(ctx, this.#sync)
-  }
-
-  // --- reads: the replica ----------------------------------------------------------------------
-
-  get head(): Commit | null {
-    return this.store.head
-  }
-
-  get(key: KeyInput): Promise<unknown> {
-    return this.store.get(key)
-  }
-
-  getIn(path: readonly [KeyInput, ...Segment[]]): Promise<unknown> {
-    return this.store.getIn(path)
-  }
-
-  exists(key: KeyInput): Promise<boolean> {
-    return this.store.exists(key)
-  }
-
-  getMeta(key: KeyInput): Promise<KeyInfo | undefined> {
-    return this.store.getMeta(key)
-  }
-
-  bget(key: KeyInput): Promise<BinaryValue | undefined> {
-    return this.store.bget(key)
-  }
-
-  keys(range?: KeyRange): AsyncGenerator<KeyInfo> {
-    return this.store.keys(range)
-  }
-
-  entries(range?: KeyRange): AsyncGenerator<KeyEntry> {
-    return this.store.entries(range)
-  }
-
-  snapshot(): StoreView {
-    return this.store.snapshot()
-  }
-
-  watch(options?: WatchOptions): Watch {
-    return this.store.watch(options)
-  }
-
-  diff(from: StoreView | number | CID, to?: StoreView | number | CID): AsyncGenerator<KeyChange> {
-    return this.store.diff(from, to)
   }
 
   status(): FollowerStatus {
@@ -172,22 +108,5 @@ export class Follower implements ReadApi {
    */
   transact(ops: readonly WriteOp[], options: RemoteTransactOptions = {}): Promise<TxResult<undefined>> {
     return this.#writes.transact(ops, options)
-  }
-
-  async assoc(key: KeyInput, value: unknown): Promise<Commit | null> {
-    return (await this.transact([{ op: 'put', key, value }])).commit
-  }
-
-  async assocIn(path: readonly [KeyInput, ...Segment[]], value: unknown): Promise<Commit | null> {
-    const [key, ...rest] = path
-    return (await this.transact([{ op: 'put-in', key, path: rest, value }])).commit
-  }
-
-  async dissoc(key: KeyInput): Promise<Commit | null> {
-    return (await this.transact([{ op: 'delete', key }])).commit
-  }
-
-  async bassoc(key: KeyInput, bytes: Uint8Array): Promise<Commit | null> {
-    return (await this.transact([{ op: 'put-bytes', key, bytes }])).commit
   }
 }

@@ -54,6 +54,7 @@ export {
 } from './ops.ts'
 export type { Segment } from './path.ts'
 export { checkPrecondition, type Precondition, PreconditionFailedError } from './precondition.ts'
+export { ReplicaApi } from './replica-api.ts'
 export { type StagedBytes, stageBytes } from './stage.ts'
 export {
   BaseStorage,

@@ -19,6 +19,8 @@ export interface AppInit {
   readonly cli: string
   /** The peer id of the store's writer, when the page knows it (the daemon that served it writes it). */
   readonly writer: string | undefined
+  /** The key table showed a commit of the store for the first time (then libp2p may load). */
+  readonly onShown: () => void
 }
 
 export class App {
@@ -38,6 +40,9 @@ export class App {
       onSelect: (key) => this.#select(key),
       selected: () => this.#detail.key,
       pending: (key) => this.#writes.pending(key),
+      onRender: (seq) => {
+        if (seq > 0) init.onShown()
+      },
     })
     this.#diff = new DiffView(follower)
   }

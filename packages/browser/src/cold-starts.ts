@@ -3,7 +3,7 @@
 // HTTP (http-start.ts, a chunk loaded only for such a replica), and every tab is told, so a first
 // visit shows keys before the node's chunk loads. The node starts once these are done.
 import type { SyncReport } from '@dagsync/peer'
-import { openStore, type Storage } from '@dagsync/store'
+import { openStore, type Storage, type Store } from '@dagsync/store'
 
 export interface ColdStartsInit {
   readonly storage: Storage
@@ -42,7 +42,7 @@ export class ColdStarts {
 
   async #run(id: string): Promise<void> {
     const { storage, gateways, signal } = this.#init
-    let store: Awaited<ReturnType<typeof openStore>> | undefined
+    let store: Store | undefined
     try {
       store = await openStore({ storage, name: id, readOnly: true })
       if (store.head !== null) return

@@ -8,6 +8,7 @@ import type { SyncReport } from '@dagsync/peer'
 import { DEFAULT_RECEIVE_LIMITS, GatewayClient, prefetchCar, storePublicKey } from '@dagsync/peer/http'
 import { decodeCommit, type Store } from '@dagsync/store'
 import { type Block, cidKey } from '@dagsync/tree'
+import type { CID } from 'multiformats/cid'
 
 /** The head a gateway's record names does not hold together (its seq, or a block, is wrong). */
 export class HttpStartError extends Error {
@@ -34,7 +35,7 @@ export async function startOverHttp(
   // What the CAR did not bring (it was cut, or the gateway sent less) comes block by block, checked.
   let fetched = 0
   let fetchedBytes = 0
-  const block = async (cid: Block['cid']): Promise<Uint8Array> => {
+  const block = async (cid: CID): Promise<Uint8Array> => {
     const held = blocks.get(cidKey(cid))
     if (held !== undefined) return held
     const bytes = await client.block(cid, signal)

@@ -3,7 +3,8 @@
 // serves the gateway's read routes to its own pages (apps/daemon/src/page-gateway.ts). An honest
 // gateway moves an empty replica to the store's head; a forged record, a record whose seq is not
 // its commit's, or blocks that do not hash to their CIDs are refused and the replica keeps no head;
-// a CAR that lacks a block is completed block by block.
+// a CAR that lacks a block is completed block by block. The node's tab (cold-starts.ts) lets the
+// node start only once the starts under way are done: the test holds a CAR to force that order.
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { after, before, describe, it } from 'node:test'
@@ -11,6 +12,7 @@ import { createAnnouncement, createStoreKey, storeIdOf } from '@dagsync/peer'
 import { memoryStorage, openStore, type Store } from '@dagsync/store'
 import { CarBlockIterator, CarWriter } from '@ipld/car'
 import { createGatewayApp } from '../apps/daemon/src/gateway/gateway.ts'
+import { ColdStarts } from '../packages/browser/src/cold-starts.ts'
 import { HttpStartError, startOverHttp } from '../packages/browser/src/http-start.ts'
 import { DaemonProcess, Scratch } from './cli-helpers.ts'
 
@@ -23,6 +25,8 @@ let id: string
 let writer: Store
 let record: Uint8Array
 let gateway: string
+/** While set, a CAR request says so and waits for it to resolve. */
+let holdCar: { asked: () => void; released: Promise<void> } | undefined
 
 /** The CAR without its last block. */
 async function shortCar(car: Uint8Array): Promise<Uint8Array> {
@@ -59,6 +63,10 @@ before(async () => {
   })
   const server = createServer(async (req, res) => {
     const url = req.url ?? '/'
+    if (holdCar !== undefined && url.includes('format=car')) {
+      holdCar.asked()
+      await holdCar.released
+    }
     const response = await app.fetch(
       new Request(`http://127.0.0.1${url}`, { headers: { accept: req.headers.accept ?? '' } }),
     )
@@ -130,5 +138,51 @@ describe('a start over HTTP', () => {
     })
     assert.equal(elsewhere.status, 401)
     await daemon.stop()
+  })
+})
+
+describe("the node's tab before its node", () => {
+  it('lets the node start only once a start under way has moved the replica', async () => {
+    mode = 'honest'
+    let asked = () => {}
+    const carAsked = new Promise<void>((resolve) => (asked = resolve))
+    let release = () => {}
+    holdCar = { asked, released: new Promise<void>((resolve) => (release = resolve)) }
+    const storage = memoryStorage()
+    const started: number[] = []
+    const cold = new ColdStarts({
+      storage,
+      gateways: [gateway],
+      onStarted: (_, report) => started.push(report.seq),
+      needNode: (_, why) => assert.fail(`the start failed: ${why}`),
+      timeoutMs: 30_000,
+      signal: new AbortController().signal,
+    })
+    const first = cold.start(id)
+    assert.equal(cold.start(id), first, 'a second tab asking for the same store gets the same start')
+    await carAsked // the start is under way, its CAR held
+    let headWhenIdle: string | undefined
+    const idle = cold.idle().then(async () => {
+      headWhenIdle = (await storage.head(id))?.toString()
+    })
+    release()
+    await idle
+    holdCar = undefined
+    assert.equal(headWhenIdle, writer.head?.cid.toString(), 'the replica had its head when the node could start')
+    assert.deepEqual(started, [writer.head?.seq])
+  })
+
+  it('asks for the node when a replica cannot start over HTTP', async () => {
+    const why: string[] = []
+    const cold = new ColdStarts({
+      storage: memoryStorage(),
+      gateways: [],
+      onStarted: () => assert.fail('no gateway, no start'),
+      needNode: (_, reason) => why.push(reason),
+      timeoutMs: 30_000,
+      signal: new AbortController().signal,
+    })
+    await cold.start(id)
+    assert.deepEqual(why, ['no gateway to start it over HTTP'])
   })
 })

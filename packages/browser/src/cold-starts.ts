@@ -20,24 +20,28 @@ export interface ColdStartsInit {
 
 export class ColdStarts {
   readonly #init: ColdStartsInit
-  readonly #running = new Map<string, Promise<void>>()
-  readonly #tried = new Set<string>()
+  /** Every store asked for, and its one start (a store is started once, by one writer). */
+  readonly #starts = new Map<string, Promise<void>>()
 
   constructor(init: ColdStartsInit) {
     this.#init = init
   }
 
-  /** Starts store `id` over HTTP if its replica is cold (once per store). */
-  start(id: string): void {
-    if (this.#tried.has(id)) return
-    this.#tried.add(id)
-    const run = this.#run(id).finally(() => this.#running.delete(id))
-    this.#running.set(id, run)
+  /** Starts store `id` over HTTP if its replica is cold; asked again, returns the same start. */
+  start(id: string): Promise<void> {
+    const known = this.#starts.get(id)
+    if (known !== undefined) return known
+    const run = this.#run(id)
+    this.#starts.set(id, run)
+    return run
   }
 
-  /** Resolves once no cold start runs: then the node may write the replicas. */
+  /** Resolves once no start runs, those asked for meanwhile included: then the node may write. */
   async idle(): Promise<void> {
-    while (this.#running.size > 0) await Promise.all(this.#running.values())
+    for (let seen = -1; seen !== this.#starts.size; ) {
+      seen = this.#starts.size
+      await Promise.all(this.#starts.values())
+    }
   }
 
   async #run(id: string): Promise<void> {

@@ -189,7 +189,7 @@ export class TabPeer {
           signal,
         })
         this.#cold = cold
-        for (const id of [...this.#followers.keys(), ...this.#asked]) cold.start(id)
+        for (const id of [...this.#followers.keys(), ...this.#asked]) void cold.start(id)
         const wanted = await Promise.race([
           this.#nodeWanted,
           new Promise<undefined>((resolve) =>
@@ -234,7 +234,7 @@ export class TabPeer {
         break
       case 'follow':
         this.#asked.add(message.store)
-        this.#cold?.start(message.store)
+        void this.#cold?.start(message.store)
         this.#holder?.follow(message.store).catch((err) => console.error(`following ${message.store} failed`, err))
         break
       case 'start-node':

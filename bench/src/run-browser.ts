@@ -37,8 +37,9 @@ export interface BrowserResult {
   warmFromServiceWorker: boolean
   /** From opening the page to holding the whole store (boot, dial, sync, IndexedDB writes). */
   coldMs: number
-  /** The sync alone, as the page's follower reports it. */
+  /** The sync alone, as the page's follower reports it, and where its time went. */
   coldSyncMs: number
+  coldPhases: SyncReport['phases']
   coldWireBytes: number
   /** 100 random keys changed in one commit while the page was away, then caught up with. */
   catchUpMs: number
@@ -197,6 +198,7 @@ try {
     warmFromServiceWorker,
     coldMs,
     coldSyncMs: cold?.ms ?? Number.NaN,
+    coldPhases: cold?.phases ?? { receive: Number.NaN, check: Number.NaN, write: Number.NaN },
     coldWireBytes: cold?.wireBytes ?? Number.NaN,
     catchUpMs: catchUp?.ms ?? Number.NaN,
     catchUpWireBytes: catchUp?.wireBytes ?? Number.NaN,

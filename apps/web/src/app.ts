@@ -57,6 +57,14 @@ export class App {
       void this.#writes.render()
     }, 500)
     await this.#writes.render()
+    // A replica started over HTTP is shown as soon as it has its head: the watch's first event
+    // (every key of the store, as changes) takes as long as reading the whole store.
+    if (this.#init.follower.head === null) {
+      const off = this.#init.follower.store.onHead(() => {
+        off()
+        this.#table.queue(new Set())
+      })
+    }
     this.#table.queue(new Set())
     await this.#diff.listCommits()
     void this.#watch()

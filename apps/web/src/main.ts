@@ -4,6 +4,7 @@
 // whichever holds it, every tab stays live.
 import { RemoteWriteError, startTabPeer, type TabFollower, type TabPeer, UnauthorizedError } from '@dagsync/browser'
 import { dialable } from './addresses.ts'
+import { afterPaint } from './after-paint.ts'
 import { App } from './app.ts'
 import { wireStorePicker } from './store-picker.ts'
 import { showUnknownStore } from './unknown-store.ts'
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     cli,
     // The daemon that served the page is the writer of the stores it lists as its own.
     writer: found.role === 'writer' ? config.peerId : undefined,
-    onShown: () => peer.startNode(),
+    onShown: () => afterPaint(() => peer.startNode()),
   })
   window.dagsync = { peer, follower, app, errors: { RemoteWriteError, UnauthorizedError } }
   await app.start()

@@ -180,6 +180,10 @@ try {
   })
   daemon = await startDaemon({ ws, api: Number(new URL(daemon.api).port) })
   await synced(22)
+  // The node's tab sends its status a few times a second: wait for the one that names this sync.
+  await page.waitForFunction(() => window.dagsync?.follower.status().lastSync?.seq === 22, undefined, {
+    timeout: 300_000,
+  })
   const catchUp = await lastSync()
 
   // Warm: the service worker holds the page's files, IndexedDB the replica.

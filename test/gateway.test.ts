@@ -226,9 +226,13 @@ describe('the trustless gateway', () => {
     assert.match(res.headers.get('access-control-allow-methods') ?? '', /GET/)
   })
 
-  it('is not on the API port, which stays loopback- and token-guarded', async () => {
+  it("reads on the API port only for this machine's pages: another web origin is refused there", async () => {
+    // The web app's first visit reads the store from its own origin (docs/daemon.md).
     const res = await fetch(`${api}/ipfs/${head}?format=raw`)
-    assert.equal(res.status, 404)
-    assert.notEqual(res.headers.get('content-type'), RAW)
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), RAW)
+    const elsewhere = await fetch(`${api}/ipfs/${head}?format=raw`, { headers: { origin: 'http://example.com' } })
+    assert.equal(elsewhere.status, 401)
+    assert.notEqual(elsewhere.headers.get('content-type'), RAW)
   })
 })

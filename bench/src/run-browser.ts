@@ -5,12 +5,13 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { HttpClient } from '@dagsync/daemon/client'
 import { initRepo, Repo } from '@dagsync/daemon/repo'
 import type { SyncReport } from '@dagsync/peer'
 import { createStoreKey, saveStoreKey } from '@dagsync/peer/local'
 import { openStore } from '@dagsync/store'
-import { chromium } from 'playwright-core'
+import { chromium, type Page } from 'playwright-core'
 import { median } from './run-subject.ts'
 import { key, value } from './subject.ts'
 
@@ -23,12 +24,22 @@ export interface BrowserResult {
    */
   firstKeyColdMs: number
   firstKeyWarmMs: number
+  /**
+   * JavaScript the cold page asked for before its first key was on screen (its resource timing
+   * entries that started before then), gzipped at zlib's default level as a server would send it;
+   * and all the JavaScript it loaded by the time it held the whole store.
+   */
+  firstKeyColdJsGzip: number
+  allJsGzip: number
+  /** How the cold page got the store: 'http' (the start over HTTP before libp2p) or a node's path. */
+  coldPath: string
   /** Whether the service worker served the warm reload. */
   warmFromServiceWorker: boolean
   /** From opening the page to holding the whole store (boot, dial, sync, IndexedDB writes). */
   coldMs: number
-  /** The sync alone, as the page's follower reports it. */
+  /** The sync alone, as the page's follower reports it, and where its time went. */
   coldSyncMs: number
+  coldPhases: SyncReport['phases']
   coldWireBytes: number
   /** 100 random keys changed in one commit while the page was away, then caught up with. */
   catchUpMs: number
@@ -51,6 +62,22 @@ if (!existsSync(chromiumPath)) {
 
 const keys = Number(process.argv[2] ?? 10_000)
 const root = join(import.meta.dirname, '..', '..')
+const dist = join(root, 'apps', 'web', 'dist')
+
+/** The gzipped size of the scripts the page asked for (resource timing) that started before `at`. */
+async function scriptsBefore(page: Page, at: number): Promise<number> {
+  const paths = await page.evaluate(
+    (before) =>
+      performance
+        .getEntriesByType('resource')
+        .filter((e) => e.startTime < before)
+        .map((e) => new URL(e.name).pathname)
+        .filter((path) => path.endsWith('.js')),
+    at,
+  )
+  // The daemon serves dist/ as it is: these are the bytes each request got.
+  return paths.reduce((sum, path) => sum + gzipSync(readFileSync(join(dist, path))).length, 0)
+}
 const repo = mkdtempSync(join(tmpdir(), 'dagsync-bench-browser-'))
 const bin = join(root, 'apps', 'cli', 'src', 'bin.ts')
 
@@ -121,9 +148,13 @@ try {
   const started = performance.now()
   await page.goto(`${daemon.api}/?store=${store}`)
   const firstKeyColdMs = await firstKey()
+  const firstKeyColdJsGzip = await scriptsBefore(page, firstKeyColdMs)
   await synced(1)
   const coldMs = performance.now() - started
   const cold = await lastSync()
+  // The node loads once a key is shown: wait for it, then count every script.
+  await page.waitForFunction(() => (window.dagsync?.peer.connections() ?? 0) > 0, undefined, { timeout: 300_000 })
+  const allJsGzip = await scriptsBefore(page, Number.POSITIVE_INFINITY)
 
   // Commit-to-screen: a key that sorts first, so its row is on the first page.
   const token = readFileSync(join(repo, 'api-token'), 'utf8').trim()
@@ -149,6 +180,10 @@ try {
   })
   daemon = await startDaemon({ ws, api: Number(new URL(daemon.api).port) })
   await synced(22)
+  // The node's tab sends its status a few times a second: wait for the one that names this sync.
+  await page.waitForFunction(() => window.dagsync?.follower.status().lastSync?.seq === 22, undefined, {
+    timeout: 300_000,
+  })
   const catchUp = await lastSync()
 
   // Warm: the service worker holds the page's files, IndexedDB the replica.
@@ -161,9 +196,13 @@ try {
     keys,
     firstKeyColdMs,
     firstKeyWarmMs,
+    firstKeyColdJsGzip,
+    allJsGzip,
+    coldPath: cold?.path ?? 'none',
     warmFromServiceWorker,
     coldMs,
     coldSyncMs: cold?.ms ?? Number.NaN,
+    coldPhases: cold?.phases ?? { receive: Number.NaN, check: Number.NaN, write: Number.NaN },
     coldWireBytes: cold?.wireBytes ?? Number.NaN,
     catchUpMs: catchUp?.ms ?? Number.NaN,
     catchUpWireBytes: catchUp?.wireBytes ?? Number.NaN,

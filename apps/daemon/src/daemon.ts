@@ -7,6 +7,7 @@ import { type Logger, pino } from 'pino'
 import pretty from 'pino-pretty'
 import { parseApiAddress, parseGatewayAddress } from './config.ts'
 import { toApiError } from './convert.ts'
+import type { GatewayInit } from './gateway/gateway.ts'
 import { type GatewayServer, startGatewayServer } from './gateway/server.ts'
 import { startHttpServer } from './http.ts'
 import { libp2pListenError } from './listen-errors.ts'
@@ -158,6 +159,12 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     const failed = new Promise<string>((resolve) => (fatal = resolve))
     const monitor = new StorageMonitor({ gate: repo.gate, dataDir: join(repo.path, 'data'), log, onStuck: fatal })
     const started = Date.now()
+    const gatewayData: GatewayInit = {
+      blockstore: repo.storage.blockstore,
+      // The head this node signed, or the newest one it verified for a store it follows.
+      record: async (id) =>
+        (await node!.served(id)?.announcementOfHead())?.bytes ?? node!.followed(id)?.announcement?.bytes ?? null,
+    }
     const http = await startHttpServer({
       api: local,
       token: repo.token,
@@ -166,6 +173,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       log,
       metrics,
       routing: { node },
+      pageGateway: gatewayData,
       web: {
         root: init.webRoot ?? WEB_ROOT,
         config: async () => {
@@ -199,13 +207,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
     const running = node
     let gateway: GatewayServer | undefined
     if (gatewayAt !== undefined) {
-      gateway = await startGatewayServer({
-        ...gatewayAt,
-        blockstore: repo.storage.blockstore,
-        // The head this node signed, or the newest one it verified for a store it follows.
-        record: async (id) =>
-          (await running.served(id)?.announcementOfHead())?.bytes ?? running.followed(id)?.announcement?.bytes ?? null,
-      }).catch(async (err: unknown) => {
+      gateway = await startGatewayServer({ ...gatewayAt, ...gatewayData }).catch(async (err: unknown) => {
         await http.close()
         throw err
       })

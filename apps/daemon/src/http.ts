@@ -10,9 +10,11 @@ import type { Logger } from 'pino'
 import { type Api, ApiError, HTTP_STATUS, type Progress } from './api.ts'
 import { readLimitedText } from './body.ts'
 import { toApiError } from './convert.ts'
+import type { GatewayInit } from './gateway/gateway.ts'
 import { type ListeningApp, listenApp } from './listen-app.ts'
 import type { Metrics } from './metrics.ts'
 import { readOpsBody } from './ops-body.ts'
+import { mountPageGateway } from './page-gateway.ts'
 import { mountRoutingApi, type RoutingApiInit } from './routing-api.ts'
 import {
   API_PREFIX,
@@ -38,6 +40,8 @@ export interface HttpServerInit {
   readonly web?: { readonly root: string; readonly config: () => Promise<unknown> }
   /** The Delegated Routing V1 HTTP API under /routing/v1/ (routing-api.ts), for any origin. */
   readonly routing?: RoutingApiInit
+  /** The gateway's read-only routes for the web app (page-gateway.ts), same origin only. */
+  readonly pageGateway?: GatewayInit
 }
 
 type Args = Record<string, unknown>
@@ -130,6 +134,7 @@ export function createApp(init: HttpServerInit): Hono {
     return c.text(await init.metrics.registry.metrics(), 200, { 'content-type': init.metrics.registry.contentType })
   })
 
+  if (init.pageGateway !== undefined) mountPageGateway(app, init.pageGateway)
   if (init.web !== undefined) serveWebApp(app, init.web)
 
   app.post(`${API_PREFIX}:method`, async (c) => {

@@ -22,6 +22,8 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url)
   if (event.request.method !== 'GET' || url.origin !== self.location.origin) return
   if (url.pathname.startsWith('/api/') || url.pathname === '/metrics' || url.pathname === '/health') return
+  // Records and blocks: the page checks them itself and keeps what it took in IndexedDB.
+  if (url.pathname.startsWith('/ipfs/') || url.pathname.startsWith('/ipns/')) return
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE)

@@ -19,6 +19,8 @@ export interface AppInit {
   readonly cli: string
   /** The peer id of the store's writer, when the page knows it (the daemon that served it writes it). */
   readonly writer: string | undefined
+  /** The key table showed a commit of the store for the first time (then libp2p may load). */
+  readonly onShown: () => void
 }
 
 export class App {
@@ -38,6 +40,9 @@ export class App {
       onSelect: (key) => this.#select(key),
       selected: () => this.#detail.key,
       pending: (key) => this.#writes.pending(key),
+      onRender: (seq) => {
+        if (seq > 0) init.onShown()
+      },
     })
     this.#diff = new DiffView(follower)
   }
@@ -52,6 +57,14 @@ export class App {
       void this.#writes.render()
     }, 500)
     await this.#writes.render()
+    // A replica started over HTTP is shown as soon as it has its head: the watch's first event
+    // (every key of the store, as changes) takes as long as reading the whole store.
+    if (this.#init.follower.head === null) {
+      const off = this.#init.follower.store.onHead(() => {
+        off()
+        this.#table.queue(new Set())
+      })
+    }
     this.#table.queue(new Set())
     await this.#diff.listCommits()
     void this.#watch()

@@ -17,6 +17,8 @@ export interface KeyTableInit {
   readonly selected: () => string | undefined
   /** Whether a write to the key waits in the outbox, to mark its row. */
   readonly pending: (key: string) => boolean
+  /** The rows of commit `seq` (0: none yet) are on screen. */
+  readonly onRender?: (seq: number) => void
 }
 
 export class KeyTable {
@@ -101,6 +103,7 @@ export class KeyTable {
     const body = $('keys').querySelector('tbody') as HTMLTableSectionElement
     body.replaceChildren(...page.map((info) => this.#row(info, changed)))
     body.dataset.seq = String(seq)
+    this.#init.onRender?.(seq)
     this.#showCount(await total(), pageNumber)
   }
 

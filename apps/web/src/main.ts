@@ -4,6 +4,7 @@
 // whichever holds it, every tab stays live.
 import { RemoteWriteError, startTabPeer, type TabFollower, type TabPeer, UnauthorizedError } from '@dagsync/browser'
 import { dialable } from './addresses.ts'
+import { afterPaint } from './after-paint.ts'
 import { App } from './app.ts'
 import { wireStorePicker } from './store-picker.ts'
 import { showUnknownStore } from './unknown-store.ts'
@@ -83,7 +84,13 @@ async function main(): Promise<void> {
     return
   }
   const addresses = dialable(config.addresses, location.protocol)
-  const peer = await startTabPeer({ peers: addresses, gateways: config.gateways ?? [] })
+  // A first visit shows the store from its record and one CAR over HTTP (the daemon's API serves
+  // them at the page's own origin), and loads libp2p once it shows a key (docs/bundle.md).
+  const peer = await startTabPeer({
+    peers: addresses,
+    gateways: [...(config.gateways ?? []), location.origin],
+    loadNode: 'when-asked',
+  })
   const follower = await peer.follow(found.id)
   const app = new App({
     peer,
@@ -93,6 +100,7 @@ async function main(): Promise<void> {
     cli,
     // The daemon that served the page is the writer of the stores it lists as its own.
     writer: found.role === 'writer' ? config.peerId : undefined,
+    onShown: () => afterPaint(() => peer.startNode()),
   })
   window.dagsync = { peer, follower, app, errors: { RemoteWriteError, UnauthorizedError } }
   await app.start()

@@ -7,7 +7,9 @@
  * `status()`, and remote writes when the store's writer allows this browser's peer id.
  *
  * `startTabPeer` is for a page that may be open in several tabs: the tabs share one node (one
- * tab runs it, the next takes over when it closes) and each reads the replica itself.
+ * tab runs it, the next takes over when it closes) and each reads the replica itself. With
+ * `gateways` and `loadNode: 'when-asked'`, a first visit shows a store fetched over HTTP before
+ * libp2p loads, and the page calls `startNode()` once it has shown a key.
  * `startBrowserPeer` starts a node of its own, for a page that runs in one tab or a worker.
  *
  * After a reload, the stores it followed open from IndexedDB at once, with or without a network,

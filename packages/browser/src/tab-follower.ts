@@ -1,7 +1,7 @@
 // A store as one tab sees it: reads come from this tab's own read-only view of the replica in
 // IndexedDB (so they need no other tab, and go on while the node moves between tabs), which
 // reloads each time the node's tab says the replica moved; writes go through the node's tab.
-import { type FollowerStatus, preconditionToWire, type RemoteTransactOptions } from '@dagsync/peer'
+import { type FollowerStatus, preconditionToWire, type RemoteTransactOptions, type SyncReport } from '@dagsync/peer'
 import {
   type Commit,
   checkOps,
@@ -19,6 +19,8 @@ import type { PendingWrite, WriteOutcome } from './outbox.ts'
 export interface TabLink {
   /** The status the node's tab last sent for this store, if it is recent. */
   status(store: string): FollowerStatus | undefined
+  /** How the node's tab started this store over HTTP before its node ran, if it did. */
+  started(store: string): SyncReport | undefined
   /** Hands a write to the node's tab; resolves with the commit's seq (0: nothing changed). */
   write(store: string, request: Uint8Array): Promise<number>
   /** Has the node's tab fetch older commits (Follower.fetchOlder); resolves with how many it added. */
@@ -52,15 +54,25 @@ export class TabFollower extends ReplicaApi {
 
   /**
    * The node's status for this store, with `synced` and `lag` as this tab sees them. With no
-   * recent word from a node's tab (none yet, or it just closed), no peers and nothing syncing.
+   * recent word from a node's tab (none yet, or it just closed), no peers and nothing syncing;
+   * the last sync is then the start over HTTP, if the store had one (and its path 'http').
    */
   status(): FollowerStatus {
     const head = this.store.head
     const synced = head === null ? null : { seq: head.seq, cid: head.cid }
     const node = this.#link.status(this.id)
     const newest = node?.newest != null && node.newest.seq > (synced?.seq ?? 0) ? node.newest : synced
+    const started = this.#link.started(this.id)
+    const lastSync = node?.lastSync ?? started
     return {
-      ...(node ?? { store: this.id, sparse: false, peers: 0, path: 'libp2p', syncing: false }),
+      ...(node ?? {
+        store: this.id,
+        sparse: false,
+        peers: 0,
+        path: started === undefined ? 'libp2p' : 'http',
+        syncing: false,
+      }),
+      ...(lastSync === undefined ? {} : { lastSync }),
       synced,
       newest,
       lag: (newest?.seq ?? 0) - (synced?.seq ?? 0),

@@ -1,7 +1,7 @@
 // What the tabs of one origin say to each other over their BroadcastChannel: the tab holding the
 // node tells every tab its heads and status, and takes the other tabs' writes to the writer.
 // Messages are structured-cloned, so CIDs travel as strings and ops as DAG-CBOR bytes.
-import { type FollowerStatus, RemoteWriteError, UnauthorizedError } from '@dagsync/peer'
+import { type FollowerStatus, RemoteWriteError, type SyncReport, UnauthorizedError } from '@dagsync/peer'
 import { InvalidOpError, PreconditionFailedError } from '@dagsync/store'
 import { CID } from 'multiformats/cid'
 import type { WriteOutcome } from './outbox.ts'
@@ -29,10 +29,15 @@ export type TabMessage =
   | { readonly t: 'leader'; readonly tab: string; readonly peerId: string }
   /** A tab that just started asks which tab holds the node. */
   | { readonly t: 'who' }
+  /** A tab asks every tab to load the node's code, and the node's tab to start the node. */
+  | { readonly t: 'start-node' }
   /** A tab asks the node's tab to follow a store. */
   | { readonly t: 'follow'; readonly store: string }
-  /** The node's tab: a store's replica in IndexedDB moved to this commit. */
-  | { readonly t: 'head'; readonly store: string; readonly seq: number }
+  /**
+   * The node's tab: a store's replica in IndexedDB moved to this commit; `started` when the tab
+   * started it over HTTP before its node (cold-starts.ts).
+   */
+  | { readonly t: 'head'; readonly store: string; readonly seq: number; readonly started?: SyncReport }
   /** The node's tab, a few times a second: connected peers and each followed store's status. */
   | {
       readonly t: 'status'

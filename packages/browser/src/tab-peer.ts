@@ -3,10 +3,11 @@
 // take over when that tab closes. The node's tab tells every tab, over a BroadcastChannel, when a
 // replica moved and how the node is doing, and sends the other tabs' writes. Every tab reads the
 // replica from IndexedDB itself (see docs/browser.md for why this design).
-import type { DagsyncNode, FollowerStatus } from '@dagsync/peer'
+import type { DagsyncNode, FollowerStatus, SyncReport } from '@dagsync/peer'
 import { RemoteWriteError } from '@dagsync/peer'
 import { openStore } from '@dagsync/store'
 import { type LevelStorage, openBrowserStorage } from '@dagsync/store/browser'
+import { ColdStarts } from './cold-starts.ts'
 import type { NodeHolder } from './node-holder.ts'
 import { nodeLockName } from './node-lock.ts'
 import { Outbox } from './outbox.ts'
@@ -22,6 +23,16 @@ export interface TabPeerInit extends BrowserPeerInit {
   leaderTimeoutMs?: number
   /** How often the node's tab tries the outbox again while a writer is unreachable. @default 1000 */
   outboxRetryMs?: number
+  /**
+   * When libp2p and the sync code (the node's chunk, docs/bundle.md) load: `'at-once'`, or
+   * `'when-asked'`: once any tab of the page calls `startNode()` (a page does once it has shown
+   * its first key), writes to the writer, or has a replica it cannot show without the node. Until
+   * then the node's tab starts each replica that holds nothing yet over HTTP from `gateways`.
+   * @default 'at-once'
+   */
+  loadNode?: 'at-once' | 'when-asked'
+  /** How long a replica's start over HTTP may take before the node takes over. @default 60_000 */
+  httpStartTimeoutMs?: number
 }
 
 /** What the node's tab last said of the node, and when it came. */
@@ -31,6 +42,9 @@ interface NodeStatus {
   readonly connections: readonly ConnectedPeer[]
   readonly stores: Readonly<Record<string, WireStatus>>
 }
+
+/** libp2p and the sync code: the node's chunks. */
+type NodeCode = [typeof import('./page-node.ts'), typeof import('./node-holder.ts')]
 
 /** A write or a history fetch handed to the node's tab, until it answers. */
 interface PendingRequest {
@@ -66,6 +80,17 @@ export class TabPeer {
   readonly #elected: Promise<void>
   #leaderWaiters: (() => void)[] = []
   #lastError: string | undefined
+  /** The node's code, once asked for (see `loadNode`). */
+  #nodeCode: Promise<NodeCode> | undefined
+  /** Wakes the node's tab when the node's code is asked for. */
+  #wakeNode: (code: { readonly load: Promise<NodeCode> }) => void = () => {}
+  readonly #nodeWanted = new Promise<{ readonly load: Promise<NodeCode> }>((resolve) => (this.#wakeNode = resolve))
+  /** Stores any tab asked the node to follow, for the node's tab to start over HTTP. */
+  readonly #asked = new Set<string>()
+  /** How each store's start over HTTP went, if the node's tab started it so. */
+  readonly #started = new Map<string, SyncReport>()
+  /** While this tab holds the lock and its node has not started: the replicas it starts over HTTP. */
+  #cold: ColdStarts | undefined
 
   constructor(storage: LevelStorage, init: TabPeerInit & { database: string }) {
     this.storage = storage
@@ -75,7 +100,29 @@ export class TabPeer {
     this.#channel = new BroadcastChannel(`dagsync:tabs:${init.database}`)
     this.#channel.onmessage = (event: MessageEvent<TabMessage>) => this.#receive(event.data)
     this.#channel.postMessage({ t: 'who' } satisfies TabMessage)
+    if ((init.loadNode ?? 'at-once') === 'at-once') this.#loadNode()
     this.#elected = this.#elect()
+  }
+
+  /**
+   * Loads libp2p and the sync code in every tab of the page, and starts the node in the tab that
+   * holds the lock: a page with `loadNode: 'when-asked'` calls this once it has shown its first
+   * key. Does nothing more when called again.
+   */
+  startNode(): void {
+    if (this.#nodeCode === undefined) this.#post({ t: 'start-node' })
+  }
+
+  /**
+   * Every tab loads the node's code once asked, not only when it gets the lock: a tab that waits
+   * for hours would ask for chunks a newer build of the page no longer has.
+   */
+  #loadNode(): void {
+    if (this.#nodeCode !== undefined) return
+    const load = Promise.all([import('./page-node.ts'), import('./node-holder.ts')])
+    load.catch(() => {}) // awaited, and its failure reported, once this tab has the lock
+    this.#nodeCode = load
+    this.#wakeNode({ load })
   }
 
   /** This browser's peer id (every tab's), once the node's tab has said it. */
@@ -110,6 +157,7 @@ export class TabPeer {
     const store = await openStore({ storage: this.storage, name: id, readOnly: true })
     const follower = new TabFollower(id, store, {
       status: (s) => this.#storeStatus(s),
+      started: (s) => this.#started.get(s),
       write: (s, request) => this.#write(s, request),
       older: (s, count) =>
         this.#ask(
@@ -118,6 +166,7 @@ export class TabPeer {
         ),
       queue: async (s, ops, ifMatch) => {
         const write = await this.#outbox.add(s, ops, ifMatch, this.tab)
+        this.startNode()
         this.#post({ t: 'outbox', store: s })
         return write
       },
@@ -128,22 +177,44 @@ export class TabPeer {
     return follower
   }
 
-  /** Waits for the node's lock and runs the node while this tab lives (or until `close`). */
+  /**
+   * Waits for the node's lock; then starts cold replicas over HTTP until the node's code is
+   * asked for, and runs the node while this tab lives (or until `close`).
+   */
   async #elect(): Promise<void> {
     const { signal } = this.#closing
-    // libp2p and the sync code are chunks of their own (docs/bundle.md): the page shows its
-    // replica without waiting for them. Every tab loads them now, not when it gets the lock: a
-    // tab that waits for hours would ask for chunks a newer build of the page no longer has.
-    const code = Promise.all([import('./page-node.ts'), import('./node-holder.ts')])
-    code.catch(() => {}) // awaited, and its failure reported, once this tab has the lock
     try {
       await navigator.locks.request(nodeLockName(this.#init.database), { signal }, async () => {
-        const [{ startNodeOn }, { NodeHolder }] = await code
+        const cold = new ColdStarts({
+          storage: this.storage,
+          gateways: this.#init.gateways ?? [],
+          onStarted: (store, started) => this.#post({ t: 'head', store, seq: started.seq, started }),
+          needNode: (store, why) => {
+            console.info(`${store} starts with the node: ${why}`)
+            this.#loadNode()
+          },
+          timeoutMs: this.#init.httpStartTimeoutMs ?? 60_000,
+          signal,
+        })
+        this.#cold = cold
+        for (const id of [...this.#followers.keys(), ...this.#asked]) void cold.start(id)
+        const wanted = await Promise.race([
+          this.#nodeWanted,
+          new Promise<undefined>((resolve) =>
+            signal.addEventListener('abort', () => resolve(undefined), { once: true }),
+          ),
+        ])
+        // From here on the node follows what is asked; it waits for the starts under way.
+        this.#cold = undefined
+        await cold.idle()
+        if (wanted === undefined) return
+        const [{ startNodeOn }, { NodeHolder }] = await wanted.load
         const node = await startNodeOn(this.storage, this.#init)
         this.#holder = new NodeHolder(node, this.tab, (m) => this.#post(m), this.#outbox, {
           statusIntervalMs: this.#statusIntervalMs,
           outboxRetryMs: this.#init.outboxRetryMs ?? 1000,
         })
+        // The other tabs ask again for theirs when this one says it holds the node.
         for (const id of this.#followers.keys()) await this.#holder.follow(id)
         await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
         await this.#holder.stop()
@@ -170,9 +241,15 @@ export class TabPeer {
         this.#holder?.announce()
         break
       case 'follow':
+        this.#asked.add(message.store)
+        void this.#cold?.start(message.store)
         this.#holder?.follow(message.store).catch((err) => console.error(`following ${message.store} failed`, err))
         break
+      case 'start-node':
+        this.#loadNode()
+        break
       case 'head':
+        if (message.started !== undefined) this.#started.set(message.store, message.started)
         this.#followers
           .get(message.store)
           ?.reload()
@@ -238,8 +315,9 @@ export class TabPeer {
     )
   }
 
-  /** Hands a request to the node's tab and resolves with its answer. */
+  /** Hands a request to the node's tab (starting the node, if it waits to be asked) and resolves with its answer. */
   async #ask(message: (id: string, to: string) => TabMessage, lost: string): Promise<number> {
+    this.startNode()
     const leader = await this.#leaderNow()
     const id = crypto.randomUUID()
     return await new Promise<number>((resolve, reject) => {

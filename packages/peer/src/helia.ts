@@ -14,6 +14,7 @@ import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createHeliaLight } from 'helia'
+import { connectionManagerOptions } from './connection-limits.ts'
 import type { dhtService } from './discovery/dht.ts'
 import type { DagsyncNodeInit } from './node-init.ts'
 import type { StagingBlockstore } from './staging.ts'
@@ -49,6 +50,7 @@ export async function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstor
     withLibp2pLight(createHeliaLight({ blockstore: staging, datastore: init.storage.datastore, codecs: [dagCbor] }), {
       ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
       ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
+      connectionManager: connectionManagerOptions(init.connectionLimits),
       addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0/ws'], appendAnnounce: init.announce ?? [] },
       transports: (init.transports ?? [webSockets(init.tls === undefined ? {} : { https: init.tls })]) as never,
       connectionEncrypters: [noise()],

@@ -74,6 +74,15 @@ export async function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstor
           globalSignaturePolicy: 'StrictSign',
           allowPublishToZeroTopicPeers: true,
           fallbackToFloodsub: false,
+          // A commit's announcement goes to the mesh (about D = 6 peers), which relays it, not to
+          // every subscriber: a writer's upload per commit grows with the mesh degree, not with its
+          // readers. A reader that just subscribed is sent the head by itself (node.ts).
+          floodPublish: false,
+          // Gossipsub scores down peers that share an IP address past 10, quadratically: 14
+          // readers on one machine or behind one reverse proxy were graylisted (their messages,
+          // subscriptions included, ignored) and got nothing. What they relay is checked against
+          // the store's key, so peers on one address are no threat.
+          scoreParams: { IPColocationFactorWeight: 0 },
           emitSelf: false,
           // A peer's messages are checked one after another, not all at once: a flood then waits
           // in that peer's stream (and its sender) instead of piling up here, each pending check

@@ -32,7 +32,7 @@ async function openReader(browser: Browser, url: string, seq: number, heads: [nu
   await page
     .waitForFunction((s) => (window.dagsync?.follower.head?.seq ?? 0) >= s, seq, { timeout: 120_000 })
     .catch(async (err: Error) => {
-      const shown = await page.locator('body').innerText()
+      const shown = await page.locator('body').textContent()
       throw new Error(`a reader page did not sync (${err.message}); it shows: ${shown}; it said: ${said.join(' | ')}`)
     })
   const syncMs = performance.now() - started

@@ -96,6 +96,16 @@ function bytesSent(port: number): number {
   return total
 }
 
+/** The writer's fast-path counters, from the daemon's /metrics. */
+async function fastPathServed(api: string): Promise<{ requests: number; bytes: number }> {
+  const text = await (await fetch(`${api}/metrics`)).text()
+  const counter = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN)
+  return {
+    requests: counter('dagsync_sync_requests_served_total'),
+    bytes: counter('dagsync_sync_bytes_served_total'),
+  }
+}
+
 /** Progress, on stderr: a run takes minutes. */
 function say(what: string): void {
   process.stderr.write(`${new Date().toISOString()} ${what}\n`)
@@ -173,6 +183,7 @@ try {
   const hostCpuBefore = hostPids.map(cpuSeconds)
   say(`committing ${rate} a second for ${seconds} s`)
   const sentBefore = bytesSent(peerPort)
+  const servedBefore = await fastPathServed(daemon.api)
   const runStarted = performance.now()
   let last = startSeq
   let commits = 0
@@ -215,6 +226,7 @@ try {
   const writerCpu = cpuSeconds(pid) - cpuBefore
   const hostCpu = hostPids.map((p, i) => cpuSeconds(p) - (hostCpuBefore[i] as number))
   const writerSent = bytesSent(peerPort) - sentBefore
+  const servedAfter = await fastPathServed(daemon.api)
 
   // A commit reached a reader when its head first moved to it or past it (a sync may take several).
   const perReader = heads.map((moves, reader) => {
@@ -260,6 +272,9 @@ try {
     pageSyncMs: pages.syncMs.map(Math.round),
     missed: perReader.reduce((n, r) => n + commits - r.commits, 0),
     writerBytesPerCommit: writerSent / commits,
+    /** Of which fast-path replies (readers that could not use a push asked the writer). */
+    writerFastPathBytesPerCommit: (servedAfter.bytes - servedBefore.bytes) / commits,
+    writerFastPathRequests: servedAfter.requests - servedBefore.requests,
     writerCpuPercent: (100 * writerCpu) / (runMs / 1000),
     /** Each readers process's CPU over the run (100 = one core). */
     readerProcessCpuPercent: hostCpu.map((cpu) => Math.round((100 * cpu) / (runMs / 1000))),

@@ -9,6 +9,7 @@
 //   report                                             -> `report <JSON {heads: [seq, ms since epoch][][]}>`
 //   stop                                               stops the nodes and exits
 import { createInterface } from 'node:readline'
+import { DEFAULT_CONFIG } from '@dagsync/daemon'
 import { createDagsyncNode, type DagsyncNode, type Follower } from '@dagsync/peer'
 import { memoryStorage } from '@dagsync/store'
 
@@ -33,6 +34,8 @@ async function startReader(): Promise<Reader> {
     storage: memoryStorage(),
     listen: ['/ip4/127.0.0.1/tcp/0/ws'],
     peers,
+    // Readers dial each other in a burst, all from 127.0.0.1: they take connections as a daemon does.
+    connectionLimits: DEFAULT_CONFIG.connections,
   })
   const started = performance.now()
   const replica = await node.follow(storeId as string)

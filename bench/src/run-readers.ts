@@ -1,10 +1,12 @@
-// Many readers (issue 15): one writer (a daemon process) and many reader nodes spread over
-// several processes, each reader linked to the writer and to a few other readers, while the
-// writer commits single-key writes at a steady rate. Reports, per reader, how long after each
-// commit was made the reader held it (p50, p99), and for the writer the bytes it sent per commit
-// (from the kernel's per-socket counters, `ss`) and its CPU. Then the writer stops and a late
-// reader, linked to three readers only, syncs the store from them.
-//   node bench/src/run-readers.ts [--readers 50] [--processes 3] [--rate 50] [--seconds 60] [--links 4] [--json]
+// Many readers (issue 15): one writer (a daemon process) and many readers: Node reader nodes
+// spread over several processes, each linked to the writer and to a few other readers, and a few
+// Chromium pages of the web app, linked to the writer; the writer commits single-key writes at a
+// steady rate. Reports, per reader, how long after each commit was made the reader held it (p50,
+// p99), and for the writer the bytes it sent per commit (from the kernel's counters of the
+// sockets on its listen port, `ss`) and its CPU. Then the writer stops and a late Node reader,
+// linked to three Node readers only, syncs the store from them.
+//   node bench/src/run-readers.ts [--readers 50] [--pages 3] [--processes 3] [--rate 50] [--seconds 60] [--links 4] [--json]
+// --readers counts the pages; --processes the Node processes (Chromium is one more).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -13,10 +15,12 @@ import { createInterface, type Interface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { HttpClient } from '@dagsync/daemon/client'
 import { BUNDLE, buildCli } from '../../tools/build-cli.mjs'
+import { openReaderPages, type ReaderPages } from './readers-pages.ts'
 
 const { values: args } = parseArgs({
   options: {
     readers: { type: 'string', default: '50' },
+    pages: { type: 'string', default: '3' },
     processes: { type: 'string', default: '3' },
     rate: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '60' },
@@ -25,7 +29,9 @@ const { values: args } = parseArgs({
   },
 })
 const readerCount = Number(args.readers)
-const processCount = Math.min(Number(args.processes), readerCount)
+const pageCount = Math.min(Number(args.pages), readerCount - 1)
+const nodeCount = readerCount - pageCount
+const processCount = Math.min(Number(args.processes), nodeCount)
 const rate = Number(args.rate)
 const seconds = Number(args.seconds)
 const links = Number(args.links)
@@ -79,18 +85,30 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
-/** Bytes a process has sent on its established TCP connections, except those from `exceptPort`. */
-function bytesSent(pid: number, exceptPort: number): number {
-  const out = execFileSync('ss', ['-tinpH', 'state', 'established'], { encoding: 'utf8' })
-  const lines = out.split('\n')
+/** Bytes sent on the established TCP connections whose local port is `port` (the writer's peers). */
+function bytesSent(port: number): number {
+  const out = execFileSync('ss', ['-tinH', 'state', 'established', `( sport = :${port} )`], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  })
   let total = 0
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string
-    if (!line.includes(`pid=${pid},`) || line.includes(`127.0.0.1:${exceptPort} `)) continue
-    const sent = /bytes_sent:(\d+)/.exec(lines[i + 1] ?? '')
-    if (sent !== null) total += Number(sent[1])
-  }
+  for (const sent of out.matchAll(/bytes_sent:(\d+)/g)) total += Number(sent[1])
   return total
+}
+
+/** The writer's fast-path counters, from the daemon's /metrics. */
+async function fastPathServed(api: string): Promise<{ requests: number; bytes: number }> {
+  const text = await (await fetch(`${api}/metrics`)).text()
+  const counter = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN)
+  return {
+    requests: counter('dagsync_sync_requests_served_total'),
+    bytes: counter('dagsync_sync_bytes_served_total'),
+  }
+}
+
+/** Progress, on stderr: a run takes minutes. */
+function say(what: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${what}\n`)
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -130,18 +148,20 @@ await buildCli()
 const repo = mkdtempSync(join(tmpdir(), 'dagsync-bench-readers-'))
 const daemon = await startDaemon(repo)
 const hosts: Child[] = []
+let pages: ReaderPages | undefined
 try {
   const token = readFileSync(join(repo, 'api-token'), 'utf8').trim()
   const api = new HttpClient({ url: daemon.api, token })
-  const apiPort = Number(new URL(daemon.api).port)
+  const peerPort = Number(/\/tcp\/(\d+)\//.exec(daemon.address)?.[1])
   const { id } = await api.storeCreate({ name: 'bench' })
   const first = await api.put({ store: 'bench', key: 'start', value: 0 })
   const startSeq = first.commit?.seq ?? 1
 
-  // Readers spread over the processes, each linked to the writer and to `links` other readers.
+  // Node readers spread over the processes, each linked to the writer and to `links` other readers.
+  say(`starting ${nodeCount} Node readers in ${processCount} processes`)
   const started = await Promise.all(
     Array.from({ length: processCount }, (_, i) => {
-      const count = Math.floor(readerCount / processCount) + (i < readerCount % processCount ? 1 : 0)
+      const count = Math.floor(nodeCount / processCount) + (i < nodeCount % processCount ? 1 : 0)
       return startHost(count, id, [daemon.address], startSeq)
     }),
   )
@@ -153,29 +173,41 @@ try {
     if (word !== 'linked') throw new Error(`a readers host said ${word}`)
     failedLinks += Number(failed)
   }
+  say(`opening ${pageCount} Chromium pages`)
+  pages = await openReaderPages(pageCount, daemon.api, id, startSeq)
 
   // The writer commits one key every 1/rate s for `seconds`.
   const pid = daemon.child.pid as number
   const cpuBefore = cpuSeconds(pid)
   const hostPids = hosts.map((h) => h.process.pid as number)
   const hostCpuBefore = hostPids.map(cpuSeconds)
-  const sentBefore = bytesSent(pid, apiPort)
+  say(`committing ${rate} a second for ${seconds} s`)
+  const sentBefore = bytesSent(peerPort)
+  const servedBefore = await fastPathServed(daemon.api)
   const runStarted = performance.now()
   let last = startSeq
   let commits = 0
   /** When each commit was made, by seq (the daemon's clock: the same machine's). */
   const madeAt = new Map<number, number>()
+  // Each put is sent when it is due, without waiting for the one before (the commit rate is then
+  // the writer's, not one HTTP round trip's at a time), but at most 16 at once: a writer that
+  // falls behind gets fewer commits a second, reported, not a pile of requests that time out.
+  const inFlight = new Set<Promise<void>>()
   for (let i = 0; i < rate * seconds; i++) {
     const due = runStarted + (i * 1000) / rate
     const wait = due - performance.now()
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
-    const { commit } = await api.put({ store: 'bench', key: `tick/${i}`, value: i })
-    if (commit !== null) {
-      last = commit.seq
+    while (inFlight.size >= 16) await Promise.race(inFlight)
+    const put = api.put({ store: 'bench', key: `tick/${i}`, value: i }).then(({ commit }) => {
+      if (commit === null) return
+      last = Math.max(last, commit.seq)
       commits++
       madeAt.set(commit.seq, commit.time)
-    }
+    })
+    inFlight.add(put)
+    void put.finally(() => inFlight.delete(put)).catch(() => {})
   }
+  await Promise.all(inFlight)
   const runMs = performance.now() - runStarted
 
   // Every reader should hold the last commit; give stragglers 30 s.
@@ -187,16 +219,17 @@ try {
         async (h) => JSON.parse((await h.ask('report')).slice('report '.length)) as { heads: [number, number][][] },
       ),
     )
-    heads = reports.flatMap((r) => r.heads)
+    heads = [...reports.flatMap((r) => r.heads), ...pages.heads]
     if (heads.every((h) => (h.at(-1)?.[0] ?? 0) >= last) || performance.now() > deadline) break
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
   const writerCpu = cpuSeconds(pid) - cpuBefore
   const hostCpu = hostPids.map((p, i) => cpuSeconds(p) - (hostCpuBefore[i] as number))
-  const writerSent = bytesSent(pid, apiPort) - sentBefore
+  const writerSent = bytesSent(peerPort) - sentBefore
+  const servedAfter = await fastPathServed(daemon.api)
 
   // A commit reached a reader when its head first moved to it or past it (a sync may take several).
-  const perReader = heads.map((moves) => {
+  const perReader = heads.map((moves, reader) => {
     const latencies: number[] = []
     let i = 0
     for (const [seq, made] of [...madeAt].sort((a, b) => a[0] - b[0])) {
@@ -206,11 +239,13 @@ try {
     }
     const sorted = latencies.sort((a, b) => a - b)
     const held = moves.at(-1)?.[0] ?? 0
-    return { commits: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), seq: held, sorted }
+    const kind = reader < nodeCount ? 'node' : 'page'
+    return { kind, commits: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), seq: held, sorted }
   })
   const all = perReader.flatMap((r) => r.sorted).sort((a, b) => a - b)
 
   // The late reader: the writer is gone; three readers are all it can reach.
+  say('stopping the writer; a late reader syncs from three readers')
   daemon.child.kill('SIGTERM')
   await new Promise((resolve) => daemon.child.once('exit', resolve))
   const three = [...everyone].sort(() => Math.random() - 0.5).slice(0, 3)
@@ -220,6 +255,7 @@ try {
   const result = {
     load: loadavg()[0] as number,
     readers: readerCount,
+    pages: pageCount,
     processes: processCount,
     links,
     failedLinks,
@@ -232,8 +268,13 @@ try {
     p50: percentile(all, 50),
     p99: percentile(all, 99),
     worstReaderP99: Math.max(...perReader.map((r) => r.p99)),
+    worstPageP99: Math.max(...perReader.filter((r) => r.kind === 'page').map((r) => r.p99)),
+    pageSyncMs: pages.syncMs.map(Math.round),
     missed: perReader.reduce((n, r) => n + commits - r.commits, 0),
     writerBytesPerCommit: writerSent / commits,
+    /** Of which fast-path replies (readers that could not use a push asked the writer). */
+    writerFastPathBytesPerCommit: (servedAfter.bytes - servedBefore.bytes) / commits,
+    writerFastPathRequests: servedAfter.requests - servedBefore.requests,
     writerCpuPercent: (100 * writerCpu) / (runMs / 1000),
     /** Each readers process's CPU over the run (100 = one core). */
     readerProcessCpuPercent: hostCpu.map((cpu) => Math.round((100 * cpu) / (runMs / 1000))),
@@ -246,7 +287,7 @@ try {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`)
   }
 } finally {
-  await Promise.all(hosts.map((h) => h.stop()))
+  await Promise.all([...hosts.map((h) => h.stop()), pages?.close()])
   if (daemon.child.exitCode === null) daemon.child.kill('SIGTERM')
   rmSync(repo, { recursive: true, force: true })
 }

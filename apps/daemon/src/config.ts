@@ -2,6 +2,7 @@
 // to, what it follows at start and who may write. Every field is optional in the file; missing
 // fields take the defaults below. Unknown fields are refused, so a typo is an error, not a
 // silently ignored setting.
+import type { ConnectionLimits } from '@dagsync/peer'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ApiError } from './api.ts'
 import { parseHostPort } from './api-address.ts'
@@ -56,6 +57,14 @@ export interface DaemonConfig {
    * `dataLimitBytes` in each direction. `enabled: false` turns it off.
    */
   relay: { enabled: boolean; maxReservations: number; durationLimitMs: number; dataLimitBytes: number }
+  /**
+   * Inbound connection limits (docs/daemon.md): at most `maxConnections` open, `maxPendingInbound`
+   * in their handshake at once, and `inboundPerHostPerSecond` new ones a second from one IP
+   * address. Higher than libp2p's defaults (300, 10, 5), which refuse a sixth reader dialling
+   * from one host within a second: readers on one machine, or every browser behind a reverse proxy.
+   * @default { maxConnections: 1000, maxPendingInbound: 128, inboundPerHostPerSecond: 100 }
+   */
+  connections: Required<ConnectionLimits>
 }
 
 export const DEFAULT_CONFIG: DaemonConfig = {
@@ -74,6 +83,7 @@ export const DEFAULT_CONFIG: DaemonConfig = {
   tls: null,
   dht: { enabled: true, bootstrap: [] },
   relay: { enabled: true, maxReservations: 15, durationLimitMs: 120_000, dataLimitBytes: 131_072 },
+  connections: { maxConnections: 1000, maxPendingInbound: 128, inboundPerHostPerSecond: 100 },
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
@@ -232,6 +242,11 @@ export function readConfig(data: unknown, file = 'config.json'): DaemonConfig {
       config.relay.durationLimitMs = r.integer(v.durationLimitMs, 'relay.durationLimitMs', 1000)
     if (v.dataLimitBytes !== undefined)
       config.relay.dataLimitBytes = r.integer(v.dataLimitBytes, 'relay.dataLimitBytes', 1024)
+  }
+  if (o.connections !== undefined) {
+    const c = r.object(o.connections, 'connections', Object.keys(DEFAULT_CONFIG.connections))
+    for (const key of Object.keys(DEFAULT_CONFIG.connections) as (keyof DaemonConfig['connections'])[])
+      if (c[key] !== undefined) config.connections[key] = r.integer(c[key], `connections.${key}`, 1)
   }
   if (o.announceIntervalMs !== undefined)
     config.announceIntervalMs = r.integer(o.announceIntervalMs, 'announceIntervalMs', 100)

@@ -111,6 +111,7 @@ export async function startDaemon(init: DaemonInit): Promise<Daemon> {
       peers: config.peers,
       ...(config.dht.enabled ? { dht: { bootstrap: config.dht.bootstrap } } : {}),
       announceIntervalMs: config.announceIntervalMs,
+      connectionLimits: config.connections,
       ...relayInit(config.relay),
       log: peerLogger(log),
     }).catch((err: unknown) => {

@@ -42,6 +42,16 @@ describe('config.json', () => {
       [{ relay: { durationLimitMs: 10 } }, /"relay.durationLimitMs" must be an integer of at least 1000/],
       [{ relay: { dataLimitBytes: 1.5 } }, /"relay.dataLimitBytes" must be an integer of at least 1024/],
       [{ relay: { max: 3 } }, /"relay.max" is not a setting \(known: enabled, maxReservations,/],
+      [{ connections: { maxConnections: 0 } }, /"connections.maxConnections" must be an integer of at least 1/],
+      [
+        { connections: { maxPendingInbound: '64' } },
+        /"connections.maxPendingInbound" must be an integer of at least 1/,
+      ],
+      [{ connections: { inboundPerHostPerSecond: 2.5 } }, /"connections.inboundPerHostPerSecond" must be an integer/],
+      [
+        { connections: { inboundThreshold: 5 } },
+        /"connections.inboundThreshold" is not a setting \(known: maxConnections,/,
+      ],
       [[], /must be an object/],
     ]
     for (const [data, message] of bad) assert.throws(() => readConfig(data, 'config.json'), message)

@@ -14,6 +14,7 @@ import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import { createHeliaLight } from 'helia'
+import { connectionManagerOptions } from './connection-limits.ts'
 import type { dhtService } from './discovery/dht.ts'
 import type { DagsyncNodeInit } from './node-init.ts'
 import type { StagingBlockstore } from './staging.ts'
@@ -49,6 +50,7 @@ export async function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstor
     withLibp2pLight(createHeliaLight({ blockstore: staging, datastore: init.storage.datastore, codecs: [dagCbor] }), {
       ...(init.privateKey === undefined ? {} : { privateKey: init.privateKey }),
       ...(init.connectionGater === undefined ? {} : { connectionGater: init.connectionGater }),
+      connectionManager: connectionManagerOptions(init.connectionLimits),
       addresses: { listen: init.listen ?? ['/ip4/127.0.0.1/tcp/0/ws'], appendAnnounce: init.announce ?? [] },
       transports: (init.transports ?? [webSockets(init.tls === undefined ? {} : { https: init.tls })]) as never,
       connectionEncrypters: [noise()],
@@ -72,6 +74,15 @@ export async function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstor
           globalSignaturePolicy: 'StrictSign',
           allowPublishToZeroTopicPeers: true,
           fallbackToFloodsub: false,
+          // A commit's announcement goes to the mesh (about D = 6 peers), which relays it, not to
+          // every subscriber: a writer's upload per commit grows with the mesh degree, not with its
+          // readers. A reader that just subscribed is sent the head by itself (node.ts).
+          floodPublish: false,
+          // Gossipsub scores down peers that share an IP address past 10, quadratically: 14
+          // readers on one machine or behind one reverse proxy were graylisted (their messages,
+          // subscriptions included, ignored) and got nothing. What they relay is checked against
+          // the store's key, so peers on one address are no threat.
+          scoreParams: { IPColocationFactorWeight: 0 },
           emitSelf: false,
           // A peer's messages are checked one after another, not all at once: a flood then waits
           // in that peer's stream (and its sender) instead of piling up here, each pending check

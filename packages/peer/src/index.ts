@@ -27,6 +27,7 @@
 
 export { type Announcement, createAnnouncement, readAnnouncement } from './announcement.ts'
 export { MAX_WRITE_ID_LENGTH } from './applied-writes.ts'
+export type { ConnectionLimits } from './connection-limits.ts'
 export { applyDelta, type DeltaOp, encodeDelta } from './delta.ts'
 export * from './errors.ts'
 export { Follower, type FollowerStatus, type SyncReport } from './follower.ts'

@@ -2,6 +2,7 @@
 import type { Storage } from '@dagsync/store'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
+import type { ConnectionLimits } from './connection-limits.ts'
 import type { DhtInit } from './discovery/dht.ts'
 
 export interface DagsyncNodeInit {
@@ -30,6 +31,12 @@ export interface DagsyncNodeInit {
   transports?: ((components: never) => unknown)[]
   /** For browsers, whose default gater refuses ws:// and private addresses. */
   connectionGater?: ConnectionGater
+  /**
+   * How many connections libp2p takes, and how fast (connection-limits.ts). A node that many
+   * peers dial, such as a daemon, needs more than libp2p's defaults: they refuse a sixth
+   * connection from one host within a second. @default libp2p's (see ConnectionLimits)
+   */
+  connectionLimits?: ConnectionLimits
   /**
    * libp2p services besides dagsync's own (identify, ping, fetch, pubsub), by name: e.g. a
    * daemon's `circuitRelayServer()`. @default {}

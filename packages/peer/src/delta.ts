@@ -10,7 +10,8 @@ export type DeltaOp = readonly [offset: number, length: number] | Uint8Array
 /**
  * A delta from `base` to `target`, matching the pieces of `target` (header, each entry, tail;
  * `targetOffsets` says where entries start) against the same pieces of `base`. Unchanged
- * entries become copies; runs of them that sit together in `base` become one copy.
+ * entries become copies; runs of them that sit together in `base` become one copy. A changed
+ * piece copies the bytes it shares at its start and end with the base piece in its place.
  */
 export function encodeDelta(
   base: Uint8Array,
@@ -36,7 +37,7 @@ export function encodeDelta(
       .get(hash(target, start, start + length))
       ?.find((at) => at + length <= base.length && same(base, at, target, start, length))
   }
-  const ops: (readonly [number, number] | Uint8Array)[] = []
+  const ops: DeltaOp[] = []
   // Pieces usually sit where they were: try the base piece after the last match first.
   let cursor = 0
   for (let i = 0; i + 1 < targetStarts.length; i++) {
@@ -52,22 +53,55 @@ export function encodeDelta(
     } else {
       from = find(start, length)
     }
-    if (from !== undefined) cursor = baseStarts.indexOf(from, cursor) + 1 || cursor
-    const last = ops[ops.length - 1]
     if (from !== undefined) {
-      if (last !== undefined && !(last instanceof Uint8Array) && last[0] + last[1] === from)
-        ops[ops.length - 1] = [last[0], last[1] + length]
-      else ops.push([from, length])
-    } else if (last instanceof Uint8Array) {
-      const joined = new Uint8Array(last.length + length)
-      joined.set(last)
-      joined.set(target.subarray(start, start + length), last.length)
-      ops[ops.length - 1] = joined
+      cursor = baseStarts.indexOf(from, cursor) + 1 || cursor
+      copy(ops, from, length)
+    } else if (cursor + 1 < baseStarts.length) {
+      // A changed entry (or tail) mostly keeps the bytes of the one it replaces: a new subtree
+      // link or value between the same key and fields. Copy its ends from there.
+      const at = baseStarts[cursor]
+      const end = Math.min(length, baseStarts[cursor + 1] - at)
+      let head = 0
+      while (head < end && base[at + head] === target[start + head]) head++
+      let tail = 0
+      while (tail < end - head && base[baseStarts[cursor + 1] - 1 - tail] === target[start + length - 1 - tail]) tail++
+      cursor++
+      if (head + tail < MIN_SAVED) insert(ops, target.subarray(start, start + length))
+      else {
+        if (head > 0) copy(ops, at, head)
+        if (head + tail < length) insert(ops, target.subarray(start + head, start + length - tail))
+        if (tail > 0) copy(ops, baseStarts[cursor] - tail, tail)
+      }
     } else {
-      ops.push(target.subarray(start, start + length))
+      insert(ops, target.subarray(start, start + length))
     }
   }
   return ops
+}
+
+/**
+ * Bytes of a piece that must match its base piece's ends to be copied from there: below this,
+ * the two copy ops (about four bytes each) and the split literal cost about what they save.
+ */
+const MIN_SAVED = 12
+
+/** Appends a copy of base bytes [from, from + length), joined to a copy that ends at `from`. */
+function copy(ops: DeltaOp[], from: number, length: number): void {
+  const last = ops[ops.length - 1]
+  if (last !== undefined && !(last instanceof Uint8Array) && last[0] + last[1] === from)
+    ops[ops.length - 1] = [last[0], last[1] + length]
+  else ops.push([from, length])
+}
+
+/** Appends literal bytes, joined to a literal before them. */
+function insert(ops: DeltaOp[], bytes: Uint8Array): void {
+  const last = ops[ops.length - 1]
+  if (last instanceof Uint8Array) {
+    const joined = new Uint8Array(last.length + bytes.length)
+    joined.set(last)
+    joined.set(bytes, last.length)
+    ops[ops.length - 1] = joined
+  } else ops.push(bytes)
 }
 
 /** Where the pieces start: the header at 0, each entry, the tail; and the end. */

@@ -39,6 +39,25 @@ describe('node deltas', () => {
     )
   })
 
+  it('sends of a changed entry only the bytes between the ends it shares with the entry it replaces', async () => {
+    const tree = new MerkleSearchTree(new MemoryBlockstore())
+    const value = (i: number) => ({ i, pad: 'x'.repeat(40) })
+    const key = (i: number) => `k${String(i).padStart(5, '0')}`
+    const a = await tree.build(Array.from({ length: 3000 }, (_, i) => ({ key: key(i), value: value(i) })))
+    const b = await tree.put(a, key(1234), { ...value(1234), i: 99999 })
+    let deltas = 0
+    for await (const block of tree.newBlocks(a, b)) {
+      if (block.base === undefined || block.offsets === undefined) continue
+      const ops = encodeDelta(block.base.bytes, block.base.offsets, block.bytes, block.offsets)
+      assert.deepEqual(applyDelta(block.base.bytes, ops), block.bytes)
+      // A leaf's new number, or an inner node's new subtree link (36 bytes), not the whole entry.
+      const literal = ops.reduce((n, op) => n + (op instanceof Uint8Array ? op.length : 0), 0)
+      assert.ok(literal <= 36, `${literal} literal bytes in a delta`)
+      deltas++
+    }
+    assert.ok(deltas >= 2)
+  })
+
   it('refuses ops that reach outside the base or build an oversized block', () => {
     const base = new Uint8Array(10)
     assert.throws(() => applyDelta(base, [[8, 5]]), ProtocolError)

@@ -311,6 +311,14 @@ function baseEntryBytes(bytes: Uint8Array, pos: number, base: TreeNode, prev: Ui
   return length
 }
 
+// Keys are cut from shared buffers, as CIDs are (hash.ts): a small typed array of its own has no
+// ArrayBuffer until one is asked for, and copying into it or hashing it asks; V8 then moves it off
+// the heap, which cost more than decoding the rest of the entry. A slab bounds what one key kept
+// alive (in a cached node, say) holds to 1 KiB.
+const KEY_SLAB_BYTES = 1024
+let keySlab = new Uint8Array(KEY_SLAB_BYTES)
+let keySlabUsed = 0
+
 function expandKey(prev: Uint8Array | null, prefix: number, suffix: Uint8Array): Uint8Array {
   if (prev === null) {
     if (prefix !== 0) throw new MalformedNodeError('the first entry of a node must have prefix length 0')
@@ -324,8 +332,13 @@ function expandKey(prev: Uint8Array | null, prefix: number, suffix: Uint8Array):
   }
   const length = prefix + suffix.length
   if (length > MAX_KEY_BYTES) throw new KeyTooLongError(`key is ${length} bytes, the limit is ${MAX_KEY_BYTES}`)
-  const key = new Uint8Array(length)
-  key.set(prev.subarray(0, prefix))
+  if (keySlabUsed + length > KEY_SLAB_BYTES) {
+    keySlab = new Uint8Array(Math.max(KEY_SLAB_BYTES, length))
+    keySlabUsed = 0
+  }
+  const key = keySlab.subarray(keySlabUsed, keySlabUsed + length)
+  keySlabUsed += length
+  for (let i = 0; i < prefix; i++) key[i] = prev[i]
   key.set(suffix, prefix)
   if (compareBytes(prev, key) >= 0) throw new UnsortedKeysError('keys are not in strictly increasing order')
   return key

@@ -44,6 +44,15 @@ function procMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(line.split(/\s+/)[1]) / 1024
 }
 
+/** `done`, or an error naming the step that failed. */
+async function step<T>(name: string, done: Promise<T>): Promise<T> {
+  try {
+    return await done
+  } catch (err) {
+    throw new Error(`${name} failed: ${(err as Error).message}`, { cause: err })
+  }
+}
+
 interface Daemon {
   readonly process: ChildProcess
   readonly api: HttpClient
@@ -110,7 +119,7 @@ async function run(): Promise<DaemonRssResult> {
     })
     const started = performance.now()
     const replica = await reader.follow(id)
-    await replica.synced(head, AbortSignal.timeout(120_000 * Math.max(1, keys / 100_000)))
+    await step('the cold sync', replica.synced(head, AbortSignal.timeout(120_000 * Math.max(1, keys / 100_000))))
     const coldMs = performance.now() - started
     const coldPath = (replica.status().lastSync as SyncReport).path
     const rssAfterColdMb = procMb(pid, 'VmRSS')
@@ -120,7 +129,7 @@ async function run(): Promise<DaemonRssResult> {
         return { op: 'put' as const, key: key(k), value: { ...value(k), name: `changed${c}.${j}` } }
       })
       const { commit } = await daemon.api.transact({ store: id }, ops)
-      await replica.synced(commit?.seq ?? 0, AbortSignal.timeout(60_000))
+      await step(`catch-up ${c + 1}`, replica.synced(commit?.seq ?? 0, AbortSignal.timeout(60_000)))
     }
     return {
       keys,

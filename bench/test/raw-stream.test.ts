@@ -30,6 +30,7 @@ test('a raw stream carries the bytes asked for, across chunks', { timeout: 30_00
 test('a raw stream that ends short fails the measure', { timeout: 30_000 }, async () => {
   const [server, client] = await pair()
   await server.libp2p.handle(RAW_STREAM_PROTOCOL, async (stream) => {
+    await new Promise((resolve) => stream.addEventListener('message', resolve, { once: true }))
     stream.send(new Uint8Array(10))
     await stream.close()
   })

@@ -311,6 +311,15 @@ if (suites.includes('sync')) {
       ['cold: receive / check / write', ...phases((p) => p.coldPhases), ''],
       ['cold sync: bytes on the wire', ...each((p) => p.coldWireBytes, kib), ''],
       ['cold sync: of which over bitswap', ...each((p) => p.coldFetchedBytes, kib), ''],
+      ['cold sync: a plain stream, same bytes', ...each((p) => p.rawStreamMs, ms), ''],
+      [
+        'cold sync / plain stream',
+        ...each(
+          (p) => p.coldToRawStream,
+          (v) => `${v.toFixed(1)}x`,
+        ),
+        '',
+      ],
       ['cold sync: path', ...paths.map((p) => [...new Set(results.map((r) => path(r, p).coldPath))].join('/')), ''],
       ["writer's peak RSS (MiB)", ...each((p) => p.writerPeakRssMb, int), ''],
     ]

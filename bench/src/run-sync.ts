@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDagsyncNode, type DagsyncNode, type Follower, type SyncReport } from '@dagsync/peer'
 import { openLevelStorage } from '@dagsync/store/level'
+import { measureRawStream } from './raw-stream.ts'
 import { median } from './run-subject.ts'
 
 export interface PathResult {
@@ -28,6 +29,12 @@ export interface PathResult {
   catchUpWireBytes: number
   catchUpRoundTrips: number
   catchUpBlocks: number
+  /**
+   * The transport's floor, measured right after the cold sync on the same connection: the time a
+   * plain stream took to carry the cold sync's bytes, and the cold sync's time as a multiple of it.
+   */
+  rawStreamMs: number
+  coldToRawStream: number
   /** The writer process's peak RSS: a node that built (or opened) the store and served this reader. */
   writerPeakRssMb: number
 }
@@ -120,6 +127,8 @@ async function measurePath(path: SyncPath, writerDir: string, keys: number): Pro
   await replica.synced(Number(seq), AbortSignal.timeout(coldTimeout(keys)))
   const coldMs = performance.now() - started
   const cold = replica.status().lastSync as SyncReport
+  const writerPeer = node.libp2p.getConnections()[0].remotePeer
+  const rawStreamMs = await measureRawStream(node.libp2p, writerPeer, cold.wireBytes)
   const reports: SyncReport[] = []
   const endToEnd: number[] = []
   for (let i = 0; i < 5; i++) {
@@ -138,6 +147,8 @@ async function measurePath(path: SyncPath, writerDir: string, keys: number): Pro
     coldPhases: cold.phases,
     coldPath: cold.path,
     coldFetchedBytes: cold.fetchedBytes,
+    rawStreamMs,
+    coldToRawStream: coldMs / rawStreamMs,
     catchUpMs: median(reports.map((r) => r.ms)),
     catchUpPhases: {
       receive: median(reports.map((r) => r.phases.receive)),

@@ -9,6 +9,7 @@
 import { createInterface } from 'node:readline'
 import { createDagsyncNode } from '@dagsync/peer'
 import { openLevelStorage } from '@dagsync/store/level'
+import { serveRawStream } from './raw-stream.ts'
 import { key, value } from './subject.ts'
 
 const [dir, port, path, keys = '100000'] = process.argv.slice(2)
@@ -20,6 +21,7 @@ const node = await createDagsyncNode({
   serveSync: path !== 'bitswap',
   pushMaxBytes: path === 'push' ? 128 * 1024 : 0,
 })
+await serveRawStream(node.libp2p)
 let id: string | undefined
 for await (const existing of node.writableStores()) id ??= existing
 const served = id === undefined ? await node.createStore() : await node.serve(id)

@@ -10,7 +10,8 @@ export type DeltaOp = readonly [offset: number, length: number] | Uint8Array
 /**
  * A delta from `base` to `target`, matching the pieces of `target` (header, each entry, tail;
  * `targetOffsets` says where entries start) against the same pieces of `base`. Unchanged
- * entries become copies; runs of them that sit together in `base` become one copy.
+ * entries become copies; runs of them that sit together in `base` become one copy. A changed
+ * piece copies the bytes it shares at its start and end with the base piece in its place.
  */
 export function encodeDelta(
   base: Uint8Array,
@@ -37,8 +38,6 @@ export function encodeDelta(
       ?.find((at) => at + length <= base.length && same(base, at, target, start, length))
   }
   const ops: DeltaOp[] = []
-  // Where the run of unmatched pieces being gathered starts in `target` (they sit together there).
-  let literal = -1
   // Pieces usually sit where they were: try the base piece after the last match first.
   let cursor = 0
   for (let i = 0; i + 1 < targetStarts.length; i++) {
@@ -54,22 +53,62 @@ export function encodeDelta(
     } else {
       from = find(start, length)
     }
-    if (from === undefined) {
-      if (literal < 0) literal = start
-      continue
+    if (from !== undefined) {
+      cursor = baseStarts.indexOf(from, cursor) + 1 || cursor
+      copy(ops, from, length)
+    } else if (cursor + 1 < baseStarts.length) {
+      // A changed entry (or tail) mostly keeps the bytes of the one it replaces: a new subtree
+      // link or value between the same key and fields. Copy its ends from there.
+      const at = baseStarts[cursor]
+      const end = Math.min(length, baseStarts[cursor + 1] - at)
+      let head = 0
+      while (head < end && base[at + head] === target[start + head]) head++
+      let tail = 0
+      while (tail < end - head && base[baseStarts[cursor + 1] - 1 - tail] === target[start + length - 1 - tail]) tail++
+      cursor++
+      if (head + tail < MIN_SAVED) insert(ops, target.subarray(start, start + length))
+      else {
+        if (head > 0) copy(ops, at, head)
+        if (head + tail < length) insert(ops, target.subarray(start + head, start + length - tail))
+        if (tail > 0) copy(ops, baseStarts[cursor] - tail, tail)
+      }
+    } else {
+      insert(ops, target.subarray(start, start + length))
     }
-    if (literal >= 0) {
-      ops.push(target.subarray(literal, start))
-      literal = -1
-    }
-    cursor = baseStarts.indexOf(from, cursor) + 1 || cursor
-    const last = ops[ops.length - 1]
-    if (last !== undefined && !(last instanceof Uint8Array) && last[0] + last[1] === from)
-      ops[ops.length - 1] = [last[0], last[1] + length]
-    else ops.push([from, length])
   }
-  if (literal >= 0) ops.push(target.subarray(literal))
   return ops
+}
+
+/**
+ * Bytes of a piece that must match its base piece's ends to be copied from there: below this,
+ * the two copy ops (about four bytes each) and the split literal cost about what they save.
+ */
+const MIN_SAVED = 12
+
+/** Appends a copy of base bytes [from, from + length), joined to a copy that ends at `from`. */
+function copy(ops: DeltaOp[], from: number, length: number): void {
+  const last = ops[ops.length - 1]
+  if (last !== undefined && !(last instanceof Uint8Array) && last[0] + last[1] === from)
+    ops[ops.length - 1] = [last[0], last[1] + length]
+  else ops.push([from, length])
+}
+
+/**
+ * Appends literal bytes, joined to a literal before them. Literals are views of the target, and
+ * one that follows the last in it widens that view: a node of new entries is one slice, not
+ * copied again for each entry.
+ */
+function insert(ops: DeltaOp[], bytes: Uint8Array): void {
+  const last = ops[ops.length - 1]
+  if (!(last instanceof Uint8Array)) ops.push(bytes)
+  else if (last.buffer === bytes.buffer && last.byteOffset + last.length === bytes.byteOffset)
+    ops[ops.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + bytes.length)
+  else {
+    const joined = new Uint8Array(last.length + bytes.length)
+    joined.set(last)
+    joined.set(bytes, last.length)
+    ops[ops.length - 1] = joined
+  }
 }
 
 /** Where the pieces start: the header at 0, each entry, the tail; and the end. */

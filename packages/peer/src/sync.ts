@@ -17,7 +17,7 @@
 // verified commit reaches, so a wrong block is never used (it is simply missing, and fetched
 // elsewhere). Per changed node, that leaves little more than the bytes that changed.
 
-import { CommitNotFoundError, readBlock, type Store } from '@dagsync/store'
+import { CommitNotFoundError, type Store } from '@dagsync/store'
 import { BlockNotFoundError, blockLinks, cidKey, DAG_CBOR, walkWaves } from '@dagsync/tree'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
@@ -125,14 +125,28 @@ export function syncHandler(storeFor: (id: string) => Store | undefined) {
  */
 export async function* frontierMessages(store: Store, want: CID, frontier: readonly CID[]): AsyncGenerator<Message> {
   await commitHeld(store, want)
+  yield* dagMessages(store, frontier)
+}
+
+/**
+ * The whole DAGs under `roots`, one wave of links after another (so each block comes after one
+ * that links to it), as they are stored: read 64 at a time, nodes not decoded, only their links
+ * read. What a cold sync sends, and a later round.
+ */
+function dagMessages(store: Store, roots: readonly CID[]): AsyncGenerator<Message> {
   // Not the store's walkDag: it would try each root as a commit, and decoding a large value as one is slow.
-  yield* walkWaves<CID, Uint8Array, Message>(frontier, {
+  return walkWaves<CID, Uint8Array, Message>(roots, {
     cid: (cid) => cid,
     key: cidKey,
+    // From the tree: a cached node's bytes without a read, and the empty tree's root, which a
+    // store may never have written.
     read: async (cid) => {
-      const bytes = await readBlock(store.storage.blockstore, cid)
-      if (bytes === undefined) throw new ServeError('incomplete', `this peer lacks block ${cid}`)
-      return bytes
+      try {
+        return await store.tree.blockBytes(cid)
+      } catch (err) {
+        if (err instanceof BlockNotFoundError) throw new ServeError('incomplete', `this peer lacks block ${cid}`)
+        throw err
+      }
     },
     expand: (cid, bytes, next) => {
       next.push(...blockLinks(cid, bytes))
@@ -157,6 +171,8 @@ async function commitHeld(store: Store, want: CID): Promise<Awaited<ReturnType<S
 export async function* newBlockMessages(store: Store, have: CID | null, want: CID): AsyncGenerator<Message> {
   const target = await commitHeld(store, want)
   yield { b: await store.tree.blockBytes(want) }
+  // A reader with nothing takes every block: no diff to walk, no node to decode or cache.
+  if (have === null) return yield* dagMessages(store, [target.root])
   try {
     for await (const block of store.tree.newBlocks(have ?? store.tree.emptyRoot, target.root)) {
       if (block.base !== undefined && block.offsets !== undefined) {

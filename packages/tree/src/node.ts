@@ -311,6 +311,14 @@ function baseEntryBytes(bytes: Uint8Array, pos: number, base: TreeNode, prev: Ui
   return length
 }
 
+// Keys are cut from shared buffers, as CIDs are (hash.ts): a small typed array of its own has no
+// ArrayBuffer until one is asked for, and copying into it or hashing it asks; V8 then moves it off
+// the heap, which cost more than decoding the rest of the entry. A slab bounds what one key kept
+// alive (in a cached node, say) holds to 1 KiB.
+const KEY_SLAB_BYTES = 1024
+let keySlab = new Uint8Array(KEY_SLAB_BYTES)
+let keySlabUsed = 0
+
 function expandKey(prev: Uint8Array | null, prefix: number, suffix: Uint8Array): Uint8Array {
   if (prev === null) {
     if (prefix !== 0) throw new MalformedNodeError('the first entry of a node must have prefix length 0')
@@ -328,8 +336,12 @@ function expandKey(prev: Uint8Array | null, prefix: number, suffix: Uint8Array):
   // (the check above refused an equal one): greater, or a longer key with the same start.
   if (suffix.length === 0 || (prefix < prev.length && suffix[0] < prev[prefix]))
     throw new UnsortedKeysError('keys are not in strictly increasing order')
-  const key = new Uint8Array(length)
-  // A byte loop: keys are short, and subarray() costs more than copying a few bytes.
+  if (keySlabUsed + length > KEY_SLAB_BYTES) {
+    keySlab = new Uint8Array(Math.max(KEY_SLAB_BYTES, length))
+    keySlabUsed = 0
+  }
+  const key = keySlab.subarray(keySlabUsed, keySlabUsed + length)
+  keySlabUsed += length
   for (let i = 0; i < prefix; i++) key[i] = prev[i]
   key.set(suffix, prefix)
   return key

@@ -6,11 +6,16 @@
 // open at once and start the handshake (multistream-select): the node answers those it took and
 // closes those it refused.
 import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createDagsyncNode, type DagsyncNode, type DagsyncNodeInit } from '@dagsync/peer'
 import { memoryStorage } from '@dagsync/store'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_CONFIG } from '../src/config.ts'
+import { startDaemon } from '../src/daemon.ts'
+import { initRepo } from '../src/repo.ts'
 
 const PEERS = 30
 const nodes: DagsyncNode[] = []
@@ -90,5 +95,26 @@ describe('the connections setting', () => {
     assert.equal(await dialAtOnce(node, [a]), 1)
     assert.equal(await dialAtOnce(node, [b]), 1)
     assert.equal(await dialAtOnce(node, [c]), 0)
+  })
+
+  it('is what a daemon started on a repo gives its node', async () => {
+    const repo = await mkdtemp(join(tmpdir(), 'dagsync-connections-'))
+    await initRepo(repo, {
+      demo: false,
+      dht: { enabled: false, bootstrap: [] },
+      relay: { ...DEFAULT_CONFIG.relay, enabled: false },
+    })
+    const daemon = await startDaemon({
+      repo,
+      listen: ['/ip4/127.0.0.1/tcp/0/ws'],
+      api: '127.0.0.1:0',
+      logLevel: 'silent',
+    })
+    try {
+      assert.equal(await burst(daemon.node, PEERS), PEERS)
+    } finally {
+      await daemon.stop()
+      await rm(repo, { recursive: true, force: true })
+    }
   })
 })

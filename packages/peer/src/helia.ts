@@ -76,7 +76,7 @@ export async function makeHelia(init: DagsyncNodeInit, staging: StagingBlockstor
           fallbackToFloodsub: false,
           // A commit's announcement goes to the mesh (about D = 6 peers), which relays it, not to
           // every subscriber: a writer's upload per commit grows with the mesh degree, not with its
-          // readers. A reader that just subscribed is sent the head by itself (node.ts).
+          // readers. (A reader that subscribes is sent the head all the same: many-readers.test.)
           floodPublish: false,
           // Gossipsub scores down peers that share an IP address past 10, quadratically: 14
           // readers on one machine or behind one reverse proxy were graylisted (their messages,

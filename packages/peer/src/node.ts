@@ -3,8 +3,7 @@
 import { BlockstoreStorage, openStore, readBlock, type Storage } from '@dagsync/store'
 import { collectBytes, decodeCbor } from '@dagsync/tree'
 import { type IPNS, type IPNSRouting, ipns, pubSubIPNSRouting } from '@helia/ipns'
-import { type GossipSub, type Message, type PublishResult, TopicValidatorResult } from '@libp2p/gossipsub'
-import type { PublishOpts } from '@libp2p/gossipsub/types'
+import { type GossipSub, type Message, TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { type Logger, logger } from '@libp2p/logger'
 import { MemoryDatastore } from 'datastore-core'
@@ -513,11 +512,7 @@ export class DagsyncNode {
         const message = await this.#messageForNewReader(id)
         if (message === undefined) return
         try {
-          // To every subscriber, as the newcomer may not be in this node's mesh yet. (Gossipsub's
-          // publish takes per-call options; its exported interface leaves them out.)
-          const publish: (topic: string, data: Uint8Array, options: PublishOpts) => Promise<PublishResult> =
-            this.#pubsub.publish.bind(this.#pubsub)
-          const result = await publish(topic, message, { floodPublish: true })
+          const result = await this.#pubsub.publish(topic, message)
           if (result.recipients.some((r) => r.equals(peer))) return
         } catch (err) {
           failure = (err as Error).message

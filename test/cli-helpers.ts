@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -199,7 +199,7 @@ export class DaemonProcess {
   }
 }
 
-/** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+/** A loopback port nothing listens on (for a daemon that must come back on the same one). */
 export async function freePort(): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -208,6 +208,14 @@ export async function freePort(): Promise<number> {
   return port
 }
 
+/** Serves `server` on a free loopback port until `scratch` closes; returns its URL. */
+export async function listenOnLoopback(scratch: Scratch, server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  scratch.defer(() => new Promise((resolve) => server.close(resolve)))
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`
+}
+
+/** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown

@@ -39,6 +39,12 @@ async function build(
   })
 }
 
+/** `source` as one script, its dynamic imports included (for `page.addScriptTag`). */
+export async function bundleProbe(scratch: Scratch, source: string): Promise<string> {
+  const built = await build(scratch, source, {})
+  return built.outputFiles[0]?.text ?? ''
+}
+
 /** `source` split as the web app is: `probe.js` and one chunk per dynamic import, by file name. */
 export interface ProbeChunks {
   readonly files: ReadonlyMap<string, string>

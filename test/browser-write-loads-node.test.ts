@@ -5,16 +5,15 @@
 // is and served by the test, so every request for the node's chunk is seen. See docs/bundle.md.
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
-import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { before, describe, it } from 'node:test'
 import type { TabFollower, TabPeer } from '@dagsync/browser'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { browserEntry, bundleProbeChunks, type ProbeChunks } from './browser-probe.ts'
 import { cli, cliJson, DaemonProcess, eventually, freePort, listenOnLoopback, Scratch } from './cli-helpers.ts'
-import { launchChromium, openPage } from './web-page.ts'
+import { chromiumForFile, openPage } from './web-page.ts'
 
 const scratch = new Scratch()
-let browser: Browser
+const chrome = chromiumForFile(scratch)
 let probe: ProbeChunks
 let nodeChunk: string
 
@@ -28,7 +27,6 @@ declare global {
 }
 
 before(async () => {
-  browser = await launchChromium(join(import.meta.dirname, '..', 'test-results', 'browser-write-loads-node'))
   probe = await bundleProbeChunks(
     scratch,
     `import { startTabPeer } from ${browserEntry}
@@ -38,10 +36,6 @@ window.probe = { peer, follower: await peer.follow(store) }
 `,
   )
   nodeChunk = probe.chunkWith('packages/browser/src/page-node.ts')
-})
-after(async () => {
-  await browser?.close()
-  await scratch.close()
 })
 
 /** Serves the probe: a page that runs it with `init`, and its chunks, none of them cached. */
@@ -79,7 +73,7 @@ describe('a page that loads its node when asked', () => {
     const store = ready.stores.find((s) => s.names.includes('demo'))?.id
     assert.ok(store !== undefined && ready.gateway !== undefined)
     const site = await serveProbe({ peers: ready.addresses, gateway: ready.gateway, store })
-    const { context, page, errors } = await openPage(browser)
+    const { context, page, errors } = await openPage(chrome.browser)
     const asked: string[] = []
     page.on('request', (request) => {
       if (request.url() === `${site}/${nodeChunk}`) asked.push(request.url())

@@ -4,28 +4,17 @@
 // measured by `pnpm bench:cli`, not here).
 // Every refused call is checked to have changed nothing.
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
 import { createServer, request as httpRequest, type Server } from 'node:http'
-import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { after, before, describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { MAX_JSON_BODY_BYTES } from '@dagsync/daemon/client'
-import { cli, cliJson, DaemonProcess, Scratch } from './cli-helpers.ts'
+import { cli, cliJson, listenOnLoopback, Scratch, startDaemonRepo } from './cli-helpers.ts'
 import { JSON_SHAPES, valueText } from './fixtures/json-shapes.ts'
 
 const scratch = new Scratch()
 after(() => scratch.close())
 
-let repo: string
-let api: string
-let token: string
-
-before(async () => {
-  repo = await scratch.dir()
-  const daemon = await DaemonProcess.start(scratch, repo)
-  api = (await daemon.ready).api
-  token = (await readFile(join(repo, 'api-token'), 'utf8')).trim()
-})
+const { repo, api, token } = await startDaemonRepo(scratch)
 
 async function call(method: string, args: unknown, auth = true): Promise<{ status: number; body: string }> {
   const response = await fetch(`${api}/api/v1/${method}`, {
@@ -51,10 +40,7 @@ async function countingServer(): Promise<{ url: string; hits: () => number; serv
     hits++
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"count":0,"results":[]}')
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  scratch.defer(() => new Promise((resolve) => server.close(resolve)))
-  const { port } = server.address() as { port: number }
-  return { url: `http://127.0.0.1:${port}`, hits: () => hits, server }
+  return { url: await listenOnLoopback(scratch, server), hits: () => hits, server }
 }
 
 describe('the API token', () => {

@@ -2,40 +2,20 @@
 // syncs through the daemon's trustless gateway alone (the address /config.json gives it, another
 // origin than the page's), says `over http` in its status, and catches up after a commit.
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { after, before, describe, it } from 'node:test'
-import { type Browser, chromium } from 'playwright-core'
+import { describe, it } from 'node:test'
 import { cli, DaemonProcess, eventually, Scratch } from './cli-helpers.ts'
-import { buildWebApp } from './web-build.ts'
+import { chromiumForFile, keepOnLoopback, keyRow } from './web-page.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const scratch = new Scratch()
-let browser: Browser
-
-before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is not at ${CHROMIUM} (apt-get install chromium; .ci/run does)`)
-  buildWebApp()
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-})
-after(async () => {
-  await browser?.close()
-  await scratch.close()
-})
+const chrome = chromiumForFile(scratch)
 
 describe('the web app over HTTP only', () => {
   it('syncs through the gateway when no WebSocket can open, says so, and catches up after a commit', async () => {
     const repo = await scratch.dir()
     const daemon = await DaemonProcess.start(scratch, repo, {}, { args: ['--gateway-address', '127.0.0.1:0'] })
     const ready = await daemon.ready
-    const context = await browser.newContext()
-    const errors: string[] = []
-    await context.route(
-      (url) => !['127.0.0.1', 'localhost'].includes(url.hostname),
-      (route) => {
-        errors.push(`off-loopback request: ${route.request().url()}`)
-        return route.abort()
-      },
-    )
+    const context = await chrome.browser.newContext()
+    const errors = await keepOnLoopback(context)
     // Every WebSocket the page opens is refused, as a proxy or firewall that drops them would.
     let blocked = 0
     await context.routeWebSocket(
@@ -48,14 +28,14 @@ describe('the web app over HTTP only', () => {
     const page = await context.newPage()
     page.on('pageerror', (err) => errors.push(err.message))
     await page.goto(ready.api)
-    await page.locator('#keys tbody tr[data-key="welcome"]').waitFor({ timeout: 30_000 })
+    await keyRow(page, 'welcome').waitFor({ timeout: 30_000 })
     await page.waitForFunction(() => document.getElementById('status-last')?.textContent?.endsWith(' over http'))
     // The first key came before libp2p loaded (docs/bundle.md); then the node tries to dial.
     await page.waitForFunction(() => window.dagsync?.peer.node !== undefined, undefined, { timeout: 30_000 })
     await eventually('a WebSocket dial', async () => (blocked > 0 ? true : undefined))
 
     assert.equal((await cli(scratch, repo, ['put', 'demo', 'over/http', '"yes"'])).code, 0)
-    await page.locator('#keys tbody tr[data-key="over/http"]').waitFor({ timeout: 30_000 })
+    await keyRow(page, 'over/http').waitFor({ timeout: 30_000 })
     assert.match((await page.locator('#status-last').textContent()) ?? '', / over http$/)
     assert.deepEqual(errors, [])
     await context.close()

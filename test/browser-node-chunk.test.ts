@@ -4,40 +4,24 @@
 // chunk at once, so it can take the node over after the chunk is gone (as after a new build).
 // See docs/bundle.md.
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { after, before, describe, it } from 'node:test'
-import { type Browser, type BrowserContext, chromium } from 'playwright-core'
-import { readChunkGraph } from '../apps/web/build/bundle-report.ts'
+import { before, describe, it } from 'node:test'
+import type { BrowserContext } from 'playwright-core'
 import { DaemonProcess, Scratch } from './cli-helpers.ts'
-import { buildWebApp, chunkGraphFile } from './web-build.ts'
+import { webNodeChunk } from './web-build.ts'
+import { chromiumForFile, keepOnLoopback, keyRow } from './web-page.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const scratch = new Scratch()
-let browser: Browser
+const chrome = chromiumForFile(scratch)
 let nodeChunk: string
 
-before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is not at ${CHROMIUM} (apt-get install chromium; .ci/run does)`)
-  buildWebApp()
-  const chunk = readChunkGraph(chunkGraphFile).find((c) =>
-    Object.keys(c.modules).some((id) => id.endsWith('packages/browser/src/page-node.ts')),
-  )
-  assert.ok(chunk !== undefined, 'the build has a chunk of its own for the node')
-  nodeChunk = chunk.file
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-})
-after(async () => {
-  await browser?.close()
-  await scratch.close()
+before(() => {
+  nodeChunk = webNodeChunk()
 })
 
 /** A profile whose every request passes its routes (no service worker), kept on loopback. */
 async function loopbackContext(): Promise<BrowserContext> {
-  const context = await browser.newContext({ serviceWorkers: 'block' })
-  await context.route(
-    (url) => !['127.0.0.1', 'localhost'].includes(url.hostname),
-    (route) => route.abort(),
-  )
+  const context = await chrome.browser.newContext({ serviceWorkers: 'block' })
+  await keepOnLoopback(context)
   return context
 }
 
@@ -61,13 +45,13 @@ describe('the web app and its node chunk', () => {
 
     // First visit: the node syncs the store into IndexedDB.
     await page.goto(api)
-    await page.locator('#keys tbody tr[data-key="welcome"]').waitFor({ timeout: 30_000 })
+    await keyRow(page, 'welcome').waitFor({ timeout: 30_000 })
     const shown = await rows.count()
 
     // Reload with the node's chunk refused: the keys come from the replica alone.
     const refused = await refuseNodeChunk(context)
     await page.reload()
-    await page.locator('#keys tbody tr[data-key="welcome"]').waitFor({ timeout: 30_000 })
+    await keyRow(page, 'welcome').waitFor({ timeout: 30_000 })
     assert.equal(await rows.count(), shown)
     await page.waitForFunction(() => window.dagsync?.peer.lastError !== undefined)
     assert.match(

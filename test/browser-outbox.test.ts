@@ -3,25 +3,15 @@
 // the order they were made once the daemon is back; a write based on a value the daemon has
 // since replaced is rejected and reported. Screenshots go to test-results/browser-outbox/.
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
-import { HttpClient } from '@dagsync/daemon/client'
-import type { Browser, Page } from 'playwright-core'
-import { cli, DaemonProcess, freePort, Scratch } from './cli-helpers.ts'
-import { launchChromium, openPage } from './web-page.ts'
+import { describe, it } from 'node:test'
+import type { Page } from 'playwright-core'
+import { apiClient, cli, DaemonProcess, freePort, Scratch } from './cli-helpers.ts'
+import { chromiumForFile, keyRow, openPage } from './web-page.ts'
 
 const shots = join(import.meta.dirname, '..', 'test-results', 'browser-outbox')
 const scratch = new Scratch()
-let browser: Browser
-
-before(async () => {
-  browser = await launchChromium(shots)
-})
-after(async () => {
-  await browser?.close()
-  await scratch.close()
-})
+const chrome = chromiumForFile(scratch, { shots })
 
 const outbox = (page: Page, state: string) => page.locator(`#outbox li[data-state="${state}"]`)
 
@@ -38,16 +28,15 @@ describe('offline writes in Chromium', () => {
     const ports = { ws: await freePort(), api: await freePort() }
     let daemon = await DaemonProcess.start(scratch, repo, ports)
     const d = await daemon.ready
-    const token = (await readFile(join(repo, 'api-token'), 'utf8')).trim()
-    const client = new HttpClient({ url: d.api, token })
-    const { context, page, errors } = await openPage(browser)
+    const client = await apiClient(repo, d.api)
+    const { context, page, errors } = await openPage(chrome.browser)
     await page.goto(d.api)
-    await page.locator('#keys tbody tr[data-key="welcome"]').waitFor({ timeout: 30_000 })
+    await keyRow(page, 'welcome').waitFor({ timeout: 30_000 })
     await page.locator('#connection[data-state="online"]').waitFor()
     const peerId = (await page.evaluate(() => window.dagsync?.peer.peerId)) as string
     assert.equal((await cli(scratch, repo, ['store', 'allow', 'demo', peerId])).code, 0)
     await client.put({ store: 'demo', key: 'doc', value: { v: 1 } })
-    await page.locator('#keys tbody tr[data-key="doc"]').waitFor({ timeout: 10_000 })
+    await keyRow(page, 'doc').waitFor({ timeout: 10_000 })
 
     // 1. The daemon goes away; three writes wait in the outbox, shown at once as pending.
     await daemon.stop()
@@ -65,7 +54,7 @@ describe('offline writes in Chromium', () => {
 
     // 2. A reload, still offline: the writes are still there, from IndexedDB.
     await page.reload()
-    await page.locator('#keys tbody tr[data-key="doc"]').waitFor({ timeout: 30_000 })
+    await keyRow(page, 'doc').waitFor({ timeout: 30_000 })
     await outbox(page, 'pending').nth(2).waitFor({ timeout: 10_000 })
     assert.deepEqual(
       await page.evaluate(async () =>

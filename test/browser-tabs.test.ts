@@ -3,18 +3,12 @@
 // at once, or through the outbox), and closing the tab that holds the node moves the node to
 // another tab with no commit's changes lost in any tab. Real Chromium, real daemon process.
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { HttpClient } from '@dagsync/daemon/client'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
-import { cli, cliJson, DaemonProcess, eventually, Scratch } from './cli-helpers.ts'
-import { buildWebApp } from './web-build.ts'
+import type { BrowserContext, Page } from 'playwright-core'
+import { browserEntry, bundleProbe } from './browser-probe.ts'
+import { apiClient, cli, cliJson, DaemonProcess, eventually, Scratch } from './cli-helpers.ts'
+import { keepOnLoopback, keyRow, launchChromiumProfile } from './web-page.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const root = join(import.meta.dirname, '..')
 const scratch = new Scratch()
 let context: BrowserContext
 
@@ -28,12 +22,7 @@ declare global {
 }
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is not at ${CHROMIUM} (apt-get install chromium; .ci/run does)`)
-  buildWebApp()
-  context = await chromium.launchPersistentContext(await scratch.dir('dagsync-profile-'), {
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox'],
-  })
+  context = await launchChromiumProfile(await scratch.dir('dagsync-profile-'))
 })
 after(async () => {
   await context?.close()
@@ -45,33 +34,17 @@ after(async () => {
  * bundled for the browser as the app is.
  */
 async function startBrowserPeerProbe(): Promise<string> {
-  const require = createRequire(join(root, 'apps', 'cli', 'package.json'))
-  // esbuild is the CLI's build tool; what this uses of it:
-  const esbuild = (await import(require.resolve('esbuild'))) as {
-    build(options: object): Promise<{ outputFiles: { text: string }[] }>
-  }
-  const dir = await scratch.dir('dagsync-probe-')
-  const entry = join(dir, 'probe.ts')
-  await writeFile(
-    entry,
-    `import { NodeHeldElsewhereError, startBrowserPeer } from ${JSON.stringify(join(root, 'packages', 'browser', 'src', 'index.ts'))}
+  return await bundleProbe(
+    scratch,
+    `import { NodeHeldElsewhereError, startBrowserPeer } from ${browserEntry}
 window.startBrowserPeerResult = startBrowserPeer({ peers: [] }).then(
   () => 'started',
   (err) => (err instanceof NodeHeldElsewhereError ? 'NodeHeldElsewhereError: ' : 'other: ') + err.message,
 )
 `,
   )
-  const built = await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-  })
-  return built.outputFiles[0]?.text ?? ''
 }
 
-const row = (page: Page, key: string) => page.locator(`#keys tbody tr[data-key="${key}"]`)
 const holdsNode = (page: Page) => page.evaluate(() => window.dagsync?.peer.node !== undefined)
 
 /** Starts a watch of the test's own in the tab, recording every key each commit changed. */
@@ -90,22 +63,15 @@ describe('three tabs of one browser profile', () => {
     const repo = await scratch.dir()
     const daemon = await DaemonProcess.start(scratch, repo)
     const d = await daemon.ready
-    const client = new HttpClient({ url: d.api, token: (await readFile(join(repo, 'api-token'), 'utf8')).trim() })
-    const errors: string[] = []
-    await context.route(
-      (url) => !['127.0.0.1', 'localhost'].includes(url.hostname),
-      (route) => {
-        errors.push(`off-loopback request: ${route.request().url()}`)
-        return route.abort()
-      },
-    )
+    const client = await apiClient(repo, d.api)
+    const errors = await keepOnLoopback(context)
 
     const tabs: Page[] = []
     for (let i = 0; i < 3; i++) {
       const page = await context.newPage()
       page.on('pageerror', (err) => errors.push(`tab ${i}: ${err.message}`))
       await page.goto(d.api)
-      await row(page, 'welcome').waitFor({ timeout: 30_000 })
+      await keyRow(page, 'welcome').waitFor({ timeout: 30_000 })
       await page.locator('#connection[data-state="online"]').waitFor({ timeout: 10_000 })
       await recordChanges(page)
       tabs.push(page)
@@ -126,7 +92,7 @@ describe('three tabs of one browser profile', () => {
     await client.put({ store: 'demo', key: 'live/1', value: { hello: 'tabs' } })
     const shownAfter = await Promise.all(
       tabs.map(async (page) => {
-        await row(page, 'live/1').waitFor({ timeout: 5_000 })
+        await keyRow(page, 'live/1').waitFor({ timeout: 5_000 })
         return Date.now() - written
       }),
     )

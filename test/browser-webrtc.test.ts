@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { cli, cliJson, DaemonProcess, Scratch } from './cli-helpers.ts'
 import { buildWebApp } from './web-build.ts'
+import { CHROMIUM, keepOnLoopback } from './web-page.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const KEYS = 600
 const scratch = new Scratch()
 let browser: Browser
@@ -33,10 +33,7 @@ after(async () => {
 /** A page of the web app in a browser profile of its own (its own IndexedDB, its own node). */
 async function openPage(url: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ serviceWorkers: 'block' })
-  await context.route(
-    (u) => !['127.0.0.1', 'localhost'].includes(u.hostname),
-    (route) => route.abort(),
-  )
+  await keepOnLoopback(context)
   const page = await context.newPage()
   await page.goto(url)
   await page.waitForFunction(() => window.dagsync?.peer.node !== undefined, undefined, { timeout: 30_000 })

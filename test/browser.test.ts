@@ -4,28 +4,15 @@
 // restarted daemon is caught up with. Screenshots of each state go to test-results/browser/.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
-import { HttpClient } from '@dagsync/daemon/client'
-import type { Browser, Page } from 'playwright-core'
-import { cli, cliJson, DaemonProcess, eventually, freePort, Scratch } from './cli-helpers.ts'
-import { launchChromium, openPage } from './web-page.ts'
+import { describe, it } from 'node:test'
+import { apiClient, cli, cliJson, DaemonProcess, eventually, freePort, Scratch } from './cli-helpers.ts'
+import { chromiumForFile, keyRow, openPage } from './web-page.ts'
 
 const root = join(import.meta.dirname, '..')
 const shots = join(root, 'test-results', 'browser')
 const scratch = new Scratch()
-let browser: Browser
-
-before(async () => {
-  browser = await launchChromium(shots)
-})
-after(async () => {
-  await browser?.close()
-  await scratch.close()
-})
-
-const row = (page: Page, key: string) => page.locator(`#keys tbody tr[data-key="${key}"]`)
+const chrome = chromiumForFile(scratch, { shots })
 
 describe('the web app in Chromium', () => {
   it('shows the store live, writes through the writer once allowed, and works offline across reloads and restarts', async () => {
@@ -40,21 +27,20 @@ describe('the web app in Chromium', () => {
     await cliJson(scratch, readerRepo, ['store', 'follow', demo, '--name', 'shared'])
 
     // Nothing the page loads may leave loopback.
-    const { context, page, errors } = await openPage(browser)
+    const { context, page, errors } = await openPage(chrome.browser)
 
     // 1. The page shows the store.
     await page.goto(w.api)
-    await row(page, 'welcome').waitFor({ timeout: 30_000 })
+    await keyRow(page, 'welcome').waitFor({ timeout: 30_000 })
     assert.equal(await page.locator('#keys tbody tr').count(), 6)
     await page.locator('#connection[data-state="online"]').waitFor()
     await page.screenshot({ path: join(shots, '1-store.png'), fullPage: true })
 
     // 2. A write on the daemon shows up in the page within a second.
-    const token = (await readFile(join(writerRepo, 'api-token'), 'utf8')).trim()
-    const client = new HttpClient({ url: w.api, token })
+    const client = await apiClient(writerRepo, w.api)
     const written = Date.now()
     await client.put({ store: 'demo', key: 'live/1', value: { hello: 'browser' } })
-    await row(page, 'live/1').waitFor({ timeout: 5_000 })
+    await keyRow(page, 'live/1').waitFor({ timeout: 5_000 })
     const latency = Date.now() - written
     assert.ok(latency < 1000, `shown ${latency} ms after the commit`)
     await page.screenshot({ path: join(shots, '2-live-write.png'), fullPage: true })
@@ -62,7 +48,7 @@ describe('the web app in Chromium', () => {
     // Selecting a key shows its value, metadata and history.
     await client.put({ store: 'demo', key: 'live/1', value: { hello: 'again' } })
     await page.waitForFunction(() => document.querySelector('#keys tbody')?.getAttribute('data-seq') === '3')
-    await row(page, 'live/1').click()
+    await keyRow(page, 'live/1').click()
     await page.locator('#history li').nth(1).waitFor()
     assert.match((await page.locator('#detail-value').textContent()) ?? '', /"hello": "again"/)
     assert.deepEqual(await page.locator('#history li .history-value').allTextContents(), [
@@ -98,7 +84,7 @@ describe('the web app in Chromium', () => {
     assert.equal(hint[2], browserPeer)
     execFileSync('sh', ['-c', hint[1] as string], { cwd: root, stdio: 'ignore' })
     assert.match(await writeFromPage('from/page', '{"n": 1}'), /written: commit #4/)
-    await row(page, 'from/page').waitFor()
+    await keyRow(page, 'from/page').waitFor()
     assert.deepEqual((await cliJson<{ value: unknown }>(scratch, writerRepo, ['get', 'demo', 'from/page'])).value, {
       n: 1,
     })
@@ -113,7 +99,7 @@ describe('the web app in Chromium', () => {
     await writer.stop()
     await reader.stop()
     await page.reload()
-    await row(page, 'from/page').waitFor({ timeout: 30_000 })
+    await keyRow(page, 'from/page').waitFor({ timeout: 30_000 })
     assert.equal(await page.locator('#keys tbody tr').count(), 8)
     await page.locator('#connection[data-state="offline"]').waitFor()
     await page.screenshot({ path: join(shots, '5-offline-reload.png'), fullPage: true })
@@ -121,7 +107,7 @@ describe('the web app in Chromium', () => {
     // 5. A write made while the page was offline; the daemon comes back where it was, and the page catches up.
     assert.equal((await cli(scratch, writerRepo, ['put', 'demo', 'while/offline', '42'])).code, 0)
     writer = await DaemonProcess.start(scratch, writerRepo, ports)
-    await row(page, 'while/offline').waitFor({ timeout: 30_000 })
+    await keyRow(page, 'while/offline').waitFor({ timeout: 30_000 })
     await page.locator('#connection[data-state="online"]').waitFor()
     await page.screenshot({ path: join(shots, '6-caught-up.png'), fullPage: true })
     const status = await page.evaluate(() => window.dagsync?.follower.status().lastSync)

@@ -5,24 +5,15 @@
 import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { HttpClient } from '@dagsync/daemon/client'
 import { MAX_BULK_OPS } from '@dagsync/store'
-import { cli, cliJson, cliOnTty, DaemonProcess, eventually, Scratch } from './cli-helpers.ts'
+import { cli, cliJson, cliOnTty, DaemonProcess, eventually, Scratch, startDaemonRepo } from './cli-helpers.ts'
 
 const scratch = new Scratch()
 after(() => scratch.close())
 
-let repo: string
-let api: string
-let token: string
-
-before(async () => {
-  repo = await scratch.dir()
-  const daemon = await DaemonProcess.start(scratch, repo)
-  api = (await daemon.ready).api
-  token = (await readFile(join(repo, 'api-token'), 'utf8')).trim()
-})
+const { repo, api, token } = await startDaemonRepo(scratch)
 
 interface Commit {
   seq: number

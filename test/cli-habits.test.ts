@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { cli, cliJson, DaemonProcess, Scratch } from './cli-helpers.ts'
+import { apiToken, cli, cliJson, DaemonProcess, Scratch } from './cli-helpers.ts'
 
 const scratch = new Scratch()
 after(() => scratch.close())
@@ -105,7 +105,7 @@ describe('dagsync --api and log', () => {
     const daemon = await DaemonProcess.start(scratch, repo)
     const ready = await daemon.ready
     const port = new URL(ready.api).port
-    const token = { DAGSYNC_API_TOKEN: (await readFile(join(repo, 'api-token'), 'utf8')).trim() }
+    const token = { DAGSYNC_API_TOKEN: await apiToken(repo) }
     // From another (empty) repo, so only --api can lead to the daemon.
     for (const api of [`/ip4/127.0.0.1/tcp/${port}`, `127.0.0.1:${port}`, `/ip4/127.0.0.1/tcp/${port}/http`]) {
       const put = await cli(scratch, other, ['--api', api, 'put', 'demo', 'k', JSON.stringify(api)], { env: token })

@@ -4,10 +4,11 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { HttpClient } from '@dagsync/daemon/client'
 
 const BIN = join(import.meta.dirname, '..', 'apps', 'cli', 'src', 'bin.ts')
 const GUARD = join(import.meta.dirname, '..', 'packages', 'peer', 'test', 'loopback-guard.ts')
@@ -199,7 +200,26 @@ export class DaemonProcess {
   }
 }
 
-/** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+/** The API token the daemon keeps in `repo` (calls that change state need it). */
+export async function apiToken(repo: string): Promise<string> {
+  return (await readFile(join(repo, 'api-token'), 'utf8')).trim()
+}
+
+/** An API client of the daemon at `url` that runs on `repo`, with its token. */
+export async function apiClient(repo: string, url: string): Promise<HttpClient> {
+  return new HttpClient({ url, token: await apiToken(repo) })
+}
+
+/**
+ * A daemon on a new repo, for the tests of a file to share: its repo, its API's URL and token.
+ */
+export async function startDaemonRepo(scratch: Scratch): Promise<{ repo: string; api: string; token: string }> {
+  const repo = await scratch.dir()
+  const daemon = await DaemonProcess.start(scratch, repo)
+  return { repo, api: (await daemon.ready).api, token: await apiToken(repo) }
+}
+
+/** A loopback port nothing listens on (for a daemon that must come back on the same one). */
 export async function freePort(): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -208,6 +228,14 @@ export async function freePort(): Promise<number> {
   return port
 }
 
+/** Serves `server` on a free loopback port until `scratch` closes; returns its URL. */
+export async function listenOnLoopback(scratch: Scratch, server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  scratch.defer(() => new Promise((resolve) => server.close(resolve)))
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`
+}
+
+/** Polls `check` until it returns a value that is not undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown

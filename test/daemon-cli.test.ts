@@ -7,11 +7,10 @@ import { spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { HttpClient } from '@dagsync/daemon/client'
 import { CarReader } from '@ipld/car'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { cli, cliJson, DaemonProcess, eventually, freePort, Scratch } from './cli-helpers.ts'
+import { apiClient, cli, cliJson, DaemonProcess, eventually, freePort, Scratch } from './cli-helpers.ts'
 
 const scratch = new Scratch()
 after(() => scratch.close())
@@ -149,7 +148,7 @@ describe('dagsync daemon', () => {
     const repo = await scratch.dir()
     const first = await DaemonProcess.start(scratch, repo)
     const { api } = await first.ready
-    const client = new HttpClient({ url: api, token: (await readFile(join(repo, 'api-token'), 'utf8')).trim() })
+    const client = await apiClient(repo, api)
     const acknowledged: number[] = []
     let stop = false
     const writers = Array.from({ length: 8 }, async (_, lane) => {

@@ -2,23 +2,14 @@
 // a store id, finds the record and the provider through the daemon's /routing/v1/ API, dials it
 // and syncs the store. Real Chromium, real daemon process.
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
-import { type Browser, chromium } from 'playwright-core'
-import { cli, DaemonProcess, Scratch } from './cli-helpers.ts'
+import { describe, it } from 'node:test'
+import { browserEntry, bundleProbe } from './browser-probe.ts'
+import { cli, DaemonProcess, listenOnLoopback, Scratch } from './cli-helpers.ts'
+import { chromiumForFile } from './web-page.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const root = join(import.meta.dirname, '..')
 const scratch = new Scratch()
-let browser: Browser | undefined
-after(async () => {
-  await browser?.close()
-  await scratch.close()
-})
+const chrome = chromiumForFile(scratch, { webApp: false })
 
 declare global {
   interface Window {
@@ -29,16 +20,9 @@ declare global {
 
 /** The page's module: a browser peer with the router only, following the store until `found` is there. */
 async function probe(): Promise<string> {
-  const require = createRequire(join(root, 'apps', 'cli', 'package.json'))
-  // esbuild is the CLI's build tool; what this uses of it:
-  const esbuild = (await import(require.resolve('esbuild'))) as {
-    build(options: object): Promise<{ outputFiles: { text: string }[] }>
-  }
-  const dir = await scratch.dir('dagsync-probe-')
-  const entry = join(dir, 'probe.ts')
-  await writeFile(
-    entry,
-    `import { startBrowserPeer } from ${JSON.stringify(join(root, 'packages', 'browser', 'src', 'index.ts'))}
+  return await bundleProbe(
+    scratch,
+    `import { startBrowserPeer } from ${browserEntry}
 const { router, store } = window.probeInit
 window.probeResult = (async () => {
   const node = await startBrowserPeer({ peers: [], delegatedRouters: [router], database: 'discovery' })
@@ -51,19 +35,10 @@ window.probeResult = (async () => {
 })()
 `,
   )
-  const built = await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-  })
-  return built.outputFiles[0]?.text ?? ''
 }
 
 describe('delegated routing in Chromium', () => {
   it("leads a page on another origin, given a daemon's routing URL and a store id, to the store", async () => {
-    assert.ok(existsSync(CHROMIUM), `Chromium is not at ${CHROMIUM} (apt-get install chromium; .ci/run does)`)
     const repo = await scratch.dir()
     assert.equal((await cli(scratch, repo, ['init'])).code, 0)
     const ready = await (await DaemonProcess.start(scratch, repo)).ready
@@ -73,13 +48,10 @@ describe('delegated routing in Chromium', () => {
 
     // A page of its own origin (another port), so the routing API is asked across origins.
     const site = createServer((_, res) => res.end('<!doctype html><title>elsewhere</title>'))
-    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve))
-    scratch.defer(() => new Promise((resolve) => site.close(resolve)))
-    const { port } = site.address() as { port: number }
+    const siteUrl = await listenOnLoopback(scratch, site)
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-    const page = await browser.newPage()
-    await page.goto(`http://127.0.0.1:${port}/`)
+    const page = await chrome.browser.newPage()
+    await page.goto(`${siteUrl}/`)
     await page.evaluate(
       (init) => {
         window.probeInit = init

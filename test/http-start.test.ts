@@ -14,7 +14,7 @@ import { CarBlockIterator, CarWriter } from '@ipld/car'
 import { createGatewayApp } from '../apps/daemon/src/gateway/gateway.ts'
 import { ColdStarts } from '../packages/browser/src/cold-starts.ts'
 import { HttpStartError, startOverHttp } from '../packages/browser/src/http-start.ts'
-import { DaemonProcess, Scratch } from './cli-helpers.ts'
+import { DaemonProcess, listenOnLoopback, Scratch } from './cli-helpers.ts'
 
 type Mode = 'honest' | 'forged-record' | 'wrong-seq' | 'wrong-blocks' | 'car-missing'
 
@@ -80,9 +80,7 @@ before(async () => {
     res.writeHead(response.status, { 'content-type': response.headers.get('content-type') ?? 'text/plain' })
     res.end(body)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  scratch.defer(() => new Promise((resolve) => server.close(resolve)))
-  gateway = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  gateway = await listenOnLoopback(scratch, server)
 })
 after(() => scratch.close())
 

@@ -20,7 +20,7 @@ import { CarBlockIterator, CarWriter } from '@ipld/car'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { cli, cliJson, DaemonProcess, eventually, freePort, Scratch } from './cli-helpers.ts'
+import { cli, cliJson, DaemonProcess, eventually, freePort, listenOnLoopback, Scratch } from './cli-helpers.ts'
 
 type Mode =
   | 'honest'
@@ -101,9 +101,7 @@ before(async () => {
     res.writeHead(real.status, { 'content-type': real.headers.get('content-type') ?? 'text/plain' })
     res.end(bytes)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  scratch.defer(() => new Promise((resolve) => server.close(resolve)))
-  liar = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  liar = await listenOnLoopback(scratch, server)
 })
 
 async function put(key: string, value: string): Promise<number> {

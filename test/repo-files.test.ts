@@ -3,11 +3,10 @@
 // owner (directories 0700, files 0600), for new repos, for files LevelDB creates while it runs,
 // and for repos made before this rule, which are fixed when they are opened.
 import assert from 'node:assert/strict'
-import { chmod, lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { HttpClient } from '@dagsync/daemon/client'
-import { cli, cliJson, DaemonProcess, Scratch } from './cli-helpers.ts'
+import { apiClient, cli, cliJson, DaemonProcess, Scratch } from './cli-helpers.ts'
 
 const scratch = new Scratch()
 after(() => scratch.close())
@@ -35,10 +34,7 @@ describe('repo files', { skip: process.platform === 'win32' ? 'no POSIX modes' :
   it('are private from the start, and stay so as the daemon and the CLI write', async () => {
     const repo = join(await scratch.dir(), 'repo')
     const daemon = await DaemonProcess.start(scratch, repo)
-    const api = new HttpClient({
-      url: (await daemon.ready).api,
-      token: (await readFile(join(repo, 'api-token'), 'utf8')).trim(),
-    })
+    const api = await apiClient(repo, (await daemon.ready).api)
     for (let i = 0; i < 50; i++) await api.put({ store: 'demo', key: `k${i}`, value: 'v'.repeat(400) })
     assert.deepEqual(await daemon.stop(), { code: 0, signal: null })
     // The CLI on the repo directly: LevelDB replays its log into new files as it opens.

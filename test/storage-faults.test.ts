@@ -5,11 +5,11 @@
 // back must make the daemon exit with a message; and no acknowledged write may be lost.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { type Api, ApiError, HttpClient } from '@dagsync/daemon/client'
-import { cli, cliJson, DaemonProcess, eventually, Scratch } from './cli-helpers.ts'
+import { type Api, ApiError, type HttpClient } from '@dagsync/daemon/client'
+import { apiClient, cli, cliJson, DaemonProcess, eventually, Scratch } from './cli-helpers.ts'
 
 const scratch = new Scratch()
 after(() => scratch.close())
@@ -35,8 +35,7 @@ async function exitWithin(
 }
 
 async function clientOf(repo: string, daemon: DaemonProcess): Promise<HttpClient> {
-  const token = (await readFile(join(repo, 'api-token'), 'utf8')).trim()
-  return new HttpClient({ url: (await daemon.ready).api, token })
+  return await apiClient(repo, (await daemon.ready).api)
 }
 
 describe('shutdown', () => {

@@ -5,28 +5,18 @@
 // and the page for an unknown store. Screenshots of each view go to test-results/browser/.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
-import { HttpClient } from '@dagsync/daemon/client'
-import type { Browser, Page } from 'playwright-core'
-import { cli, DaemonProcess, freePort, Scratch } from './cli-helpers.ts'
-import { launchChromium, openPage } from './web-page.ts'
+import { describe, it } from 'node:test'
+import type { Page } from 'playwright-core'
+import { apiClient, cli, DaemonProcess, freePort, Scratch } from './cli-helpers.ts'
+import { chromiumForFile, keyRow, openPage } from './web-page.ts'
 
 const root = join(import.meta.dirname, '..')
 const shots = join(root, 'test-results', 'browser')
 const scratch = new Scratch()
-let browser: Browser
+const chrome = chromiumForFile(scratch, { shots })
 
-before(async () => {
-  browser = await launchChromium(shots)
-})
-after(async () => {
-  await browser?.close()
-  await scratch.close()
-})
-
-const row = (page: Page, key: string) => page.locator(`#keys tbody tr[data-key="${key}"]`)
 const text = async (page: Page, selector: string) => (await page.locator(selector).textContent()) ?? ''
 const synced = (page: Page, seq: number) =>
   page.waitForFunction((s) => (window.dagsync?.follower.status().synced?.seq ?? 0) >= s, seq, { timeout: 10_000 })
@@ -42,13 +32,12 @@ describe('the web app views in Chromium', () => {
     const ports = { ws: await freePort(), api: await freePort() }
     let daemon = await DaemonProcess.start(scratch, repo, ports)
     const d = await daemon.ready
-    const token = (await readFile(join(repo, 'api-token'), 'utf8')).trim()
-    const client = new HttpClient({ url: d.api, token })
+    const client = await apiClient(repo, d.api)
     assert.equal((await cli(scratch, repo, ['store', 'create', '--name', 'notes'])).code, 0)
 
-    const { context, page, errors } = await openPage(browser)
+    const { context, page, errors } = await openPage(chrome.browser)
     await page.goto(d.api)
-    await row(page, 'welcome').waitFor({ timeout: 30_000 })
+    await keyRow(page, 'welcome').waitFor({ timeout: 30_000 })
     await page.locator('#connection[data-state="online"]').waitFor()
     const browserPeer = (await page.evaluate(() => window.dagsync?.peer.peerId)) as string
     assert.equal((await cli(scratch, repo, ['store', 'allow', 'demo', browserPeer])).code, 0)
@@ -73,7 +62,7 @@ describe('the web app views in Chromium', () => {
       await synced(page, seq) // the page holds every commit
     }
     await page.fill('#search', 'hist')
-    await row(page, 'hist').click()
+    await keyRow(page, 'hist').click()
     await page.locator('#history li').nth(19).waitFor()
     assert.equal(await page.locator('#history li').count(), 20)
     const newest = await text(page, '#history li:first-child .history-head')
@@ -90,11 +79,11 @@ describe('the web app views in Chromium', () => {
 
     // A page that started after those writes holds only the commit it synced: it says so, the
     // command it gives lists the whole history on the daemon, and it can fetch that history itself.
-    const late = await openPage(browser)
+    const late = await openPage(chrome.browser)
     await late.page.goto(d.api)
-    await row(late.page, 'bulk/0000').waitFor({ timeout: 30_000 })
+    await keyRow(late.page, 'bulk/0000').waitFor({ timeout: 30_000 })
     await late.page.fill('#search', 'hist')
-    await row(late.page, 'hist').click()
+    await keyRow(late.page, 'hist').click()
     await late.page.locator('#history-end:not(:empty)').waitFor()
     const end = await text(late.page, '#history-end')
     const hint =
@@ -127,7 +116,7 @@ describe('the web app views in Chromium', () => {
     // 3. Delete through the outbox: pending while the daemon is down, then committed.
     const before = seq
     await page.fill('#search', 'welcome')
-    await row(page, 'welcome').click()
+    await keyRow(page, 'welcome').click()
     await page.locator('#delete:visible').waitFor()
     await daemon.stop()
     await page.locator('#connection[data-state="offline"]').waitFor({ timeout: 10_000 })
@@ -148,7 +137,7 @@ describe('the web app views in Chromium', () => {
         }))
         throw new Error(`the delete was not accepted: ${JSON.stringify(state)}`, { cause: err })
       })
-    await row(page, 'welcome').waitFor({ state: 'detached' })
+    await keyRow(page, 'welcome').waitFor({ state: 'detached' })
     assert.match(await text(page, '#write-message'), /^deleted welcome: commit #\d+$/)
     assert.equal((await cli(scratch, repo, ['get', 'demo', 'welcome'])).code, 3, 'deleted on the daemon')
 
@@ -236,15 +225,15 @@ describe('the web app views in Chromium', () => {
     await page.fill('#store-id', demo)
     await page.press('#store-id', 'Enter')
     await page.waitForURL(new RegExp(`\\?store=${demo}$`))
-    await row(page, 'bulk/0000').waitFor({ timeout: 30_000 })
+    await keyRow(page, 'bulk/0000').waitFor({ timeout: 30_000 })
     assert.equal(await text(page, '#store-name'), 'demo')
     assert.deepEqual(errors, [])
     await context.close()
 
     // 9. A phone-width screen: nothing wider than the screen, tables scroll inside their box.
-    const phone = await openPage(browser, { viewport: { width: 375, height: 812 }, isMobile: true })
+    const phone = await openPage(chrome.browser, { viewport: { width: 375, height: 812 }, isMobile: true })
     await phone.page.goto(d.api)
-    await row(phone.page, 'bulk/0000').waitFor({ timeout: 30_000 })
+    await keyRow(phone.page, 'bulk/0000').waitFor({ timeout: 30_000 })
     await phone.page.locator(`#peers-table tbody tr[data-peer="${d.peerId}"]`).waitFor()
     const widths = await phone.page.evaluate(() => {
       const screen = document.documentElement.clientWidth
@@ -273,7 +262,7 @@ describe('the web app views in Chromium', () => {
     await phone.context.close()
 
     // 10. An unknown store: a sentence, the stores there are, and a command that creates it.
-    const lost = await openPage(browser)
+    const lost = await openPage(chrome.browser)
     await lost.page.goto(`${d.api}/?store=nope`)
     await lost.page.locator('#unknown-store:visible').waitFor({ timeout: 30_000 })
     assert.equal(await text(lost.page, '#unknown-what'), 'There is no store named "nope" on this daemon.')

@@ -1,9 +1,11 @@
 // Builds the web app for the browser tests from the current sources, once: test files run two at
 // a time, and a second build emptying apps/web/dist would pull the page from under the other's
 // daemon. A lock directory makes the second wait; it then finds the build fresh and skips it.
+import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { readChunkGraph } from '../apps/web/build/bundle-report.ts'
 
 const root = join(import.meta.dirname, '..')
 const web = join(root, 'apps', 'web')
@@ -55,4 +57,13 @@ export function buildWebApp(): void {
   } finally {
     rmSync(lock, { recursive: true, force: true })
   }
+}
+
+/** The file name of the built web app's chunk that holds the node (libp2p and the sync code). */
+export function webNodeChunk(): string {
+  const chunk = readChunkGraph(chunkGraphFile).find((c) =>
+    Object.keys(c.modules).some((id) => id.endsWith('packages/browser/src/page-node.ts')),
+  )
+  assert.ok(chunk !== undefined, 'the build has a chunk of its own for the node')
+  return chunk.file
 }

@@ -4,33 +4,19 @@
 // page's own requests, not from file sizes); only then does libp2p load, and the node takes over
 // the live updates. See docs/bundle.md.
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { after, before, describe, it } from 'node:test'
+import { before, describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
-import { type Browser, chromium } from 'playwright-core'
-import { readChunkGraph } from '../apps/web/build/bundle-report.ts'
 import { cli, DaemonProcess, Scratch } from './cli-helpers.ts'
-import { buildWebApp, chunkGraphFile } from './web-build.ts'
+import { webNodeChunk } from './web-build.ts'
+import { chromiumForFile, keepOnLoopback, keyRow } from './web-page.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const FIRST_KEY_BUDGET = 150_000
 const scratch = new Scratch()
-let browser: Browser
+const chrome = chromiumForFile(scratch)
 let nodeChunk: string
 
-before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is not at ${CHROMIUM} (apt-get install chromium; .ci/run does)`)
-  buildWebApp()
-  const chunk = readChunkGraph(chunkGraphFile).find((c) =>
-    Object.keys(c.modules).some((id) => id.endsWith('packages/browser/src/page-node.ts')),
-  )
-  assert.ok(chunk !== undefined, 'the build has a chunk of its own for the node')
-  nodeChunk = chunk.file
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-})
-after(async () => {
-  await browser?.close()
-  await scratch.close()
+before(() => {
+  nodeChunk = webNodeChunk()
 })
 
 describe('a first visit to the web app', () => {
@@ -39,11 +25,8 @@ describe('a first visit to the web app', () => {
     const daemon = await DaemonProcess.start(scratch, repo)
     const { api } = await daemon.ready
     // No service worker: every script the page runs is a request the test sees.
-    const context = await browser.newContext({ serviceWorkers: 'block' })
-    await context.route(
-      (url) => !['127.0.0.1', 'localhost'].includes(url.hostname),
-      (route) => route.abort(),
-    )
+    const context = await chrome.browser.newContext({ serviceWorkers: 'block' })
+    await keepOnLoopback(context)
     const page = await context.newPage()
     const gzipped = new Map<string, Promise<number>>()
     page.on('response', (response) => {
@@ -93,7 +76,7 @@ describe('a first visit to the web app', () => {
     await page.waitForFunction(() => (window.dagsync?.peer.connections() ?? 0) > 0, undefined, { timeout: 30_000 })
     assert.ok(gzipped.has(`${api}/${nodeChunk}`), 'the node chunk loaded after the first key')
     assert.equal((await cli(scratch, repo, ['put', 'demo', '!after/http', '"live"'])).code, 0)
-    await page.locator('#keys tbody tr[data-key="!after/http"]').waitFor({ timeout: 30_000 })
+    await keyRow(page, '!after/http').waitFor({ timeout: 30_000 })
     const status = await page.evaluate(() => window.dagsync?.follower.status())
     assert.equal(status?.path, 'libp2p')
     assert.notEqual(status?.lastSync?.path, 'http')

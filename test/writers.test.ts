@@ -6,8 +6,8 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { HttpClient } from '@dagsync/daemon/client'
-import { cli, cliJson, DaemonProcess, Scratch } from './cli-helpers.ts'
+import type { HttpClient } from '@dagsync/daemon/client'
+import { apiClient, cli, cliJson, DaemonProcess, Scratch } from './cli-helpers.ts'
 
 const [A, B, C, D] = [
   '12D3KooWRGy3N4n2reGUR8NSoA73KpH8mBZD8xuTe47RgfsTWotT',
@@ -33,10 +33,7 @@ before(async () => {
   const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>
   await writeFile(configFile, JSON.stringify({ ...config, writers: { demo: [D] } }))
   const daemon = await DaemonProcess.start(scratch, repo)
-  client = new HttpClient({
-    url: (await daemon.ready).api,
-    token: (await readFile(join(repo, 'api-token'), 'utf8')).trim(),
-  })
+  client = await apiClient(repo, (await daemon.ready).api)
 })
 
 describe('dagsync store allow|deny|writers', () => {

@@ -13,8 +13,8 @@ import { after, before, describe, it } from 'node:test'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { cli, DaemonProcess, freePort, type ReadyLine, Scratch } from './cli-helpers.ts'
 import { HttpsFront } from './https-front.ts'
+import { CHROMIUM, keyRow, openPage } from './web-page.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const root = join(import.meta.dirname, '..')
 const scratch = new Scratch()
 let browser: Browser
@@ -71,28 +71,18 @@ async function repoWith(settings: Record<string, unknown>): Promise<string> {
 const tlsSetting = () => ({ cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem') })
 
 /** Opens the page at `url` and returns it once it shows the demo store, with what went wrong on it. */
-async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext()
-  const page = await context.newPage()
-  const errors: string[] = []
-  page.on('pageerror', (err) => errors.push(err.message))
-  await context.route(
-    (u) => !['127.0.0.1', 'localhost'].includes(u.hostname),
-    (route) => {
-      errors.push(`off-loopback request: ${route.request().url()}`)
-      return route.abort()
-    },
-  )
+async function visit(url: string): Promise<{ page: Page; errors: string[] }> {
+  const { page, errors } = await openPage(browser)
   await page.goto(url)
   return { page, errors }
 }
 
 /** The page shows the store, a write on the daemon arrives, and the page's connection is `expected`. */
 async function assertSyncs(page: Page, daemon: ReadyLine, repo: string, expected: RegExp): Promise<void> {
-  await page.locator('#keys tbody tr[data-key="welcome"]').waitFor({ timeout: 30_000 })
+  await keyRow(page, 'welcome').waitFor({ timeout: 30_000 })
   await page.locator('#connection[data-state="online"]').waitFor()
   assert.equal((await cli(scratch, repo, ['put', 'demo', 'over/wss', '"hello"'])).code, 0)
-  await page.locator('#keys tbody tr[data-key="over/wss"]').waitFor({ timeout: 10_000 })
+  await keyRow(page, 'over/wss').waitFor({ timeout: 10_000 })
   const remotes = await page.evaluate(() =>
     window.dagsync?.peer.node?.libp2p.getConnections().map((c) => c.remoteAddr.toString()),
   )
@@ -117,7 +107,7 @@ describe('browsers on https pages', () => {
     assert.ok(wss, `the daemon announces its wss address: ${ready.addresses}`)
     const front = await HttpsFront.start({ ...(await tlsFiles()), webRoot, api: ready.api })
     scratch.defer(() => front.close())
-    const { page, errors } = await openPage(front.url)
+    const { page, errors } = await visit(front.url)
     await assertSyncs(page, ready, repo, new RegExp(`^${wss.split('/p2p/')[0]}`))
     assert.deepEqual(errors, [])
     await page.context().close()
@@ -144,7 +134,7 @@ describe('browsers on https pages', () => {
       websockets: wsPort,
     })
     scratch.defer(() => front.close())
-    const { page, errors } = await openPage(front.url)
+    const { page, errors } = await visit(front.url)
     await assertSyncs(page, ready, repo, new RegExp(`^${proxied}`))
     assert.equal(front.upgrades > 0, true, 'the page reached the daemon through the proxy')
     assert.deepEqual(errors, [])
@@ -158,7 +148,7 @@ describe('browsers on https pages', () => {
     const ready = await daemon.ready
     const front = await HttpsFront.start({ ...(await tlsFiles()), webRoot, api: ready.api })
     scratch.defer(() => front.close())
-    const { page } = await openPage(front.url)
+    const { page } = await visit(front.url)
     await page.locator('#connection[data-state="error"]').waitFor({ timeout: 30_000 })
     assert.match(
       (await page.locator('#write-message').textContent()) ?? '',

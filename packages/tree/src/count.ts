@@ -29,7 +29,10 @@ export class SubtreeCounts {
   }
 
   set(cid: CID, count: number): void {
-    if (this.#counts.size >= this.#max) this.#counts.delete(this.#counts.keys().next().value as string)
+    if (this.#counts.size >= this.#max) {
+      const oldest = this.#counts.keys().next()
+      if (oldest.done !== true) this.#counts.delete(oldest.value)
+    }
     this.#counts.set(cidKey(cid), count)
   }
 }

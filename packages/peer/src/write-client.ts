@@ -73,7 +73,9 @@ export class WriteClient {
       )
     const candidates = await this.#candidates()
     let lastError: unknown
-    for (const peer of candidates) {
+    const asked = new Set<string>()
+    for (let i = 0; i < candidates.length; i++) {
+      const peer = candidates[i] as PeerId
       try {
         for await (const reply of call(this.#ctx.libp2p, peer, WRITE_PROTOCOL, request, {
           signal: AbortSignal.timeout(this.#ctx.syncTimeoutMs),
@@ -98,6 +100,19 @@ export class WriteClient {
             throw new RemoteWriteError(err.message)
         }
         lastError = err
+        // A connection closing as the write started fails it without an answer: ask that peer once
+        // more, on a new connection (not after a timeout). The write id makes a write that did
+        // reach the writer count once.
+        const name = (err as Error).name
+        if (
+          !(err instanceof RemoteError) &&
+          name !== 'TimeoutError' &&
+          name !== 'AbortError' &&
+          !asked.has(peer.toString())
+        ) {
+          asked.add(peer.toString())
+          i--
+        }
       }
     }
     throw new RemoteWriteError(

@@ -72,4 +72,26 @@ describe('a remote write sent again', () => {
     }
     assert.equal(served.store.head, null)
   })
+
+  it('whose connection closes as it starts is asked again on a new one, and applied once', async () => {
+    const writer = await startNode()
+    const served = await writer.createStore()
+    await served.store.assoc('doc', 1)
+    const node = await startReader(writer)
+    const replica = await node.follow(served.id)
+    await replica.synced(1, AbortSignal.timeout(60_000))
+    served.allowWriters([node.peerId])
+    // The first ask meets a connection that is closing, as a CI run once saw.
+    const dial = node.libp2p.dialProtocol.bind(node.libp2p)
+    let failed = 0
+    node.libp2p.dialProtocol = (async (...args: Parameters<typeof dial>) => {
+      if (args[1] === WRITE_PROTOCOL && failed++ === 0)
+        throw new Error('The connection muxer is "closed" and not "open"')
+      return dial(...args)
+    }) as typeof dial
+    const { commit } = await replica.transact([{ op: 'put', key: 'doc', value: 2 }])
+    assert.equal(failed, 2, 'asked twice')
+    assert.equal(commit?.seq, 2)
+    assert.equal(served.store.head?.seq, 2, 'one commit')
+  })
 })

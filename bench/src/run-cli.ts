@@ -4,14 +4,15 @@
 // Each command runs --runs times after two unmeasured runs; medians are printed. Then how long the
 // daemon's /health waits while the API decodes a JSON write just under the 64 KiB limit, per shape.
 //   node bench/src/run-cli.ts [--runs 15] [--json]
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { MAX_JSON_BODY_BYTES } from '@dagsync/daemon/client'
 import { JSON_SHAPES, valueText } from '../../test/fixtures/json-shapes.ts'
-import { BUNDLE, buildCli } from '../../tools/build-cli.mjs'
+import { buildCli } from '../../tools/build-cli.mjs'
+import { startBenchDaemon } from './bench-daemon.ts'
 import { median } from './run-subject.ts'
 
 const { values: args } = parseArgs({
@@ -76,31 +77,11 @@ async function healthDuringWrites(api: string, token: string): Promise<Record<st
   return result
 }
 
-async function startDaemon(repo: string): Promise<{ child: ChildProcess; api: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...[BUNDLE, '--repo', repo, 'daemon', '--json', '--log-level', 'warn'],
-      ...['--listen', '/ip4/127.0.0.1/tcp/0/ws', '--api-address', '127.0.0.1:0'],
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
-  const ready = await new Promise<{ api: string }>((resolve, reject) => {
-    let out = ''
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))) as { api: string })
-    })
-    child.once('exit', (code) => reject(new Error(`the daemon exited (${code}) before it was ready`)))
-  })
-  return { child, api: ready.api }
-}
-
 await buildCli()
 const repo = mkdtempSync(join(tmpdir(), 'dagsync-bench-cli-'))
-const { child, api } = await startDaemon(repo)
+const daemon = await startBenchDaemon(repo)
+const { url: api, token } = daemon
 try {
-  const token = readFileSync(join(repo, 'api-token'), 'utf8').trim()
   const results = {
     load: loadavg()[0] as number,
     runs,
@@ -134,7 +115,6 @@ try {
       process.stdout.write(`  ${shape.padEnd(42)} ${ms.toFixed(0).padStart(6)} ms\n`)
   }
 } finally {
-  child.kill('SIGTERM')
-  await new Promise((resolve) => child.once('exit', resolve))
+  await daemon.stop()
   rmSync(repo, { recursive: true, force: true })
 }

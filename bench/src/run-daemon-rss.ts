@@ -3,15 +3,13 @@
 // restarted, so that what is measured is a daemon that opened the store from disk; a reader then
 // syncs it cold and takes five catch-ups of 100 keys. The daemon's RSS is read from /proc.
 //   pnpm bench:daemon-rss [keys]     (default 100,000) prints one JSON line
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { HttpClient } from '@dagsync/daemon/client'
-import { readToken } from '@dagsync/daemon/repo'
 import { createDagsyncNode, type DagsyncNode, type SyncReport } from '@dagsync/peer'
 import { openLevelStorage } from '@dagsync/store/level'
-import { BUNDLE, buildCli } from '../../tools/build-cli.mjs'
+import { buildCli } from '../../tools/build-cli.mjs'
+import { startBenchDaemon } from './bench-daemon.ts'
 import { key, value } from './subject.ts'
 
 export interface DaemonRssResult {
@@ -53,50 +51,10 @@ async function step<T>(name: string, done: Promise<T>): Promise<T> {
   }
 }
 
-interface Daemon {
-  readonly process: ChildProcess
-  readonly api: HttpClient
-  readonly address: string
-  stop(): Promise<void>
-}
-
-async function startDaemon(repo: string): Promise<Daemon> {
-  const child = spawn(
-    process.execPath,
-    [
-      BUNDLE,
-      '--repo',
-      repo,
-      'daemon',
-      '--json',
-      '--log-level',
-      'warn',
-      '--listen',
-      '/ip4/127.0.0.1/tcp/0/ws',
-      '--api-address',
-      '127.0.0.1:0',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
-  const ready = await new Promise<{ api: string; addresses: string[] }>((resolve, reject) => {
-    child.stdout?.once('data', (d: Buffer) => resolve(JSON.parse(d.toString())))
-    child.once('exit', (code) => reject(new Error(`the daemon exited with ${code}`)))
-  })
-  return {
-    process: child,
-    api: new HttpClient({ url: ready.api, token: await readToken(repo) }),
-    address: ready.addresses[0] as string,
-    stop: async () => {
-      child.kill('SIGTERM')
-      await new Promise((resolve) => child.once('exit', resolve))
-    },
-  }
-}
-
 async function run(): Promise<DaemonRssResult> {
   await buildCli()
   const repo = tempDir('repo')
-  let daemon = await startDaemon(repo)
+  let daemon = await startBenchDaemon(repo)
   const { id } = await daemon.api.storeCreate({ name: 'bench' })
   for (let b = 0; b < keys; b += BATCH) {
     const ops = []
@@ -105,7 +63,7 @@ async function run(): Promise<DaemonRssResult> {
   }
   await daemon.stop()
 
-  daemon = await startDaemon(repo)
+  daemon = await startBenchDaemon(repo)
   const pid = daemon.process.pid as number
   let reader: DagsyncNode | undefined
   try {

@@ -8,13 +8,12 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { HttpClient } from '@dagsync/daemon/client'
-import { readToken } from '@dagsync/daemon/repo'
 import { createDagsyncNode, type SyncReport } from '@dagsync/peer'
 import { MemoryBlockstore, memoryStorage, openStore } from '@dagsync/store'
 import { openLevelStorage } from '@dagsync/store/level'
 import { MerkleSearchTree } from '@dagsync/tree'
 import { BUNDLE, buildCli } from '../../tools/build-cli.mjs'
+import { startBenchDaemon } from './bench-daemon.ts'
 import { key, value } from './subject.ts'
 
 export interface ImportBaseline {
@@ -79,35 +78,20 @@ async function cli(): Promise<ImportResult> {
   writeFileSync(file, lines.join(''))
 
   const repo = tempDir('repo')
-  const daemon = run([
-    '--repo',
-    repo,
-    'daemon',
-    '--json',
-    '--log-level',
-    'warn',
-    '--listen',
-    '/ip4/127.0.0.1/tcp/0/ws',
-    '--api-address',
-    '127.0.0.1:0',
-  ])
+  const daemon = await startBenchDaemon(repo)
   try {
-    const ready = await new Promise<{ api: string; addresses: string[] }>((resolve, reject) => {
-      daemon.stdout?.once('data', (d: Buffer) => resolve(JSON.parse(d.toString())))
-      daemon.once('exit', (code) => reject(new Error(`the daemon exited with ${code}`)))
-    })
-    const api = new HttpClient({ url: ready.api, token: await readToken(repo) })
+    const { api, address } = daemon
     const { id } = await api.storeCreate({ name: 'bench' })
 
     // A reader following the store, as a browser or a second daemon would.
     const reader = await createDagsyncNode({
       storage: memoryStorage(),
       listen: [],
-      peers: [ready.addresses[0] as string],
+      peers: [address],
     })
     try {
       const replica = await reader.follow(id)
-      await reader.connected(ready.addresses[0]?.split('/p2p/')[1] as string, AbortSignal.timeout(30_000))
+      await reader.connected(address.split('/p2p/')[1] as string, AbortSignal.timeout(30_000))
       const syncsBefore = reader.stats.syncs
 
       const started = performance.now()
@@ -136,8 +120,7 @@ async function cli(): Promise<ImportResult> {
       await reader.stop()
     }
   } finally {
-    daemon.kill('SIGTERM')
-    await new Promise((resolve) => daemon.once('exit', resolve))
+    await daemon.stop()
   }
 }
 

@@ -13,8 +13,8 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface, type Interface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { HttpClient } from '@dagsync/daemon/client'
-import { BUNDLE, buildCli } from '../../tools/build-cli.mjs'
+import { buildCli } from '../../tools/build-cli.mjs'
+import { startBenchDaemon } from './bench-daemon.ts'
 import { openReaderPages, type ReaderPages } from './readers-pages.ts'
 
 const { values: args } = parseArgs({
@@ -116,26 +116,6 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
 }
 
-async function startDaemon(repo: string): Promise<{ child: ChildProcess; api: string; address: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...[BUNDLE, '--repo', repo, 'daemon', '--json', '--log-level', 'warn'],
-      ...['--listen', '/ip4/127.0.0.1/tcp/0/ws', '--api-address', '127.0.0.1:0'],
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  )
-  const ready = await new Promise<{ api: string; addresses: string[] }>((resolve, reject) => {
-    let out = ''
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))))
-    })
-    child.once('exit', (code) => reject(new Error(`the daemon exited (${code}) before it was ready`)))
-  })
-  return { child, api: ready.api, address: ready.addresses[0] as string }
-}
-
 /** Starts a readers-host process; resolves with it, its nodes' addresses and its slowest first sync. */
 async function startHost(count: number, store: string, peers: string[], seq: number) {
   const child = new Child([host, String(count), store, peers.join(','), String(seq)])
@@ -146,12 +126,11 @@ async function startHost(count: number, store: string, peers: string[], seq: num
 
 await buildCli()
 const repo = mkdtempSync(join(tmpdir(), 'dagsync-bench-readers-'))
-const daemon = await startDaemon(repo)
+const daemon = await startBenchDaemon(repo)
 const hosts: Child[] = []
 let pages: ReaderPages | undefined
 try {
-  const token = readFileSync(join(repo, 'api-token'), 'utf8').trim()
-  const api = new HttpClient({ url: daemon.api, token })
+  const { api } = daemon
   const peerPort = Number(/\/tcp\/(\d+)\//.exec(daemon.address)?.[1])
   const { id } = await api.storeCreate({ name: 'bench' })
   const first = await api.put({ store: 'bench', key: 'start', value: 0 })
@@ -174,16 +153,16 @@ try {
     failedLinks += Number(failed)
   }
   say(`opening ${pageCount} Chromium pages`)
-  pages = await openReaderPages(pageCount, daemon.api, id, startSeq)
+  pages = await openReaderPages(pageCount, daemon.url, id, startSeq)
 
   // The writer commits one key every 1/rate s for `seconds`.
-  const pid = daemon.child.pid as number
+  const pid = daemon.process.pid as number
   const cpuBefore = cpuSeconds(pid)
   const hostPids = hosts.map((h) => h.process.pid as number)
   const hostCpuBefore = hostPids.map(cpuSeconds)
   say(`committing ${rate} a second for ${seconds} s`)
   const sentBefore = bytesSent(peerPort)
-  const servedBefore = await fastPathServed(daemon.api)
+  const servedBefore = await fastPathServed(daemon.url)
   const runStarted = performance.now()
   let last = startSeq
   let commits = 0
@@ -226,7 +205,7 @@ try {
   const writerCpu = cpuSeconds(pid) - cpuBefore
   const hostCpu = hostPids.map((p, i) => cpuSeconds(p) - (hostCpuBefore[i] as number))
   const writerSent = bytesSent(peerPort) - sentBefore
-  const servedAfter = await fastPathServed(daemon.api)
+  const servedAfter = await fastPathServed(daemon.url)
 
   // A commit reached a reader when its head first moved to it or past it (a sync may take several).
   const perReader = heads.map((moves, reader) => {
@@ -246,8 +225,7 @@ try {
 
   // The late reader: the writer is gone; three readers are all it can reach.
   say('stopping the writer; a late reader syncs from three readers')
-  daemon.child.kill('SIGTERM')
-  await new Promise((resolve) => daemon.child.once('exit', resolve))
+  await daemon.stop()
   const three = [...everyone].sort(() => Math.random() - 0.5).slice(0, 3)
   const late = await startHost(1, id, three, last)
   hosts.push(late.child)
@@ -288,6 +266,6 @@ try {
   }
 } finally {
   await Promise.all([...hosts.map((h) => h.stop()), pages?.close()])
-  if (daemon.child.exitCode === null) daemon.child.kill('SIGTERM')
+  await daemon.stop()
   rmSync(repo, { recursive: true, force: true })
 }

@@ -73,45 +73,20 @@ export class WriteClient {
       )
     const candidates = await this.#candidates()
     let lastError: unknown
-    const asked = new Set<string>()
-    for (let i = 0; i < candidates.length; i++) {
-      const peer = candidates[i] as PeerId
-      try {
-        for await (const reply of call(this.#ctx.libp2p, peer, WRITE_PROTOCOL, request, {
-          signal: AbortSignal.timeout(this.#ctx.syncTimeoutMs),
-        })) {
-          this.#writer = peer
-          if (reply.a instanceof Uint8Array) await this.#sync.offerBytes(reply.a, peer)
-          const cid = CID.asCID(reply.c)
-          const seq = typeof reply.q === 'number' ? reply.q : 0
-          if (cid === null) return { value: undefined, commit: null }
-          const head = await this.#sync.synced(seq, AbortSignal.timeout(this.#ctx.syncTimeoutMs))
-          return { value: undefined, commit: await this.#commitOf(cid, seq, head) }
-        }
-      } catch (err) {
-        if (err instanceof RemoteError) {
-          if (err.code === 'unauthorized') throw new UnauthorizedError(err.message)
-          if (err.code === 'precondition-failed')
-            throw new PreconditionFailedError(err.message.replace(/^precondition-failed: /, ''))
-          // The writer refused an op for what it holds (a put-in into a value that is not a map, a ref it lacks).
-          if (err.code === 'invalid' && err.index !== undefined)
-            throw new InvalidOpError(err.index, err.message.replace(/^invalid: /, ''))
-          if (err.code === 'invalid' || err.code === 'too-large' || err.code === 'bad-request')
-            throw new RemoteWriteError(err.message)
-        }
-        lastError = err
-        // A connection closing as the write started fails it without an answer: ask that peer once
-        // more, on a new connection (not after a timeout). The write id makes a write that did
-        // reach the writer count once.
-        const name = (err as Error).name
-        if (
-          !(err instanceof RemoteError) &&
-          name !== 'TimeoutError' &&
-          name !== 'AbortError' &&
-          !asked.has(peer.toString())
-        ) {
-          asked.add(peer.toString())
-          i--
+    for (const peer of candidates) {
+      // A connection closing as the write started fails it without an answer: that peer is asked
+      // once more, on a new connection (not after a timeout). The write id makes a write that did
+      // reach the writer count once.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await this.#ask(peer, request)
+          if (result !== undefined) return result
+          break
+        } catch (err) {
+          throwIfRefused(err)
+          lastError = err
+          const name = (err as Error).name
+          if (attempt === 2 || err instanceof RemoteError || name === 'TimeoutError' || name === 'AbortError') break
         }
       }
     }
@@ -139,6 +114,22 @@ export class WriteClient {
    * once but the daemon may still be dialling: with no peer connected, wait for one, up to
    * syncTimeoutMs, rather than fail a write made a moment too early.
    */
+  /** Sends the write to `peer`; its answer, or undefined if it ended without one. */
+  async #ask(peer: PeerId, request: Record<string, unknown>): Promise<TxResult<undefined> | undefined> {
+    for await (const reply of call(this.#ctx.libp2p, peer, WRITE_PROTOCOL, request, {
+      signal: AbortSignal.timeout(this.#ctx.syncTimeoutMs),
+    })) {
+      this.#writer = peer
+      if (reply.a instanceof Uint8Array) await this.#sync.offerBytes(reply.a, peer)
+      const cid = CID.asCID(reply.c)
+      const seq = typeof reply.q === 'number' ? reply.q : 0
+      if (cid === null) return { value: undefined, commit: null }
+      const head = await this.#sync.synced(seq, AbortSignal.timeout(this.#ctx.syncTimeoutMs))
+      return { value: undefined, commit: await this.#commitOf(cid, seq, head) }
+    }
+    return undefined
+  }
+
   async #candidates(): Promise<PeerId[]> {
     const preferred = this.#writer === undefined ? this.#sync.from : [this.#writer, ...this.#sync.from]
     const found = this.#ctx.peersFor(this.#sync.topic, preferred)
@@ -155,4 +146,17 @@ export class WriteClient {
     })
     return this.#ctx.peersFor(this.#sync.topic, preferred)
   }
+}
+
+/** Throws, as this package's error, the writer's refusal of the write itself: no other peer is asked. */
+function throwIfRefused(err: unknown): void {
+  if (!(err instanceof RemoteError)) return
+  if (err.code === 'unauthorized') throw new UnauthorizedError(err.message)
+  if (err.code === 'precondition-failed')
+    throw new PreconditionFailedError(err.message.replace(/^precondition-failed: /, ''))
+  // The writer refused an op for what it holds (a put-in into a value that is not a map, a ref it lacks).
+  if (err.code === 'invalid' && err.index !== undefined)
+    throw new InvalidOpError(err.index, err.message.replace(/^invalid: /, ''))
+  if (err.code === 'invalid' || err.code === 'too-large' || err.code === 'bad-request')
+    throw new RemoteWriteError(err.message)
 }

@@ -4,7 +4,7 @@
 // of the oldest commit of the held chain (so the chain vouches for it), then the blocks of its
 // tree that storage lacks: the old versions of what the next commit changed, usually a few nodes.
 // Every block is verified as it arrives (bitswap, or a gateway), every node checked by the walk.
-import { type Commit, decodeCommit, readBlock, type Store } from '@dagsync/store'
+import { type Commit, decodeCommit, type Store } from '@dagsync/store'
 import type { Block } from '@dagsync/tree'
 import type { CID } from 'multiformats/cid'
 
@@ -14,20 +14,11 @@ export interface HistoryFetchContext {
   readonly fetchTimeoutMs: number
 }
 
-/** The commit `cid`, if storage holds it. */
-async function heldCommit(store: Store, cid: CID): Promise<Commit | undefined> {
-  const bytes = await readBlock(store.storage.blockstore, cid)
-  return bytes === undefined ? undefined : decodeCommit(cid, bytes)
-}
-
 /** The oldest commit of the chain held from `commit` back. */
 async function oldestOfChain(store: Store, commit: Commit): Promise<Commit> {
   let oldest = commit
-  for (;;) {
-    const prev = oldest.prev === null ? undefined : await heldCommit(store, oldest.prev)
-    if (prev === undefined) return oldest
-    oldest = prev
-  }
+  for await (const held of store.log({ from: commit })) oldest = held
+  return oldest
 }
 
 /**

@@ -183,9 +183,9 @@ export class Store implements ReadApi, WriteApi {
 
   // --- history ------------------------------------------------------------------------------
 
-  /** Commits from the head back, newest first, as far as history is retained. */
-  async *log(options: { limit?: number } = {}): AsyncGenerator<Commit> {
-    yield* commitLog(this.#head, this.#load, options.limit)
+  /** Commits from the head (or `from`) back, newest first, as far as history is retained. */
+  async *log(options: { limit?: number; from?: Commit } = {}): AsyncGenerator<Commit> {
+    yield* commitLog(options.from ?? this.#head, this.#load, options.limit)
   }
 
   /** A past version, by sequence number or commit CID. */

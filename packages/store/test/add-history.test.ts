@@ -37,6 +37,9 @@ describe('addHistory', () => {
     const before = (await collectCommits(writer))[1]!
     await replica.addHistory(head, before, await blocksOf(writer, before, replica))
     assert.deepEqual(await collectSeqs(replica), [8, 7])
+    const fromSecond: number[] = []
+    for await (const commit of writer.log({ from: commits[1]! })) fromSecond.push(commit.seq)
+    assert.deepEqual(fromSecond, [4, 3, 2, 1], 'the log from a given commit back')
     assert.equal(replica.head?.seq, 8)
     assert.equal(await (await replica.at(7)).get('k'), 4)
     assert.equal(await (await replica.at(7)).get('other4'), undefined)

@@ -94,7 +94,7 @@ export async function* call(
   peer: PeerId,
   protocol: string,
   request: Message,
-  options: { signal?: AbortSignal; onBytes?: (n: number) => void } = {},
+  options: { signal?: AbortSignal; onBytes?: (n: number) => void; force?: boolean } = {},
 ): AsyncGenerator<Message> {
   const stream = await libp2p.dialProtocol(peer, protocol, options)
   const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES, maxBufferSize: 2 * MAX_FRAME_BYTES })

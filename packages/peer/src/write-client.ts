@@ -79,7 +79,7 @@ export class WriteClient {
       // reach the writer count once.
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await this.#ask(peer, request)
+          const result = await this.#ask(peer, request, attempt === 2)
           if (result !== undefined) return result
           break
         } catch (err) {
@@ -115,9 +115,15 @@ export class WriteClient {
    * syncTimeoutMs, rather than fail a write made a moment too early.
    */
   /** Sends the write to `peer`; its answer, or undefined if it ended without one. */
-  async #ask(peer: PeerId, request: Record<string, unknown>): Promise<TxResult<undefined> | undefined> {
+  async #ask(
+    peer: PeerId,
+    request: Record<string, unknown>,
+    newConnection: boolean,
+  ): Promise<TxResult<undefined> | undefined> {
+    // libp2p keeps a closing connection in its table for a while: `force` dials past it.
     for await (const reply of call(this.#ctx.libp2p, peer, WRITE_PROTOCOL, request, {
       signal: AbortSignal.timeout(this.#ctx.syncTimeoutMs),
+      force: newConnection,
     })) {
       this.#writer = peer
       if (reply.a instanceof Uint8Array) await this.#sync.offerBytes(reply.a, peer)

@@ -3,7 +3,7 @@
 // `HttpClient` calls a running daemon. Values are IPLD data (bytes as Uint8Array, links as CID);
 // over HTTP they travel as DAG-JSON. This module imports no runtime code, so a client that only
 // needs the types stays light.
-import type { WriteOp } from '@dagsync/store'
+import type { CheckedOps, WriteOp } from '@dagsync/store'
 import type { CID } from 'multiformats/cid'
 
 /** What kind of failure an error is; each maps to an HTTP status and a CLI exit code. */
@@ -331,7 +331,7 @@ export interface Api {
    * Applies ops (put, put-in, delete, put-bytes, put-ref: `WriteOp` of @dagsync/store) as one
    * commit, within the store's bulk limits; an op refused fails them all, with its index.
    */
-  transact(request: TransactRequest, ops: readonly WriteOp[]): Promise<WriteResult>
+  transact(request: TransactRequest, ops: readonly WriteOp[] | CheckedOps): Promise<WriteResult>
   /** Writes bytes into the repo, uncommitted, for a later `put-ref` op to place (see stageBytes in @dagsync/store). */
   stageBytes(request: { store: string }, bytes: AsyncIterable<Uint8Array>): Promise<StagedBytesInfo>
   /** Keys in order with their values; binary values up to `inlineBytes` (default 0) with their bytes. */

@@ -14,7 +14,7 @@
  * ```
  */
 
-import type { WriteOp } from '@dagsync/store/ops'
+import { CheckedOps, type WriteOp } from '@dagsync/store/ops'
 import * as dagCbor from '@ipld/dag-cbor'
 import { varint } from 'multiformats'
 import type { CID } from 'multiformats/cid'
@@ -281,8 +281,9 @@ export class HttpClient implements Api {
   del(request: { store: string; key: string }): Promise<WriteResult> {
     return this.#json('del', request)
   }
-  async transact(request: TransactRequest, ops: readonly WriteOp[]): Promise<WriteResult> {
-    const response = await this.#post('transact', request, { body: cborOps(ops), type: OPS_CBOR })
+  async transact(request: TransactRequest, ops: readonly WriteOp[] | CheckedOps): Promise<WriteResult> {
+    const list = ops instanceof CheckedOps ? ops.ops : ops
+    const response = await this.#post('transact', request, { body: cborOps(list), type: OPS_CBOR })
     return decodeWire(await response.text()) as WriteResult
   }
   async stageBytes(request: { store: string }, bytes: AsyncIterable<Uint8Array>): Promise<StagedBytesInfo> {

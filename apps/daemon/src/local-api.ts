@@ -2,7 +2,7 @@
 // followed live, blocks come from peers); in the CLI without a daemon it works offline on the
 // repo alone, and the operations that need the network say so. Each area lives in its own module
 // under local/; this class only holds the shared context and hands each call to its area.
-import type { WriteOp } from '@dagsync/store'
+import type { CheckedOps, WriteOp } from '@dagsync/store'
 import type { CID } from 'multiformats/cid'
 import type {
   AllowMode,
@@ -143,7 +143,7 @@ export class LocalApi implements Api {
   del(request: { store: string; key: string }): Promise<WriteResult> {
     return del(this.#ctx, request)
   }
-  transact(request: TransactRequest, ops: readonly WriteOp[]): Promise<WriteResult> {
+  transact(request: TransactRequest, ops: readonly WriteOp[] | CheckedOps): Promise<WriteResult> {
     return transact(this.#ctx, request, ops)
   }
   stageBytes(request: { store: string }, bytes: AsyncIterable<Uint8Array>): Promise<StagedBytesInfo> {

@@ -10,7 +10,7 @@
 // MAX_BULK_OPS, MAX_BULK_BYTES), and a body past a limit is refused at the op that passes it,
 // not after it has all been read.
 
-import { BulkBudget, MAX_BULK_BYTES, parseOp, type WriteOp } from '@dagsync/store'
+import { CheckedOps, MAX_BULK_BYTES } from '@dagsync/store'
 import { decodeCbor } from '@dagsync/tree'
 import { ApiError } from './api.ts'
 import { dropRest } from './body.ts'
@@ -61,22 +61,17 @@ interface Item {
 export async function readOpsBody(
   body: ReadableStream<Uint8Array> | null,
   contentType: string | undefined = undefined,
-): Promise<WriteOp[]> {
-  const ops: WriteOp[] = []
+): Promise<CheckedOps> {
+  const ops = new CheckedOps()
   if (body === null) return ops
   const reader = body.getReader()
   const framing = contentType?.split(';')[0]?.trim() === OPS_CBOR ? cborFraming(ops) : ndjsonFraming(ops)
-  const budget = new BulkBudget()
   let read = 0
   let slice = performance.now()
   const take = (item: Item): void => {
     const index = ops.length
-    let value: unknown
     try {
-      value = item.decode()
-      const op = parseOp(value, index)
-      budget.add(op, index)
-      ops.push(op)
+      ops.add(item.decode())
     } catch (err) {
       throw new ApiError('bad-request', `${item.where}: ${toApiError(err).message}`, { index, cause: err })
     }
@@ -111,7 +106,7 @@ export async function readOpsBody(
 }
 
 /** One DAG-JSON op per line. */
-function ndjsonFraming(ops: readonly WriteOp[]): Framing {
+function ndjsonFraming(ops: CheckedOps): Framing {
   const decoder = new TextDecoder('utf-8', { fatal: true })
   let line = 0
   // The line in progress, in the pieces it came in: joined once it ends, so that a body sent in
@@ -166,7 +161,7 @@ function tooLong(where: string, index: number): never {
 }
 
 /** Each op in DAG-CBOR after its length (an unsigned varint). */
-function cborFraming(ops: readonly WriteOp[]): Framing {
+function cborFraming(ops: CheckedOps): Framing {
   // The bytes not yet used, and pieces that came after them: joined only once the op in progress
   // is whole (`wanted` bytes from the start of `pending`), so small pieces cost no more than large.
   let pending: Uint8Array = new Uint8Array(0)

@@ -3,6 +3,7 @@
 // reloads each time the node's tab says the replica moved; writes go through the node's tab.
 import { type FollowerStatus, preconditionToWire, type RemoteTransactOptions, type SyncReport } from '@dagsync/peer'
 import {
+  type CheckedOps,
   type Commit,
   checkOps,
   headAtLeast,
@@ -89,9 +90,12 @@ export class TabFollower extends ReplicaApi {
    * does, and resolves once this tab's view holds the commit. A write that failed because the
    * node's tab closed may be sent again with the same `writeId`: it is applied once.
    */
-  async transact(ops: readonly WriteOp[], options: RemoteTransactOptions = {}): Promise<TxResult<undefined>> {
+  async transact(
+    ops: readonly WriteOp[] | CheckedOps,
+    options: RemoteTransactOptions = {},
+  ): Promise<TxResult<undefined>> {
     const request = dagCbor.encode({
-      ops: checkOps(ops),
+      ops: checkOps(ops).ops,
       ...(options.writeId === undefined ? {} : { w: options.writeId }),
       ...(options.meta === undefined ? {} : { m: options.meta }),
       ...(options.ifMatch === undefined ? {} : { p: preconditionToWire(options.ifMatch) }),
@@ -118,7 +122,7 @@ export class TabFollower extends ReplicaApi {
    * refuses); `onSettled` tells which, and `pending()` lists what still waits.
    */
   async queue(ops: readonly WriteOp[], options: { ifMatch?: Precondition } = {}): Promise<PendingWrite> {
-    return await this.#link.queue(this.id, checkOps(ops), options.ifMatch)
+    return await this.#link.queue(this.id, checkOps(ops).ops, options.ifMatch)
   }
 
   /** This store's writes in the outbox, oldest first: they survive a reload. */

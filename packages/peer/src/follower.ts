@@ -2,7 +2,7 @@
 // whose blocks it does not hold. The class is the public face: reads go to the replica's store,
 // announcements to its sync engine (replica-sync.ts), writes to its writer (write-client.ts),
 // older history to history-fetch.ts.
-import { type Commit, ReplicaApi, type Store, type TxResult, type WriteOp } from '@dagsync/store'
+import { type CheckedOps, type Commit, ReplicaApi, type Store, type TxResult, type WriteOp } from '@dagsync/store'
 import type { PeerId, PublicKey } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { Announcement, Push } from './announcement.ts'
@@ -106,7 +106,7 @@ export class Follower extends ReplicaApi {
    * replica holds it (`commit: null` if the writes changed nothing). A write sent again with the
    * same `writeId` is applied once.
    */
-  transact(ops: readonly WriteOp[], options: RemoteTransactOptions = {}): Promise<TxResult<undefined>> {
+  transact(ops: readonly WriteOp[] | CheckedOps, options: RemoteTransactOptions = {}): Promise<TxResult<undefined>> {
     return this.#writes.transact(ops, options)
   }
 }

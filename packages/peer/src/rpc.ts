@@ -4,6 +4,7 @@
 // a DAG-CBOR array of messages, length-prefixed and at most MAX_FRAME_BYTES: a frame costs the
 // reader far more than its bytes, and a sync sends thousands of small blocks. An explicit end
 // marker means a stream that stops early is an error, never a short answer taken for a whole one.
+import { encodeValue } from '@dagsync/tree'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
@@ -178,7 +179,8 @@ export async function serve(
           options.decodeRequest,
         )
         for await (const reply of handler(request, connection)) {
-          await add(dagCbor.encode(reply))
+          // The tree's encoder: byte-identical, and several times faster on a sync's many blocks.
+          await add(encodeValue(reply, 'reply'))
           count++
         }
         await add(dagCbor.encode({ n: count }))

@@ -2,6 +2,7 @@
 // peers likely to hold the store), which commits them if this peer is on its allow-list; each
 // resolves once the replica holds the commit it made.
 import {
+  type CheckedOps,
   type Commit,
   checkOps,
   InvalidOpError,
@@ -54,13 +55,16 @@ export class WriteClient {
    * MAX_BULK_BYTES), so a bad list fails before it is sent. Resolves with the commit once this
    * replica holds it (`commit: null` if the writes changed nothing).
    */
-  async transact(ops: readonly WriteOp[], options: RemoteTransactOptions = {}): Promise<TxResult<undefined>> {
+  async transact(
+    ops: readonly WriteOp[] | CheckedOps,
+    options: RemoteTransactOptions = {},
+  ): Promise<TxResult<undefined>> {
     const { writeId = newWriteId() } = options
     if (writeId.length === 0 || writeId.length > MAX_WRITE_ID_LENGTH)
       throw new RemoteWriteError(`a write id is 1 to ${MAX_WRITE_ID_LENGTH} characters, not ${writeId.length}`)
     const request = {
       s: this.#sync.id,
-      ops: checkOps(ops),
+      ops: checkOps(ops).ops,
       w: writeId,
       ...(options.meta === undefined ? {} : { m: options.meta }),
       ...(options.ifMatch === undefined ? {} : { p: preconditionToWire(options.ifMatch) }),

@@ -39,9 +39,9 @@ export { headAtLeast } from './head-wait.ts'
 export { type KeyChangeKind, type KeyHistoryEnd, type KeyHistoryEntry, keyHistory } from './key-history.ts'
 export { MemoryBlockstore } from './memory-blockstore.ts'
 export {
-  applyOps,
   BulkBudget,
   BulkTooLargeError,
+  CheckedOps,
   checkOps,
   describeOp,
   InvalidOpError,

@@ -1,8 +1,9 @@
 // Bulk writes: a list of operations applied as one transaction, one commit. The same op type,
 // validator and limits serve the store (`transact(ops)`), remote writes through a writer
 // (followers, browsers) and the daemon's API, so a list one of them accepts, the others accept.
-import { encodeValue, InvalidKeyError, InvalidValueError, type KeyInput, toKey } from '@dagsync/tree'
+import { collectCids, encodeValue, InvalidKeyError, InvalidValueError, type KeyInput, toKey } from '@dagsync/tree'
 import { CID } from 'multiformats/cid'
+import { ASSOC_CHECKED, type CheckedValue } from './checked-value.ts'
 import { InvalidPathError, StoreError } from './errors.ts'
 import type { Segment } from './path.ts'
 import type { Transaction } from './transaction.ts'
@@ -97,24 +98,22 @@ export function parseOp(input: unknown, index: number): WriteOp {
   if (!isPlainMap(input)) throw new InvalidOpError(index, `ops[${index}] is not a map like {op: 'put', key, value}`)
   const kind = input.op
   const fields = typeof kind === 'string' && Object.hasOwn(FIELDS, kind) ? FIELDS[kind as WriteOp['op']] : undefined
-  const where = describeOp(input, index)
-  if (fields === undefined)
-    throw new InvalidOpError(index, `${where}: "op" must be one of ${Object.keys(FIELDS).join(', ')}`)
+  // Named only on failure: describing every op would cost a bulk write more than checking it.
+  const refuse: (problem: string) => never = (problem) => {
+    throw new InvalidOpError(index, `${describeOp(input, index)}: ${problem}`)
+  }
+  if (fields === undefined) refuse(`"op" must be one of ${Object.keys(FIELDS).join(', ')}`)
   for (const field of Object.keys(input)) {
-    if (!fields.includes(field))
-      throw new InvalidOpError(index, `${where}: a ${kind} op has no field "${field}" (it has ${fields.join(', ')})`)
+    if (!fields.includes(field)) refuse(`a ${kind} op has no field "${field}" (it has ${fields.join(', ')})`)
   }
   for (const field of fields) {
-    if (input[field] === undefined) throw new InvalidOpError(index, `${where}: a ${kind} op needs "${field}"`)
+    if (input[field] === undefined) refuse(`a ${kind} op needs "${field}"`)
   }
-  if (typeof input.key !== 'string' && !(input.key instanceof Uint8Array))
-    throw new InvalidOpError(index, `${where}: "key" must be a string or bytes`)
+  if (typeof input.key !== 'string' && !(input.key instanceof Uint8Array)) refuse(`"key" must be a string or bytes`)
   if (kind === 'put-in' && !(Array.isArray(input.path) && input.path.every(isSegment)))
-    throw new InvalidOpError(index, `${where}: "path" must be a list of map keys (strings) and list indexes`)
-  if (kind === 'put-bytes' && !(input.bytes instanceof Uint8Array))
-    throw new InvalidOpError(index, `${where}: "bytes" must be bytes`)
-  if (kind === 'put-ref' && CID.asCID(input.ref) === null)
-    throw new InvalidOpError(index, `${where}: "ref" must be a CID`)
+    refuse(`"path" must be a list of map keys (strings) and list indexes`)
+  if (kind === 'put-bytes' && !(input.bytes instanceof Uint8Array)) refuse(`"bytes" must be bytes`)
+  if (kind === 'put-ref' && CID.asCID(input.ref) === null) refuse(`"ref" must be a CID`)
   return input as unknown as WriteOp
 }
 
@@ -128,22 +127,38 @@ export function opError(err: unknown, op: WriteOp, index: number): unknown {
 
 const utf8 = new TextEncoder()
 
+/** Work between yields to the event loop: other requests wait at most about this long. */
+const SLICE_MS = 10
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
+
+/** What an op counts against MAX_BULK_BYTES, and a put's value as measured (see opBytes). */
+function measureOp(op: WriteOp, index: number): { bytes: number; value?: CheckedValue } {
+  try {
+    let bytes = toKey(op.key).length
+    if (op.op === 'put') {
+      const value = { encoding: encodeValue(op.value), links: collectCids(op.value) }
+      return { bytes: bytes + value.encoding.length, value }
+    }
+    if (op.op === 'put-in') {
+      bytes += encodeValue(op.value).length
+      for (const s of op.path) bytes += typeof s === 'string' ? utf8.encode(s).length : 9
+    }
+    if (op.op === 'put-bytes') bytes += op.bytes.length
+    if (op.op === 'put-ref') bytes += op.ref.bytes.length
+    return { bytes }
+  } catch (err) {
+    throw opError(err, op, index)
+  }
+}
+
 /**
  * What an op counts against MAX_BULK_BYTES: its key, its path, and its value as DAG-CBOR (a
  * `put-bytes` op's bytes, a `put-ref` op's CID). Encoding checks the value against the data
  * model and the limits, so a bad value fails here, naming the op.
  */
 export function opBytes(op: WriteOp, index: number): number {
-  try {
-    let bytes = toKey(op.key).length
-    if (op.op === 'put' || op.op === 'put-in') bytes += encodeValue(op.value).length
-    if (op.op === 'put-in') for (const s of op.path) bytes += typeof s === 'string' ? utf8.encode(s).length : 9
-    if (op.op === 'put-bytes') bytes += op.bytes.length
-    if (op.op === 'put-ref') bytes += op.ref.bytes.length
-    return bytes
-  } catch (err) {
-    throw opError(err, op, index)
-  }
+  return measureOp(op, index).bytes
 }
 
 /** Counts a bulk call's ops and bytes as they come, refusing the first op past a limit. */
@@ -151,55 +166,80 @@ export class BulkBudget {
   ops = 0
   bytes = 0
 
-  /** Counts `op` (the `index`th); throws BulkTooLargeError if it goes past a limit. Returns its bytes. */
-  add(op: WriteOp, index: number): number {
-    const bytes = opBytes(op, index)
+  /**
+   * Counts `op` (the `index`th); throws BulkTooLargeError if it goes past a limit. Returns a
+   * put's value as measured.
+   */
+  add(op: WriteOp, index: number): CheckedValue | undefined {
+    const { bytes, value } = measureOp(op, index)
     if (this.ops + 1 > MAX_BULK_OPS) throw new BulkTooLargeError(index, 'ops')
     if (this.bytes + bytes > MAX_BULK_BYTES) throw new BulkTooLargeError(index, 'bytes')
     this.ops++
     this.bytes += bytes
-    return bytes
+    return value
   }
 }
-
-/** Checks a whole list: each op's shape and value, and the list against the limits. */
-export function checkOps(ops: unknown): WriteOp[] {
-  if (!Array.isArray(ops)) throw new StoreError('a bulk write takes a list of ops')
-  if (ops.length > MAX_BULK_OPS) throw new BulkTooLargeError(MAX_BULK_OPS, 'ops')
-  const budget = new BulkBudget()
-  return ops.map((input: unknown, index) => {
-    const op = parseOp(input, index)
-    budget.add(op, index)
-    return op
-  })
-}
-
-/** Work between yields to the event loop: other requests wait at most about this long. */
-const SLICE_MS = 10
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
 /**
- * Applies checked ops in a transaction, in order (a later op on a key sees the earlier ones).
- * An op the store refuses throws InvalidOpError naming it, which fails the whole transaction.
+ * A list of ops checked whole, built one op at a time (`add`): each op's shape and value, and
+ * the list against the limits. Each put's value is kept as the check encoded it and written so
+ * (`applyTo`): a value is encoded once, and a value changed after its check cannot be written
+ * unchecked.
  */
-export async function applyOps(tx: Transaction, ops: readonly WriteOp[]): Promise<void> {
-  let slice = performance.now()
-  for (let index = 0; index < ops.length; index++) {
-    const op = ops[index] as WriteOp
-    try {
-      if (op.op === 'put') await tx.assoc(op.key, op.value)
-      else if (op.op === 'put-in') await tx.assocIn([op.key, ...op.path], op.value)
-      else if (op.op === 'delete') await tx.dissoc(op.key)
-      else if (op.op === 'put-bytes') await tx.bassoc(op.key, op.bytes)
-      else await tx.bassocRef(op.key, op.ref)
-    } catch (err) {
-      throw opError(err, op, index)
-    }
-    // A list of 10,000 ops is tens of milliseconds of work: let other callers in meanwhile.
-    if (performance.now() - slice > SLICE_MS) {
-      await yieldToLoop()
-      slice = performance.now()
+export class CheckedOps {
+  readonly #ops: WriteOp[] = []
+  readonly #values: (CheckedValue | undefined)[] = []
+  readonly #budget = new BulkBudget()
+
+  /** Checks the next op (any input: see parseOp) and counts it; throws naming it. */
+  add(input: unknown): WriteOp {
+    const index = this.#ops.length
+    const op = parseOp(input, index)
+    this.#values.push(this.#budget.add(op, index))
+    this.#ops.push(op)
+    return op
+  }
+
+  get ops(): readonly WriteOp[] {
+    return this.#ops
+  }
+
+  get length(): number {
+    return this.#ops.length
+  }
+
+  /**
+   * Applies the ops in a transaction, in order (a later op on a key sees the earlier ones). An
+   * op the store refuses throws InvalidOpError naming it, which fails the whole transaction.
+   */
+  async applyTo(tx: Transaction): Promise<void> {
+    let slice = performance.now()
+    for (let index = 0; index < this.#ops.length; index++) {
+      const op = this.#ops[index] as WriteOp
+      try {
+        if (op.op === 'put') await tx[ASSOC_CHECKED](op.key, op.value, this.#values[index] as CheckedValue)
+        else if (op.op === 'put-in') await tx.assocIn([op.key, ...op.path], op.value)
+        else if (op.op === 'delete') await tx.dissoc(op.key)
+        else if (op.op === 'put-bytes') await tx.bassoc(op.key, op.bytes)
+        else await tx.bassocRef(op.key, op.ref)
+      } catch (err) {
+        throw opError(err, op, index)
+      }
+      // A list of 10,000 ops is tens of milliseconds of work: let other callers in meanwhile.
+      if (performance.now() - slice > SLICE_MS) {
+        await yieldToLoop()
+        slice = performance.now()
+      }
     }
   }
+}
+
+/** Checks a whole list (see CheckedOps); a list checked already is returned as it is. */
+export function checkOps(ops: unknown): CheckedOps {
+  if (ops instanceof CheckedOps) return ops
+  if (!Array.isArray(ops)) throw new StoreError('a bulk write takes a list of ops')
+  if (ops.length > MAX_BULK_OPS) throw new BulkTooLargeError(MAX_BULK_OPS, 'ops')
+  const checked = new CheckedOps()
+  for (const input of ops) checked.add(input)
+  return checked
 }

@@ -4,7 +4,7 @@
 import type { KeyInput } from '@dagsync/tree'
 import type { CID } from 'multiformats/cid'
 import type { Commit } from './commit.ts'
-import type { WriteOp } from './ops.ts'
+import type { CheckedOps, WriteOp } from './ops.ts'
 import type { Segment } from './path.ts'
 import type { Store, TxResult } from './store.ts'
 import type { BinaryValue, KeyChange, KeyEntry, KeyInfo, KeyRange, ReadApi, StoreView } from './view.ts'
@@ -19,7 +19,7 @@ export abstract class ReplicaApi implements ReadApi {
   }
 
   /** Sends a list of ops to the store's writer, as one commit; resolves once the replica holds it. */
-  abstract transact(ops: readonly WriteOp[]): Promise<TxResult<undefined>>
+  abstract transact(ops: readonly WriteOp[] | CheckedOps): Promise<TxResult<undefined>>
 
   // --- reads: the replica ----------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import {
 import { collectGarbage, type GcOptions, type GcResult } from './gc.ts'
 import { GroupCommit, type TxRequest, type TxResult } from './group-commit.ts'
 import { commitLog, type LoadCommit, versionAt } from './history.ts'
-import { applyOps, checkOps, type WriteOp } from './ops.ts'
+import { type CheckedOps, checkOps, type WriteOp } from './ops.ts'
 import type { Segment } from './path.ts'
 import { PendingBlocks } from './pending-blocks.ts'
 import { checkPrecondition, type Precondition } from './precondition.ts'
@@ -224,10 +224,10 @@ export class Store implements ReadApi, WriteApi {
    * transaction: the list is checked whole (shapes, values, MAX_BULK_OPS and MAX_BULK_BYTES)
    * before it waits for its turn, and any op the store refuses fails all of them.
    */
-  transact(ops: readonly WriteOp[], options?: TransactOptions): Promise<TxResult<undefined>>
+  transact(ops: readonly WriteOp[] | CheckedOps, options?: TransactOptions): Promise<TxResult<undefined>>
   transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions): Promise<TxResult<T>>
   transact<T>(
-    fn: ((tx: Transaction) => T | Promise<T>) | readonly WriteOp[],
+    fn: ((tx: Transaction) => T | Promise<T>) | readonly WriteOp[] | CheckedOps,
     options: TransactOptions = {},
   ): Promise<TxResult<T>> {
     let run: (tx: Transaction) => unknown
@@ -240,7 +240,7 @@ export class Store implements ReadApi, WriteApi {
         body = fn
       } else {
         const ops = checkOps(fn)
-        body = (tx) => applyOps(tx, ops)
+        body = (tx) => ops.applyTo(tx)
       }
       const { ifMatch } = options
       run =

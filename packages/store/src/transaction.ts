@@ -10,6 +10,7 @@ import {
   type KeyInput,
   type MerkleSearchTree,
   type Op,
+  type PreparedValue,
   prepareByteStream,
   prepareValue,
   type StoredEntry,
@@ -19,6 +20,7 @@ import {
 } from '@dagsync/tree'
 import type { CID } from 'multiformats/cid'
 import { resolveByteRef } from './byte-ref.ts'
+import { ASSOC_CHECKED, type CheckedValue } from './checked-value.ts'
 import { InvalidPathError, StoreError } from './errors.ts'
 import { getPath, type Segment, setPath } from './path.ts'
 import {
@@ -122,9 +124,21 @@ export class Transaction implements ReadApi, WriteApi {
 
   async assoc(key: KeyInput, value: unknown): Promise<void> {
     this.#check()
+    await this.#put(key, prepareValue(value), collectCids(value))
+  }
+
+  /**
+   * A bulk write's put (see CheckedOps): the value as its check encoded it and the links it
+   * found there, so the value is encoded once and what is written is what was checked.
+   */
+  async [ASSOC_CHECKED](key: KeyInput, value: unknown, checked: CheckedValue): Promise<void> {
+    this.#check()
+    await this.#put(key, prepareValue(value, checked.encoding), checked.links)
+  }
+
+  async #put(key: KeyInput, prepared: PreparedValue, links: readonly CID[]): Promise<void> {
     const k = toKey(key)
-    const prepared = prepareValue(value)
-    await this.#holdLinks(collectCids(value))
+    await this.#holdLinks(links)
     for (const block of prepared.blocks) this.#sink.add(block)
     this.#set(k, {
       kind: 'put',

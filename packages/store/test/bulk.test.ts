@@ -8,6 +8,7 @@ import fc from 'fast-check'
 import type { CID } from 'multiformats/cid'
 import {
   BulkTooLargeError,
+  checkOps,
   InvalidOpError,
   MAX_BULK_BYTES,
   MAX_BULK_OPS,
@@ -244,6 +245,42 @@ describe('transact(ops) limits', () => {
     const ops = Array.from({ length: MAX_BULK_OPS }, (_, i): WriteOp => ({ op: 'put', key: `k${i}`, value: { i } }))
     await db.transact(ops)
     assert.equal(seqWhenTimerRan, 0, 'a timer ran before the list was committed')
+  })
+})
+
+describe('a checked list (CheckedOps)', () => {
+  it('writes each put value as its check encoded it, whatever happens to the value while the list waits its turn', async () => {
+    const db = await openStore({ storage: memoryStorage() })
+    // A transaction ahead of the list holds the queue until released: the list is checked on
+    // the call, and applied only after.
+    let release = () => {}
+    const ahead = db.transact(async (tx) => {
+      await new Promise<void>((resolve) => {
+        release = resolve
+      })
+      await tx.assoc('ahead', 1)
+    })
+    const value: { n: number; later?: () => void } = { n: 1 }
+    const waiting = db.transact([{ op: 'put', key: 'k', value }])
+    value.n = 2
+    value.later = () => {} // not in the data model: writing it would fail the list
+    release()
+    await ahead
+    await waiting
+    assert.deepEqual(await db.get('k'), { n: 1 })
+  })
+
+  it('is checked once: checkOps returns a checked list as it is, and a transact through it applies it', async () => {
+    const db = await openStore({ storage: memoryStorage() })
+    const checked = checkOps([
+      { op: 'put', key: 'a', value: { x: 1 } },
+      { op: 'put', key: 'b', value: new Uint8Array(300_000) },
+    ])
+    assert.equal(checkOps(checked), checked)
+    assert.equal(checked.length, 2)
+    await db.transact(checked)
+    assert.deepEqual(await db.get('a'), { x: 1 })
+    assert.equal(((await db.get('b')) as Uint8Array).length, 300_000)
   })
 })
 

@@ -50,12 +50,15 @@ export function encodeMeta(meta: Record<string, unknown> | null | undefined): Ui
   return bytes
 }
 
-/** Prepares a value for an entry: encodes it and picks its form by encoded length. */
-export function prepareValue(value: unknown): PreparedValue {
+/**
+ * Prepares a value for an entry: encodes it and picks its form by encoded length. `encoding` is
+ * the value's encodeValue, when a caller has it already (a bulk write's check made it).
+ */
+export function prepareValue(value: unknown, encoding?: Uint8Array): PreparedValue {
   // A large byte string is chunked as it is: no need to build its encoding first.
   if (value instanceof Uint8Array && byteStringEncodedLength(value.length) > MAX_BLOCK_BYTES)
     return chunk(value, 'bytes')
-  return prepareEncoded(encodeValue(value))
+  return prepareEncoded(encoding ?? encodeValue(value))
 }
 
 /** Picks the form of an already-encoded value. */

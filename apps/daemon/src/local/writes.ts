@@ -1,7 +1,7 @@
 // Writes: a commit made here for a store this repo writes, or sent to the writer through the
 // daemon for a store it follows; and bytes staged for a bulk write to place by reference.
 import type { Follower } from '@dagsync/peer'
-import { type Commit, type Store, stageBytes as stage, type WriteOp } from '@dagsync/store'
+import { type CheckedOps, type Commit, type Store, stageBytes as stage, type WriteOp } from '@dagsync/store'
 import { concatBytes } from '@dagsync/tree'
 import { ApiError, type PutRequest, type StagedBytesInfo, type TransactRequest, type WriteResult } from '../api.ts'
 import { commitInfo, toApiError } from '../convert.ts'
@@ -96,7 +96,7 @@ export function del(ctx: LocalContext, { store, key }: { store: string; key: str
 export function transact(
   ctx: LocalContext,
   { store, meta }: TransactRequest,
-  ops: readonly WriteOp[],
+  ops: readonly WriteOp[] | CheckedOps,
 ): Promise<WriteResult> {
   const options = meta === undefined ? {} : { meta }
   return write(

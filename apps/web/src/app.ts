@@ -1,7 +1,7 @@
 // The page for one store: sync status and peers, the key table, the selected key with its
 // history, the diff view and the writes, kept live: each new commit re-renders what it changed
 // (changed rows flash). Each part is its own file; this one starts them and keeps them current.
-import { type TabFollower, type TabPeer, WatchInterruptedError } from '@dagsync/browser'
+import { type TabFollower, type TabPeer, WatchInterruptedError, WatchTooLargeError } from '@dagsync/browser'
 import { DiffView } from './diff-view.ts'
 import { $, showKey, showSize } from './format.ts'
 import { KeyDetail } from './key-detail.ts'
@@ -57,8 +57,8 @@ export class App {
       void this.#writes.render()
     }, 500)
     await this.#writes.render()
-    // A replica started over HTTP is shown as soon as it has its head: the watch's first event
-    // (every key of the store, as changes) takes as long as reading the whole store.
+    // A replica started over HTTP is shown as soon as it has its head, not after the watch's
+    // first event, which for a store of more keys than a watch lists is the watch ending.
     if (this.#init.follower.head === null) {
       const off = this.#init.follower.store.onHead(() => {
         off()
@@ -77,8 +77,9 @@ export class App {
 
   /**
    * Re-renders after the changes of each new commit, flashing the rows that changed. A watch that
-   * ends because the page fell behind (or a diff failed) is started again after a full render:
-   * the page then shows the head as it is, whatever it missed.
+   * ends because the page fell behind, a commit changed too many keys to list (a first sync of a
+   * large store, a bulk import) or a diff failed is started again after a full render: the page
+   * then shows the head as it is, whatever it missed.
    */
   async #watch(): Promise<void> {
     for (;;) {
@@ -93,7 +94,7 @@ export class App {
         return
       } catch (err) {
         if (!(err instanceof WatchInterruptedError)) throw err
-        console.warn(`the live view restarts: ${err.message}`)
+        if (!(err instanceof WatchTooLargeError)) console.warn(`the live view restarts: ${err.message}`)
         this.#table.queue(new Set())
       }
     }

@@ -49,6 +49,7 @@ export {
   WatchFailedError,
   WatchInterruptedError,
   WatchOverflowError,
+  WatchTooLargeError,
   type WriteOp,
 } from '@dagsync/store'
 export { NodeHeldElsewhereError } from './node-lock.ts'

@@ -80,5 +80,18 @@ export class WatchInterruptedError extends StoreError {
 /** The watch's consumer fell more than `maxQueue` events behind. */
 export class WatchOverflowError extends WatchInterruptedError {}
 
+/**
+ * A commit changed more keys than one event may list (`maxChanges`): listing them would hold
+ * them all in memory, and take as long as reading them all. `commit` is that commit.
+ */
+export class WatchTooLargeError extends WatchInterruptedError {
+  readonly commit: Commit
+
+  constructor(message: string, lastCommit: Commit | null, commit: Commit) {
+    super(message, lastCommit)
+    this.commit = commit
+  }
+}
+
 /** The changes of a commit could not be worked out (a block could not be read: see `cause`). */
 export class WatchFailedError extends WatchInterruptedError {}

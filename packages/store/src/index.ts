@@ -76,5 +76,5 @@ export {
   type StoreKey,
   StoreView,
 } from './view.ts'
-export { type CommitEvent, DEFAULT_WATCH_QUEUE, type Watch, type WatchOptions } from './watch.ts'
+export { type CommitEvent, DEFAULT_WATCH_CHANGES, DEFAULT_WATCH_QUEUE, type Watch, type WatchOptions } from './watch.ts'
 export { WholeDagWriter, type WholeDagWriterOptions } from './whole-dag-writer.ts'

@@ -36,8 +36,18 @@ export class WatchHub {
     let from = previous?.tree ?? this.#tree.emptyRoot
     try {
       for (const commit of commits) {
-        const changes: KeyChange[] = []
-        for await (const change of diffRoots(this.#tree, from, commit.tree)) changes.push(change)
+        // Listed up to the largest limit of the watches: a commit of a million keys (a first
+        // sync, a bulk load) is not read whole into memory to be told to each.
+        let limit = 0
+        for (const watcher of this.#watchers) limit = Math.max(limit, watcher.maxChanges)
+        let changes: KeyChange[] | undefined = []
+        for await (const change of diffRoots(this.#tree, from, commit.tree)) {
+          if (changes.length === limit) {
+            changes = undefined
+            break
+          }
+          changes.push(change)
+        }
         from = commit.tree
         for (const watcher of this.#watchers) watcher.deliver(commit, changes)
       }

@@ -4,7 +4,7 @@
 // delivered, so the consumer can catch up with `store.diff` rather than silently miss commits.
 import { type KeyInput, toKey } from '@dagsync/tree'
 import type { Commit } from './commit.ts'
-import { WatchFailedError, WatchOverflowError } from './errors.ts'
+import { WatchFailedError, WatchOverflowError, WatchTooLargeError } from './errors.ts'
 import type { KeyChange } from './view.ts'
 
 /** The keys one commit changed, as a watch delivers them. */
@@ -23,6 +23,14 @@ export interface WatchOptions {
    * @default 1024
    */
   maxQueue?: number
+  /**
+   * The most keys one commit may change for the watch to list them (counted over the whole
+   * store, whatever `prefix`). A commit that changes more ends the watch: once it has delivered
+   * the events before it, it throws WatchTooLargeError (read that commit's changes with
+   * `store.diff`, then watch again).
+   * @default 10000
+   */
+  maxChanges?: number
 }
 
 /** A stream of commit events; `close` ends it. */
@@ -31,15 +39,22 @@ export interface Watch extends AsyncIterable<CommitEvent> {
 }
 
 /** Why a watch ends before its consumer closes it. */
-type End = { readonly overflow: true } | { readonly overflow: false; readonly cause: unknown }
+type End =
+  | { readonly kind: 'overflow' }
+  | { readonly kind: 'too-large'; readonly commit: Commit }
+  | { readonly kind: 'failed'; readonly cause: unknown }
 
 /** Events a watch holds for its consumer unless told otherwise. */
 export const DEFAULT_WATCH_QUEUE = 1024
+
+/** Keys one commit may change for a watch to list them, unless told otherwise. */
+export const DEFAULT_WATCH_CHANGES = 10_000
 
 /** One watch: a queue of events and whoever is waiting on them. */
 export class Watcher implements Watch {
   readonly #prefix: Uint8Array | undefined
   readonly #maxQueue: number
+  readonly maxChanges: number
   readonly #onClose: () => void
   readonly #events: CommitEvent[] = []
   /** The last commit the consumer was given an event for; at first, the head the watch started at. */
@@ -49,25 +64,43 @@ export class Watcher implements Watch {
   #wake: (() => void) | null = null
   #closed = false
 
-  constructor(prefix: KeyInput | undefined, start: Commit | null, options: { maxQueue?: number }, onClose: () => void) {
+  constructor(
+    prefix: KeyInput | undefined,
+    start: Commit | null,
+    options: { maxQueue?: number; maxChanges?: number },
+    onClose: () => void,
+  ) {
     const maxQueue = options.maxQueue ?? DEFAULT_WATCH_QUEUE
     if (!Number.isSafeInteger(maxQueue) || maxQueue < 1) {
       throw new RangeError(`maxQueue must be a positive integer, got ${maxQueue}`)
     }
+    const maxChanges = options.maxChanges ?? DEFAULT_WATCH_CHANGES
+    if (!Number.isSafeInteger(maxChanges) || maxChanges < 1) {
+      throw new RangeError(`maxChanges must be a positive integer, got ${maxChanges}`)
+    }
     this.#prefix = prefix === undefined ? undefined : toKey(prefix)
     this.#maxQueue = maxQueue
+    this.maxChanges = maxChanges
     this.#last = start
     this.#onClose = onClose
   }
 
-  deliver(commit: Commit, changes: readonly KeyChange[]): void {
+  /**
+   * Queues the event of `commit`. `changes` is every key it changed, or undefined if it changed
+   * more than the hub listed (more than this watch's maxChanges, or another watch's).
+   */
+  deliver(commit: Commit, changes: readonly KeyChange[] | undefined): void {
     if (this.#closed) return
+    if (changes === undefined || changes.length > this.maxChanges) {
+      this.#stop({ kind: 'too-large', commit })
+      return
+    }
     const matching =
       this.#prefix === undefined ? changes : changes.filter((c) => startsWith(toKey(c.key), this.#prefix as Uint8Array))
     if (matching.length === 0) return
     if (this.#events.length >= this.#maxQueue) {
       // Dropping this event silently would lose it; holding every event would hold unbounded memory.
-      this.#stop({ overflow: true })
+      this.#stop({ kind: 'overflow' })
       return
     }
     this.#events.push({ commit, changes: matching })
@@ -76,7 +109,7 @@ export class Watcher implements Watch {
 
   /** Ends the watch because the changes of a commit could not be worked out. */
   fail(cause: unknown): void {
-    if (!this.#closed) this.#stop({ overflow: false, cause })
+    if (!this.#closed) this.#stop({ kind: 'failed', cause })
   }
 
   close(): void {
@@ -115,10 +148,17 @@ export class Watcher implements Watch {
   #error(end: End): Error {
     const last = this.#last
     const since = last === null ? 'the start' : `commit ${last.seq}`
-    if (end.overflow) {
+    if (end.kind === 'overflow') {
       return new WatchOverflowError(
         `the watch fell more than ${this.#maxQueue} events behind and stopped after ${since}; read later changes with store.diff`,
         last,
+      )
+    }
+    if (end.kind === 'too-large') {
+      return new WatchTooLargeError(
+        `commit ${end.commit.seq} changed more than ${this.maxChanges} keys, more than one watch event lists; the watch stopped after ${since}: read its changes with store.diff and watch again`,
+        last,
+        end.commit,
       )
     }
     const message = (end.cause as Error | undefined)?.message ?? String(end.cause)

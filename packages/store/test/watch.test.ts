@@ -3,11 +3,13 @@
 // which store.diff gives everything since.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { collectBytes } from '@dagsync/tree'
 import { MemoryDatastore } from 'datastore-core'
 import type { CID } from 'multiformats/cid'
 import {
   BlockstoreStorage,
   type CommitEvent,
+  DEFAULT_WATCH_CHANGES,
   DEFAULT_WATCH_QUEUE,
   MemoryBlockstore,
   memoryStorage,
@@ -16,13 +18,16 @@ import {
   WatchFailedError,
   WatchInterruptedError,
   WatchOverflowError,
+  WatchTooLargeError,
 } from '../src/index.ts'
 
-/** A blockstore whose reads of chosen blocks fail, as a damaged disk's would. */
+/** A blockstore whose reads of chosen blocks fail, as a damaged disk's would; it counts reads. */
 class FailingBlockstore extends MemoryBlockstore {
   readonly failing = new Set<string>()
+  reads = 0
 
   override get(cid: CID): ReturnType<MemoryBlockstore['get']> {
+    this.reads++
     if (this.failing.has(cid.toString())) throw new Error(`cannot read block ${cid}: I/O error`)
     return super.get(cid)
   }
@@ -100,6 +105,63 @@ describe('watch', () => {
     assert.equal(delivered, DEFAULT_WATCH_QUEUE)
     for (const maxQueue of [0, -1, 1.5, Number.NaN]) assert.throws(() => db.watch({ maxQueue }), RangeError)
     await db.close()
+  })
+
+  it('lists a commit of up to maxChanges keys, and ends with WatchTooLargeError after the events before a larger one', async () => {
+    const db = await openStore({ storage: memoryStorage() })
+    const watch = db.watch({ maxChanges: 3 })[Symbol.asyncIterator]()
+    // A watch with a larger limit makes the store list more: this one still stops at its own.
+    const wide = db.watch({ maxChanges: 100, prefix: 'big/' })[Symbol.asyncIterator]()
+    const write = (prefix: string, n: number) =>
+      db.transact(async (tx) => {
+        for (let i = 0; i < n; i++) await tx.assoc(`${prefix}${i}`, i)
+      })
+    await write('a', 3) // exactly the limit: listed
+    await write('big/', 4) // one more
+    await write('c', 1)
+    assert.deepEqual(
+      ((await watch.next()).value as CommitEvent).changes.map((c) => c.key),
+      ['a0', 'a1', 'a2'],
+    )
+    const err = await watch.next().then(
+      (r) => r,
+      (e: unknown) => e,
+    )
+    assert.ok(err instanceof WatchTooLargeError && err instanceof WatchInterruptedError, `got ${String(err)}`)
+    assert.equal(err.lastCommit?.seq, 1)
+    assert.equal(err.commit.seq, 2)
+    assert.match(err.message, /commit 2 changed more than 3 keys/)
+    assert.equal(((await wide.next()).value as CommitEvent).changes.length, 4)
+    for (const maxChanges of [0, -1, 1.5]) assert.throws(() => db.watch({ maxChanges }), RangeError)
+    await db.close()
+  })
+
+  it('reads no more of a huge commit than the largest limit needs', async () => {
+    assert.equal(DEFAULT_WATCH_CHANGES, 10_000)
+    // A writer's 3,000-key commit, adopted by a replica whose cache is cold, as a first sync is.
+    const source = new MemoryBlockstore()
+    const writer = await openStore({ storage: new BlockstoreStorage(source, new MemoryDatastore()) })
+    await writer.transact(async (tx) => {
+      for (let i = 0; i < 3000; i++) await tx.assoc(`k${String(i).padStart(4, '0')}`, { i })
+    })
+    const blocks = []
+    for await (const { cid, bytes } of source.getAll()) blocks.push({ cid, bytes: await collectBytes(bytes) })
+    const counted = new FailingBlockstore()
+    const replica = await openStore({
+      storage: new BlockstoreStorage(counted, new MemoryDatastore()),
+      readOnly: true,
+    })
+    const watch = replica.watch({ maxChanges: 5 })[Symbol.asyncIterator]()
+    await replica.adopt(writer.head!, blocks)
+    const err = await watch.next().then(
+      (r) => r,
+      (e: unknown) => e,
+    )
+    assert.ok(err instanceof WatchTooLargeError, `got ${String(err)}`)
+    // The diff reads a node's children ahead, so a few dozen nodes, not the tree's ~200.
+    assert.ok(counted.reads < 60, `read ${counted.reads} blocks of ${blocks.length}`)
+    await writer.close()
+    await replica.close()
   })
 
   it('ends with WatchFailedError when a commit’s changes cannot be read, and later watches still work', async () => {

@@ -4,7 +4,7 @@
 import type { CID } from 'multiformats/cid'
 import { cidKey } from './hash.ts'
 import type { NodeLoader } from './loader.ts'
-import type { Ref } from './node.ts'
+import type { Ref, TreeNode } from './node.ts'
 import { type Bound, below, firstInRange } from './range-bounds.ts'
 import { childBefore, isCid } from './ref.ts'
 
@@ -68,14 +68,34 @@ export async function countRange(
   }
 }
 
-/** Every entry of the subtree at `ref`: kept by CID, so a subtree counted before is not opened. */
-async function countAll(loader: NodeLoader, counts: SubtreeCounts, ref: Ref, level: number): Promise<number> {
+/**
+ * Every entry of the subtree at `ref`: kept by CID, so a subtree counted before is not opened.
+ * `read` is the node's read, when its parent started it.
+ */
+async function countAll(
+  loader: NodeLoader,
+  counts: SubtreeCounts,
+  ref: Ref,
+  level: number,
+  read?: Promise<TreeNode>,
+): Promise<number> {
   if (ref === null) return 0
   const kept = isCid(ref) ? counts.get(ref) : undefined
   if (kept !== undefined) return kept
-  const node = await loader.resolve(ref, level)
-  let n = node.entries.length + (await countAll(loader, counts, node.left, level - 1))
-  for (const entry of node.entries) n += await countAll(loader, counts, entry.right, level - 1)
+  const node = await (read ?? loader.resolve(ref, level))
+  // The children are counted one by one: their reads start together now, so reads from storage
+  // overlap (IndexedDB answers each in a transaction of its own) instead of queueing.
+  const reads = Array.from({ length: node.entries.length + 1 }, (_, i) => {
+    const child = childBefore(node, i)
+    if (child === null || !isCid(child) || counts.get(child) !== undefined) return undefined
+    const started = Promise.resolve(loader.resolve(child, level - 1))
+    // A failure surfaces when the count awaits it.
+    started.catch(() => {})
+    return started
+  })
+  let n = node.entries.length + (await countAll(loader, counts, node.left, level - 1, reads[0]))
+  for (const [i, entry] of node.entries.entries())
+    n += await countAll(loader, counts, entry.right, level - 1, reads[i + 1])
   if (isCid(ref)) counts.set(ref, n)
   return n
 }

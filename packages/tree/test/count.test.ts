@@ -17,6 +17,19 @@ class CountingBlockstore extends MemoryBlockstore {
   }
 }
 
+/** A blockstore whose reads take a turn of the event loop, as IndexedDB's do; it counts reads in flight. */
+class SlowBlockstore extends MemoryBlockstore {
+  inFlight = 0
+  maxInFlight = 0
+  override async *get(cid: CID, options?: Parameters<MemoryBlockstore['get']>[1]) {
+    this.inFlight++
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    this.inFlight--
+    yield* super.get(cid, options)
+  }
+}
+
 const key = (i: number) => `k${String(i).padStart(6, '0')}`
 
 describe('count', () => {
@@ -41,6 +54,16 @@ describe('count', () => {
     blockstore.reads = 0
     assert.equal(await tree.count(b, { gte: key(100), lt: key(19_000) }), 18_900)
     assert.ok(blockstore.reads < 20, `${blockstore.reads} reads for a range`)
+  })
+
+  it('reads a node’s children together, not one after another', async () => {
+    const blockstore = new SlowBlockstore()
+    const writer = new MerkleSearchTree(blockstore)
+    const root = await writer.build(Array.from({ length: 5_000 }, (_, i) => ({ key: key(i), value: { i } })))
+    // A cold tree over the same blocks, as a page's replica is after a reload.
+    const reader = new MerkleSearchTree(blockstore)
+    assert.equal(await reader.count(root), 5_000)
+    assert.ok(blockstore.maxInFlight >= 8, `at most ${blockstore.maxInFlight} reads at once`)
   })
 
   it('keeps at most its bound of counts, forgetting the oldest first', () => {

@@ -43,7 +43,7 @@ describe('the web app views in Chromium', () => {
     assert.equal((await cli(scratch, repo, ['store', 'allow', 'demo', browserPeer])).code, 0)
 
     // 1. The number of keys and pages, with the key table.
-    assert.equal(await text(page, '#key-count'), '6 keys · page 1 of 1')
+    await page.waitForFunction(() => document.querySelector('#key-count')?.textContent === '6 keys · page 1 of 1')
     const ndjson = Array.from({ length: 60 }, (_, i) =>
       JSON.stringify({ key: `bulk/${String(i).padStart(4, '0')}`, value: { i } }),
     ).join('\n')

@@ -33,6 +33,8 @@ export class KeyTable {
   #scan = new AbortController()
   #rendering = Promise.resolve()
   #count: { readonly seq: number; readonly prefix: string; readonly total: number } | undefined
+  #countsAsked = 0
+  #counting: Promise<void> = Promise.resolve()
 
   constructor(init: KeyTableInit) {
     this.#init = init
@@ -104,7 +106,23 @@ export class KeyTable {
     body.replaceChildren(...page.map((info) => this.#row(info, changed)))
     body.dataset.seq = String(seq)
     this.#init.onRender?.(seq)
-    this.#showCount(await total(), pageNumber)
+    this.#countLater(total, pageNumber)
+  }
+
+  /**
+   * Shows the count once it is known, apart from the renders: a first count of a million keys
+   * reads every node, and the next commit's rows must not wait for it. Counts run one at a
+   * time; one that a newer render asked for again is not shown.
+   */
+  #countLater(total: () => Promise<number>, pageNumber: number): void {
+    const asked = ++this.#countsAsked
+    this.#counting = this.#counting
+      .then(async () => {
+        if (asked !== this.#countsAsked) return
+        const n = await total()
+        if (asked === this.#countsAsked) this.#showCount(n, pageNumber)
+      })
+      .catch((err) => console.error(err))
   }
 
   /** How many keys `view` holds under `prefix`: counted once per commit and prefix. */

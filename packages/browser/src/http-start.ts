@@ -10,6 +10,17 @@ import { decodeCommit, type Store } from '@dagsync/store'
 import { type Block, cidKey } from '@dagsync/tree'
 import type { CID } from 'multiformats/cid'
 
+/**
+ * What the head's CAR may bring. The start holds the head's whole DAG until it writes it in one
+ * transaction, whatever the limit (a block past it comes on its own), and the CAR keeps only
+ * blocks the signed commit reaches: so the limit is not what bounds memory, and at a sync's
+ * (64 MiB) a 1,000,000-key store's last 4,580 blocks came one request each.
+ */
+export const HTTP_START_CAR_LIMITS = {
+  maxBytes: 512 * 1024 * 1024,
+  maxBlocks: 4 * DEFAULT_RECEIVE_LIMITS.maxBlocks,
+} as const
+
 /** The head a gateway's record names does not hold together (its seq, or a block, is wrong). */
 export class HttpStartError extends Error {
   override readonly name = 'HttpStartError'
@@ -31,7 +42,7 @@ export async function startOverHttp(
   const client = new GatewayClient(gateways)
   const announcement = await client.announcement(storePublicKey(id), id, signal)
   const root = announcement.commit
-  const { blocks } = await prefetchCar(await client.car(root, signal), root, DEFAULT_RECEIVE_LIMITS)
+  const { blocks } = await prefetchCar(await client.car(root, signal), root, HTTP_START_CAR_LIMITS)
   // What the CAR did not bring (it was cut, or the gateway sent less) comes block by block, checked.
   let fetched = 0
   let fetchedBytes = 0

@@ -27,7 +27,8 @@ function sameEntry(a: StoredEntry | undefined, b: StoredEntry | undefined): bool
  * The commits that changed `key`, newest first, at most `limit`. Where older history is not held
  * (collected by gc --keep-last, or never fetched by a replica that synced past it), the oldest
  * held commit counts, as `changed`, if it wrote the key (the entry's write time is that
- * commit's); the generator then returns `{ complete: false }`.
+ * commit's: commit times are whole milliseconds, so also if the key's writer came just before it,
+ * in the same millisecond); the generator then returns `{ complete: false }`.
  */
 export async function* keyHistory(
   store: Store,

@@ -14,7 +14,7 @@
  * ```
  */
 
-import { CheckedOps, type WriteOp } from '@dagsync/store/ops'
+import type { CheckedOps, WriteOp } from '@dagsync/store/ops'
 import * as dagCbor from '@ipld/dag-cbor'
 import { varint } from 'multiformats'
 import type { CID } from 'multiformats/cid'
@@ -282,7 +282,8 @@ export class HttpClient implements Api {
     return this.#json('del', request)
   }
   async transact(request: TransactRequest, ops: readonly WriteOp[] | CheckedOps): Promise<WriteResult> {
-    const list = ops instanceof CheckedOps ? ops.ops : ops
+    // A checked list's ops (by shape: loading the store's op checks here would load the tree at start).
+    const list = 'ops' in ops ? ops.ops : ops
     const response = await this.#post('transact', request, { body: cborOps(list), type: OPS_CBOR })
     return decodeWire(await response.text()) as WriteResult
   }

@@ -133,12 +133,12 @@ const SLICE_MS = 10
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
 /** What an op counts against MAX_BULK_BYTES, and a put's value as measured (see opBytes). */
-function measureOp(op: WriteOp, index: number): { bytes: number; value?: CheckedValue } {
+function measureOp(op: WriteOp, index: number): { bytes: number; encoding?: Uint8Array } {
   try {
     let bytes = toKey(op.key).length
     if (op.op === 'put') {
-      const value = { encoding: encodeValue(op.value), links: collectCids(op.value) }
-      return { bytes: bytes + value.encoding.length, value }
+      const encoding = encodeValue(op.value)
+      return { bytes: bytes + encoding.length, encoding }
     }
     if (op.op === 'put-in') {
       bytes += encodeValue(op.value).length
@@ -168,15 +168,15 @@ export class BulkBudget {
 
   /**
    * Counts `op` (the `index`th); throws BulkTooLargeError if it goes past a limit. Returns a
-   * put's value as measured.
+   * put's value as encoded to measure it.
    */
-  add(op: WriteOp, index: number): CheckedValue | undefined {
-    const { bytes, value } = measureOp(op, index)
+  add(op: WriteOp, index: number): Uint8Array | undefined {
+    const { bytes, encoding } = measureOp(op, index)
     if (this.ops + 1 > MAX_BULK_OPS) throw new BulkTooLargeError(index, 'ops')
     if (this.bytes + bytes > MAX_BULK_BYTES) throw new BulkTooLargeError(index, 'bytes')
     this.ops++
     this.bytes += bytes
-    return value
+    return encoding
   }
 }
 
@@ -195,7 +195,11 @@ export class CheckedOps {
   add(input: unknown): WriteOp {
     const index = this.#ops.length
     const op = parseOp(input, index)
-    this.#values.push(this.#budget.add(op, index))
+    const encoding = this.#budget.add(op, index)
+    // Only a put has its encoding kept; its links are read here, not by a budget that only counts.
+    this.#values.push(
+      op.op === 'put' && encoding !== undefined ? { encoding, links: collectCids(op.value) } : undefined,
+    )
     this.#ops.push(op)
     return op
   }

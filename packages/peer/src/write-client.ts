@@ -113,11 +113,6 @@ export class WriteClient {
     return head
   }
 
-  /**
-   * The peers to send a write to. Right after a start (a page reload) the replica is there at
-   * once but the daemon may still be dialling: with no peer connected, wait for one, up to
-   * syncTimeoutMs, rather than fail a write made a moment too early.
-   */
   /** Sends the write to `peer`; its answer, or undefined if it ended without one. */
   async #ask(
     peer: PeerId,
@@ -140,6 +135,11 @@ export class WriteClient {
     return undefined
   }
 
+  /**
+   * The peers to send a write to. Right after a start (a page reload) the replica is there at
+   * once but the daemon may still be dialling: with no peer connected, wait for one, up to
+   * syncTimeoutMs, rather than fail a write made a moment too early.
+   */
   async #candidates(): Promise<PeerId[]> {
     const preferred = this.#writer === undefined ? this.#sync.from : [this.#writer, ...this.#sync.from]
     const found = this.#ctx.peersFor(this.#sync.topic, preferred)

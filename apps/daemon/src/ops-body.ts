@@ -11,7 +11,7 @@
 // not after it has all been read.
 
 import { CheckedOps, MAX_BULK_BYTES } from '@dagsync/store'
-import { decodeCbor } from '@dagsync/tree'
+import { MalformedNodeError } from '@dagsync/tree'
 import { ApiError } from './api.ts'
 import { dropRest } from './body.ts'
 import { toApiError } from './convert.ts'
@@ -49,8 +49,8 @@ interface Framing {
 interface Item {
   /** How errors name it: `line 3`, or `op 3`. */
   readonly where: string
-  /** The op as decoded; throws ApiError if it cannot be. */
-  decode(): unknown
+  /** Decodes the op and adds it to the list, checked; throws ApiError if it cannot be decoded. */
+  addTo(ops: CheckedOps): void
 }
 
 /**
@@ -71,7 +71,7 @@ export async function readOpsBody(
   const take = (item: Item): void => {
     const index = ops.length
     try {
-      ops.add(item.decode())
+      item.addTo(ops)
     } catch (err) {
       throw new ApiError('bad-request', `${item.where}: ${toApiError(err).message}`, { index, cause: err })
     }
@@ -118,7 +118,7 @@ function ndjsonFraming(ops: CheckedOps): Framing {
     if (text.trim() === '') return []
     const where = `line ${line}`
     if (Buffer.byteLength(text) > MAX_OP_LINE_BYTES) tooLong(where, ops.length)
-    return [{ where, decode: () => decodeWire(text) }]
+    return [{ where, addTo: (ops) => ops.add(decodeWire(text)) }]
   }
   const decode = (bytes?: Uint8Array): string => {
     try {
@@ -197,7 +197,7 @@ function cborFraming(ops: CheckedOps): Framing {
         }
         const encoded = pending.subarray(length.next, end)
         at = end
-        yield { where: where(), decode: () => decodeOp(encoded) }
+        yield { where: where(), addTo: (ops) => addCborOp(ops, encoded) }
       }
       pending = pending.subarray(at)
     },
@@ -222,10 +222,11 @@ function readVarint(bytes: Uint8Array, at: number): { value: number; next: numbe
 }
 
 /** An op's DAG-CBOR, checked and decoded as the store reads values (a leading U+FEFF kept). */
-function decodeOp(bytes: Uint8Array): unknown {
+function addCborOp(ops: CheckedOps, bytes: Uint8Array): void {
   try {
-    return decodeCbor(bytes)
+    ops.addCbor(bytes)
   } catch (err) {
-    throw new ApiError('bad-request', `not valid DAG-CBOR: ${(err as Error).message}`)
+    if (!(err instanceof MalformedNodeError)) throw err
+    throw new ApiError('bad-request', `not valid DAG-CBOR: ${err.message}`)
   }
 }

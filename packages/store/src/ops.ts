@@ -1,10 +1,19 @@
 // Bulk writes: a list of operations applied as one transaction, one commit. The same op type,
 // validator and limits serve the store (`transact(ops)`), remote writes through a writer
 // (followers, browsers) and the daemon's API, so a list one of them accepts, the others accept.
-import { collectCids, encodeValue, InvalidKeyError, InvalidValueError, type KeyInput, toKey } from '@dagsync/tree'
+import {
+  collectCids,
+  decodeCbor,
+  encodeValue,
+  InvalidKeyError,
+  InvalidValueError,
+  type KeyInput,
+  toKey,
+} from '@dagsync/tree'
 import { CID } from 'multiformats/cid'
 import { ASSOC_CHECKED, type CheckedValue } from './checked-value.ts'
 import { InvalidPathError, StoreError } from './errors.ts'
+import { EncodedPut, splitPut } from './op-cbor.ts'
 import type { Segment } from './path.ts'
 import type { Transaction } from './transaction.ts'
 
@@ -118,7 +127,7 @@ export function parseOp(input: unknown, index: number): WriteOp {
 }
 
 /** Why a write failed, as an InvalidOpError naming the op, when the op is to blame; else the error as it is. */
-export function opError(err: unknown, op: WriteOp, index: number): unknown {
+export function opError(err: unknown, op: Pick<WriteOp, 'op' | 'key'>, index: number): unknown {
   if (err instanceof InvalidOpError) return err
   if (err instanceof InvalidValueError || err instanceof InvalidKeyError || err instanceof InvalidPathError)
     return new InvalidOpError(index, `${describeOp(op, index)}: ${err.message}`, { cause: err })
@@ -172,11 +181,16 @@ export class BulkBudget {
    */
   add(op: WriteOp, index: number): Uint8Array | undefined {
     const { bytes, encoding } = measureOp(op, index)
+    this.count(bytes, index)
+    return encoding
+  }
+
+  /** Counts the `index`th op, of `bytes` as opBytes measures them; throws BulkTooLargeError past a limit. */
+  count(bytes: number, index: number): void {
     if (this.ops + 1 > MAX_BULK_OPS) throw new BulkTooLargeError(index, 'ops')
     if (this.bytes + bytes > MAX_BULK_BYTES) throw new BulkTooLargeError(index, 'bytes')
     this.ops++
     this.bytes += bytes
-    return encoding
   }
 }
 
@@ -187,12 +201,13 @@ export class BulkBudget {
  * unchecked.
  */
 export class CheckedOps {
-  readonly #ops: WriteOp[] = []
+  /** The ops; a put taken as DAG-CBOR whose value was not decoded is held as an EncodedPut. */
+  readonly #ops: (WriteOp | EncodedPut)[] = []
   readonly #values: (CheckedValue | undefined)[] = []
   readonly #budget = new BulkBudget()
 
   /** Checks the next op (any input: see parseOp) and counts it; throws naming it. */
-  add(input: unknown): WriteOp {
+  add(input: unknown): void {
     const index = this.#ops.length
     const op = parseOp(input, index)
     const encoding = this.#budget.add(op, index)
@@ -201,11 +216,27 @@ export class CheckedOps {
       op.op === 'put' && encoding !== undefined ? { encoding, links: collectCids(op.value) } : undefined,
     )
     this.#ops.push(op)
-    return op
   }
 
+  /**
+   * Checks the next op given as its DAG-CBOR, as `add` does its decoding; a put's value is kept
+   * as the bytes it came in when they are what encodeValue would write (see splitPut), so it is
+   * neither decoded nor encoded. Throws MalformedNodeError if the bytes are not DAG-CBOR.
+   */
+  addCbor(bytes: Uint8Array): void {
+    const put = splitPut(bytes)
+    if (put === undefined) {
+      this.add(decodeCbor(bytes))
+      return
+    }
+    this.#budget.count(toKey(put.key).length + put.encoding.length, this.#ops.length)
+    this.#values.push(put)
+    this.#ops.push(put)
+  }
+
+  /** The ops as plain data (to send on to a writer), values decoded where they were not. */
   get ops(): readonly WriteOp[] {
-    return this.#ops
+    return this.#ops.map((op) => (op instanceof EncodedPut ? op.toOp() : op))
   }
 
   get length(): number {
@@ -219,9 +250,9 @@ export class CheckedOps {
   async applyTo(tx: Transaction): Promise<void> {
     let slice = performance.now()
     for (let index = 0; index < this.#ops.length; index++) {
-      const op = this.#ops[index] as WriteOp
+      const op = this.#ops[index] as WriteOp | EncodedPut
       try {
-        if (op.op === 'put') await tx[ASSOC_CHECKED](op.key, op.value, this.#values[index] as CheckedValue)
+        if (op.op === 'put') await tx[ASSOC_CHECKED](op.key, this.#values[index] as CheckedValue)
         else if (op.op === 'put-in') await tx.assocIn([op.key, ...op.path], op.value)
         else if (op.op === 'delete') await tx.dissoc(op.key)
         else if (op.op === 'put-bytes') await tx.bassoc(op.key, op.bytes)

@@ -12,6 +12,7 @@ import {
   type Op,
   type PreparedValue,
   prepareByteStream,
+  prepareEncoded,
   prepareValue,
   type StoredEntry,
   type StoredValue,
@@ -131,9 +132,9 @@ export class Transaction implements ReadApi, WriteApi {
    * A bulk write's put (see CheckedOps): the value as its check encoded it and the links it
    * found there, so the value is encoded once and what is written is what was checked.
    */
-  async [ASSOC_CHECKED](key: KeyInput, value: unknown, checked: CheckedValue): Promise<void> {
+  async [ASSOC_CHECKED](key: KeyInput, checked: CheckedValue): Promise<void> {
     this.#check()
-    await this.#put(key, prepareValue(value, checked.encoding), checked.links)
+    await this.#put(key, prepareEncoded(checked.encoding), checked.links)
   }
 
   async #put(key: KeyInput, prepared: PreparedValue, links: readonly CID[]): Promise<void> {

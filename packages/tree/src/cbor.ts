@@ -109,6 +109,11 @@ export class CborReader {
   /** How deep an item may nest below where `item` starts reading. */
   readonly maxDepth: number
   pos = 0
+  /**
+   * Set once `item` has read a float64 holding an integer (1.0, -0.0): JavaScript reads it as a
+   * number that encodeValue writes as an integer, so its bytes are not the encoder's.
+   */
+  integralFloat = false
 
   constructor(bytes: Uint8Array, maxDepth = MAX_VALUE_DEPTH) {
     this.bytes = bytes
@@ -307,7 +312,9 @@ export class CborReader {
         if (first === FLOAT64) {
           this.need(8)
           const view = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.pos, 8)
-          if (!Number.isFinite(view.getFloat64(0))) this.fail('NaN and Infinity are not allowed in DAG-CBOR')
+          const float = view.getFloat64(0)
+          if (!Number.isFinite(float)) this.fail('NaN and Infinity are not allowed in DAG-CBOR')
+          if (Number.isInteger(float)) this.integralFloat = true
           this.pos += 8
           return
         }

@@ -29,6 +29,7 @@
 
 export { bytesKey, collectBytes, concatBytes } from './bytes.ts'
 export { decodeValidated, encodeValue } from './dag-cbor.ts'
+export { encodedValueLinks } from './encoded-value.ts'
 export * from './errors.ts'
 export { cidKey, cidOf, DAG_CBOR, isInlineCid, keyLevel, RAW, SHA2_256, verifyBlock } from './hash.ts'
 export { assertIpldValue, linkProblem } from './ipld.ts'
@@ -68,6 +69,7 @@ export {
   type GetBlock,
   type PreparedValue,
   prepareByteStream,
+  prepareEncoded,
   prepareValue,
 } from './value.ts'
 export { blockLinks, collectCids, decodedNodeLinks, type WalkOptions } from './walk.ts'

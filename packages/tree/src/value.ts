@@ -3,7 +3,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { concatBytes } from './bytes.ts'
-import { CborReader } from './cbor.ts'
+import { CborReader, MAJOR_BYTES } from './cbor.ts'
 import { decodeValidated, encodeValue } from './dag-cbor.ts'
 import { InvalidValueError, MalformedValueError } from './errors.ts'
 import { cidOf, RAW } from './hash.ts'
@@ -50,18 +50,19 @@ export function encodeMeta(meta: Record<string, unknown> | null | undefined): Ui
   return bytes
 }
 
-/**
- * Prepares a value for an entry: encodes it and picks its form by encoded length. `encoding` is
- * the value's encodeValue, when a caller has it already (a bulk write's check made it).
- */
-export function prepareValue(value: unknown, encoding?: Uint8Array): PreparedValue {
+/** Prepares a value for an entry: encodes it and picks its form by encoded length. */
+export function prepareValue(value: unknown): PreparedValue {
   // A large byte string is chunked as it is: no need to build its encoding first.
   if (value instanceof Uint8Array && byteStringEncodedLength(value.length) > MAX_BLOCK_BYTES)
     return chunk(value, 'bytes')
-  return prepareEncoded(encoding ?? encodeValue(value))
+  return prepareEncoded(encodeValue(value))
 }
 
-/** Picks the form of an already-encoded value. */
+/**
+ * Picks the form of a value already encoded (by encodeValue, or bytes encodedValueLinks vouched
+ * for), as prepareValue would for the value: a byte string too large for one block is chunked
+ * as its own bytes, any other large encoding as it is.
+ */
 export function prepareEncoded(encoding: Uint8Array): PreparedValue {
   const size = encoding.length
   if (size <= MAX_INLINE_VALUE_BYTES) return { stored: { kind: 'inline', bytes: encoding }, blocks: NO_BLOCKS, size }
@@ -69,6 +70,8 @@ export function prepareEncoded(encoding: Uint8Array): PreparedValue {
     const cid = cidOf(encoding)
     return { stored: { kind: 'block', cid }, blocks: [{ cid, bytes: encoding }], size }
   }
+  const info = encoding[0] & 0x1f
+  if (encoding[0] >> 5 === MAJOR_BYTES) return chunk(encoding.subarray(info === 26 ? 5 : 9), 'bytes')
   return chunk(encoding, 'dag-cbor')
 }
 

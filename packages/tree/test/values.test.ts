@@ -5,10 +5,12 @@ import * as dagPb from '@ipld/dag-pb'
 import {
   CHUNK_BYTES,
   cidOf,
+  encodeValue,
   InvalidKeyError,
   InvalidValueError,
   MAX_BLOCK_BYTES,
   prepareByteStream,
+  prepareEncoded,
   prepareValue,
   UnsortedInputError,
 } from '../src/index.ts'
@@ -85,6 +87,22 @@ describe('value forms', () => {
       })
       assert.deepEqual(streamed, whole.stored, `size ${size}`)
       assert.deepEqual(written.sort(), whole.blocks.map((b) => b.cid.toString()).sort(), `blocks for size ${size}`)
+    }
+  })
+
+  it('gives a value already encoded exactly the form of the value itself', () => {
+    const bytesOf = (size: number) => new Uint8Array(size).map((_, i) => (i * 7) & 0xff)
+    for (const value of [
+      'x',
+      'x'.repeat(300),
+      bytesOf(MAX_BLOCK_BYTES - 4),
+      bytesOf(MAX_BLOCK_BYTES - 5),
+      bytesOf(3 * CHUNK_BYTES + 1),
+      Array.from({ length: 40_000 }, (_, i) => ({ i })),
+    ]) {
+      const { stored, blocks, size } = prepareValue(value)
+      const encoded = prepareEncoded(encodeValue(value))
+      assert.deepEqual([encoded.stored, encoded.blocks, encoded.size], [stored, blocks, size])
     }
   })
 

@@ -61,26 +61,26 @@ export const MAX_VALUE_LINE_BYTES = MAX_JSON_BODY_BYTES
  * decoded as such.
  */
 export function lineToOp(text: string, line: number): WriteOp {
-  const fail = (message: string) => new LineError(line, message)
   if (text.length * 3 <= MAX_VALUE_LINE_BYTES || Buffer.byteLength(text) <= MAX_VALUE_LINE_BYTES) {
     let entry: unknown
     try {
       entry = readDagJson(text)
     } catch (err) {
-      throw fail(`not JSON (${(err as Error).message.replace(/^not valid DAG-JSON: /, '')})`)
+      throw new LineError(line, `not JSON (${(err as Error).message.replace(/^not valid DAG-JSON: /, '')})`)
     }
-    if (!isMap(entry)) throw fail('not an object like {"key": "k", "value": ...}')
-    return entryToOp(entry, fail)
+    if (!isMap(entry)) throw new LineError(line, 'not an object like {"key": "k", "value": ...}')
+    return entryToOp(entry, line)
   }
   let entry: unknown
   try {
     entry = JSON.parse(text)
   } catch (err) {
-    throw fail(`not JSON (${(err as Error).message})`)
+    throw new LineError(line, `not JSON (${(err as Error).message})`)
   }
-  if (!isMap(entry)) throw fail('not an object like {"key": "k", "value": ...}')
+  if (!isMap(entry)) throw new LineError(line, 'not an object like {"key": "k", "value": ...}')
   if ('value' in entry)
-    throw fail(
+    throw new LineError(
+      line,
       `the value is over ${MAX_VALUE_LINE_BYTES / 1024} KiB, the limit for JSON values: store it as bytes (a "bytes" line)`,
     )
   for (const field of ['key', 'ref']) {
@@ -89,11 +89,11 @@ export function lineToOp(text: string, line: number): WriteOp {
       try {
         entry[field] = decodeWire(JSON.stringify(value))
       } catch (err) {
-        throw fail(`"${field}": ${(err as Error).message}`)
+        throw new LineError(line, `"${field}": ${(err as Error).message}`)
       }
     }
   }
-  return entryToOp(entry, fail)
+  return entryToOp(entry, line)
 }
 
 /** Every JSON string, and whether a colon follows it (then it is a map key). */
@@ -138,29 +138,31 @@ function countKeys(value: unknown): number {
   return n
 }
 
-/** The op of one decoded entry; `fail` makes the error (naming the line or the key). */
-export function entryToOp(entry: Record<string, unknown>, fail: (message: string) => Error): WriteOp {
+/** The op of one decoded entry; throws LineError naming its `position` (a line, or an entry's place). */
+export function entryToOp(entry: Record<string, unknown>, position: number): WriteOp {
   const { key } = entry
-  if (typeof key !== 'string' && !(key instanceof Uint8Array)) throw fail('"key" must be a string or bytes')
+  if (typeof key !== 'string' && !(key instanceof Uint8Array))
+    throw new LineError(position, '"key" must be a string or bytes')
   const kinds = KINDS.filter((kind) => kind in entry)
-  if (kinds.length !== 1) throw fail('give exactly one of "value", "bytes", "ref" or "delete" with the key')
+  if (kinds.length !== 1)
+    throw new LineError(position, 'give exactly one of "value", "bytes", "ref" or "delete" with the key')
   for (const field of Object.keys(entry)) {
-    if (field !== 'key' && field !== kinds[0]) throw fail(`unknown field "${field}"`)
+    if (field !== 'key' && field !== kinds[0]) throw new LineError(position, `unknown field "${field}"`)
   }
   switch (kinds[0]) {
     case 'value':
       return { op: 'put', key, value: entry.value }
     case 'delete':
-      if (entry.delete !== true) throw fail('"delete" must be true')
+      if (entry.delete !== true) throw new LineError(position, '"delete" must be true')
       return { op: 'delete', key }
     case 'bytes': {
       const text = entry.bytes
-      if (typeof text !== 'string' || !isBase64(text)) throw fail('"bytes" must be base64 text')
+      if (typeof text !== 'string' || !isBase64(text)) throw new LineError(position, '"bytes" must be base64 text')
       return { op: 'put-bytes', key, bytes: new Uint8Array(Buffer.from(text, 'base64')) }
     }
     default: {
       const ref = CID.asCID(entry.ref)
-      if (ref === null) throw fail('"ref" must be a CID: {"/": "bafy..."}')
+      if (ref === null) throw new LineError(position, '"ref" must be a CID: {"/": "bafy..."}')
       return { op: 'put-ref', key, ref }
     }
   }

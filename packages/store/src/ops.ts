@@ -98,6 +98,11 @@ function isSegment(segment: unknown): segment is Segment {
   return typeof segment === 'string' || (Number.isSafeInteger(segment) && (segment as number) >= 0)
 }
 
+/** Refuses a malformed op, named only now: describing every op would cost a bulk write more than checking it. */
+function refuseOp(input: Record<string, unknown>, index: number, problem: string): never {
+  throw new InvalidOpError(index, `${describeOp(input, index)}: ${problem}`)
+}
+
 /**
  * Checks the shape of one op from anywhere (an application, DAG-CBOR from a peer, DAG-JSON from
  * an HTTP body): a map with `op` one of the five kinds and exactly that kind's fields. Values
@@ -107,22 +112,20 @@ export function parseOp(input: unknown, index: number): WriteOp {
   if (!isPlainMap(input)) throw new InvalidOpError(index, `ops[${index}] is not a map like {op: 'put', key, value}`)
   const kind = input.op
   const fields = typeof kind === 'string' && Object.hasOwn(FIELDS, kind) ? FIELDS[kind as WriteOp['op']] : undefined
-  // Named only on failure: describing every op would cost a bulk write more than checking it.
-  const refuse: (problem: string) => never = (problem) => {
-    throw new InvalidOpError(index, `${describeOp(input, index)}: ${problem}`)
-  }
-  if (fields === undefined) refuse(`"op" must be one of ${Object.keys(FIELDS).join(', ')}`)
+  if (fields === undefined) refuseOp(input, index, `"op" must be one of ${Object.keys(FIELDS).join(', ')}`)
   for (const field of Object.keys(input)) {
-    if (!fields.includes(field)) refuse(`a ${kind} op has no field "${field}" (it has ${fields.join(', ')})`)
+    if (!fields.includes(field))
+      refuseOp(input, index, `a ${kind} op has no field "${field}" (it has ${fields.join(', ')})`)
   }
   for (const field of fields) {
-    if (input[field] === undefined) refuse(`a ${kind} op needs "${field}"`)
+    if (input[field] === undefined) refuseOp(input, index, `a ${kind} op needs "${field}"`)
   }
-  if (typeof input.key !== 'string' && !(input.key instanceof Uint8Array)) refuse(`"key" must be a string or bytes`)
+  if (typeof input.key !== 'string' && !(input.key instanceof Uint8Array))
+    refuseOp(input, index, `"key" must be a string or bytes`)
   if (kind === 'put-in' && !(Array.isArray(input.path) && input.path.every(isSegment)))
-    refuse(`"path" must be a list of map keys (strings) and list indexes`)
-  if (kind === 'put-bytes' && !(input.bytes instanceof Uint8Array)) refuse(`"bytes" must be bytes`)
-  if (kind === 'put-ref' && CID.asCID(input.ref) === null) refuse(`"ref" must be a CID`)
+    refuseOp(input, index, `"path" must be a list of map keys (strings) and list indexes`)
+  if (kind === 'put-bytes' && !(input.bytes instanceof Uint8Array)) refuseOp(input, index, `"bytes" must be bytes`)
+  if (kind === 'put-ref' && CID.asCID(input.ref) === null) refuseOp(input, index, `"ref" must be a CID`)
   return input as unknown as WriteOp
 }
 

@@ -199,7 +199,7 @@ async function importKeys(
       for (const [key, value] of Object.entries(object)) {
         position++
         names.push(JSON.stringify(key))
-        const op = entryToOp({ key, value }, (message) => new LineError(position, message))
+        const op = entryToOp({ key, value }, position)
         await add(op, position, false)
       }
     }

@@ -11,6 +11,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { nativeSha256 } from '#native-sha256'
 import { bytesKey } from './bytes.ts'
 import { HashMismatchError } from './errors.ts'
+import { ONE_BLOCK_BYTES, sha256Block } from './sha256-block.ts'
 
 export const DAG_CBOR = 0x71
 export const RAW = 0x55
@@ -99,6 +100,15 @@ export function verifyBlock(cid: CID, bytes: Uint8Array): void {
 
 /** A key's level: the leading zero bits of sha256(key), divided by bitsPerLevel and rounded down. */
 export function keyLevel(key: Uint8Array, bitsPerLevel: number): number {
+  if (key.length <= ONE_BLOCK_BYTES) {
+    const words = sha256Block(key)
+    let zeros = 0
+    for (let i = 0; i < words.length; i++) {
+      zeros += Math.clz32(words[i])
+      if (words[i] !== 0) break
+    }
+    return Math.floor(zeros / bitsPerLevel)
+  }
   const hash = sha256(key)
   let zeros = 0
   for (let i = 0; i < hash.length; i++) {

@@ -51,6 +51,24 @@ describe('the key-value API', () => {
     await assert.rejects(db.assocIn(['user/1', 'langs', 5], 'x'), InvalidPathError)
   })
 
+  it('keeps each entry of one commit its own metadata: type, key form and size', async () => {
+    const db = await openStore({ storage: memoryStorage(), now: () => 7_000 })
+    // Values of one encoded size (2 bytes) under a string key, a bytes key, and as binary.
+    await db.transact(async (tx) => {
+      await tx.assoc('s', 'x')
+      await tx.assoc(Uint8Array.of(0x62), 'y')
+      await tx.bassoc('bin', Uint8Array.of(1, 2))
+      await tx.assoc('t', 'xyz')
+    })
+    const keys = (await collect(db.keys())).map((k) => [k.key, k.type, k.size, k.lastWrite.getTime()])
+    assert.deepEqual(keys, [
+      [Uint8Array.of(0x62), 'value', 2, 7_000],
+      ['bin', 'binary', 2, 7_000],
+      ['s', 'value', 2, 7_000],
+      ['t', 'value', 4, 7_000],
+    ])
+  })
+
   it('keeps metadata per key and lists keys in order, by range', async () => {
     let clock = 1_000
     const db = await openStore({ storage: memoryStorage(), now: () => clock })

@@ -66,6 +66,7 @@ export {
   decodeCbor,
   decodeChunkIndex,
   decodeValueBlock,
+  encodeMeta,
   type GetBlock,
   type PreparedValue,
   prepareByteStream,

@@ -20,6 +20,11 @@ export type Op =
       readonly key: KeyInput
       readonly stored: StoredValue
       readonly meta?: Meta
+      /**
+       * The metadata as encodeMeta encodes it, instead of `meta`: a caller that stamps many
+       * entries alike (a store's write time) encodes each kind once.
+       */
+      readonly encodedMeta?: Uint8Array
       readonly keepIf?: KeepIf
     }
   | { readonly type: 'delete'; readonly key: KeyInput }

@@ -38,6 +38,8 @@ interface ChunkIndex {
 const MAX_CHUNKS = Math.floor((MAX_BLOCK_BYTES - 32) / 41)
 
 /** Encodes metadata: a plain object whose encoding fits in MAX_META_BYTES, or nothing. */
+export function encodeMeta(meta: Record<string, unknown>): Uint8Array
+export function encodeMeta(meta: Record<string, unknown> | null | undefined): Uint8Array | null
 export function encodeMeta(meta: Record<string, unknown> | null | undefined): Uint8Array | null {
   if (meta === null || meta === undefined) return null
   if (typeof meta !== 'object' || Array.isArray(meta) || meta instanceof Uint8Array) {

@@ -70,14 +70,17 @@ function prepareOps(limits: TreeLimits, ops: Iterable<Op>, valueBlocks: Block[])
       prepared = { key, level: levelOf(key, limits) }
     } else if (op.type === 'put') {
       let stored: StoredValue
+      let meta: Uint8Array | null
       if ('stored' in op) {
         stored = op.stored
+        meta = op.encodedMeta ?? encodeMeta(op.meta)
       } else {
         const value = prepareValue(op.value)
         valueBlocks.push(...value.blocks)
         stored = value.stored
+        meta = encodeMeta(op.meta)
       }
-      const entry = { value: stored, meta: encodeMeta(op.meta) }
+      const entry = { value: stored, meta }
       prepared =
         op.keepIf === undefined
           ? { key, level: levelOf(key, limits), entry }

@@ -5,6 +5,7 @@ import * as dagPb from '@ipld/dag-pb'
 import {
   CHUNK_BYTES,
   cidOf,
+  encodeMeta,
   encodeValue,
   InvalidKeyError,
   InvalidValueError,
@@ -139,6 +140,16 @@ describe('value forms', () => {
 })
 
 describe('metadata', () => {
+  it('takes metadata already encoded as it takes the object: the same tree', async () => {
+    const { tree } = newTree()
+    const stored = prepareValue('v').stored
+    const meta = { w: 1, s: 2 }
+    const plain = await tree.batch(tree.emptyRoot, [{ type: 'put', key: 'k', stored, meta }])
+    const encoded = await tree.batch(tree.emptyRoot, [{ type: 'put', key: 'k', stored, encodedMeta: encodeMeta(meta) }])
+    assert.equal(String(encoded), String(plain))
+    assert.deepEqual((await tree.getEntry(encoded, 'k'))?.meta, meta)
+  })
+
   it('keeps metadata beside the value and diffs a metadata-only change', async () => {
     const { tree } = newTree()
     const v1 = await tree.put(tree.emptyRoot, 'k', 'same', { lastWrite: 1 })

@@ -13,6 +13,7 @@ import {
   DAG_CBOR,
   decodeChunkIndex,
   decodeValueBlock,
+  equalBytes,
   InvalidValueError,
   isInlineCid,
   type PreparedValue,
@@ -67,7 +68,7 @@ export async function resolveByteRef(ref: CID, read: ReadHeld): Promise<Resolved
   }
   if (index.kind !== 'bytes') throw notBytes(ref, 'it is the chunk index of a structured value, not of bytes')
   // The same bytes written by bassoc give this very index; another encoding of it would not.
-  if (!sameBytes(dagCbor.encode({ c: index.chunks, k: index.kind, s: index.size }), bytes))
+  if (!equalBytes(dagCbor.encode({ c: index.chunks, k: index.kind, s: index.size }), bytes))
     throw notBytes(ref, 'its chunk index is not encoded as dagsync encodes one')
   if (isInlineCid(ref)) throw notBytes(ref, 'a chunk index is never inline')
   const stored: StoredValue = { kind: 'chunked', cid: ref }
@@ -76,10 +77,6 @@ export async function resolveByteRef(ref: CID, read: ReadHeld): Promise<Resolved
 
 function copied(prepared: PreparedValue, size: number): ResolvedRef {
   return { stored: prepared.stored, size, blocks: prepared.blocks }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i])
 }
 
 function notBytes(ref: CID, why: string): InvalidValueError {

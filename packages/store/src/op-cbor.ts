@@ -1,7 +1,7 @@
 // A bulk write's op as DAG-CBOR, as the daemon's clients send them (see CheckedOps.addCbor). A
 // put's value is kept as the bytes it came in when they are what encodeValue would write for it:
 // decoding each value only to encode it again was most of the daemon's work in an import.
-import { decodeCbor, decodeValidated, encodedValueLinks, type KeyInput, toKey } from '@dagsync/tree'
+import { decodeCbor, decodeValidated, encodedValueLinks, type KeyInput, startsWith, toKey } from '@dagsync/tree'
 import type { CID } from 'multiformats/cid'
 import type { WriteOp } from './ops.ts'
 
@@ -50,12 +50,6 @@ export function splitPut(bytes: Uint8Array): EncodedPut | undefined {
   const links = encodedValueLinks(encoding)
   // A copy: the body's buffer, which the subarray holds, must not live as long as the value.
   return links === undefined ? undefined : new EncodedPut(key, encoding.slice(), links)
-}
-
-function startsWith(bytes: Uint8Array, prefix: Uint8Array, at: number): boolean {
-  if (bytes.length < at + prefix.length) return false
-  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false
-  return true
 }
 
 /** Where the text or byte string at `at` ends (by its header alone), or undefined. */

@@ -2,7 +2,7 @@
 // The queue is bounded, and a watch that cannot deliver every commit (its consumer fell too far
 // behind, or a commit's changes could not be read) ends with an error naming the last commit it
 // delivered, so the consumer can catch up with `store.diff` rather than silently miss commits.
-import { type KeyInput, toKey } from '@dagsync/tree'
+import { type KeyInput, startsWith, toKey } from '@dagsync/tree'
 import type { Commit } from './commit.ts'
 import { WatchFailedError, WatchOverflowError, WatchTooLargeError } from './errors.ts'
 import type { KeyChange } from './view.ts'
@@ -168,10 +168,4 @@ export class Watcher implements Watch {
       { cause: end.cause },
     )
   }
-}
-
-function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
-  if (key.length < prefix.length) return false
-  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false
-  return true
 }

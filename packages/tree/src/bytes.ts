@@ -25,6 +25,13 @@ export function bytesKey(bytes: Uint8Array): string {
   return s
 }
 
+/** Whether `bytes` hold `prefix` at `at` (by default, at their start). */
+export function startsWith(bytes: Uint8Array, prefix: Uint8Array, at = 0): boolean {
+  if (bytes.length < at + prefix.length) return false
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false
+  return true
+}
+
 /** All of `source`'s chunks, joined (bytes given whole are returned as they are). */
 export async function collectBytes(
   source: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,

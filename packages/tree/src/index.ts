@@ -27,13 +27,13 @@
  * ```
  */
 
-export { bytesKey, collectBytes, concatBytes } from './bytes.ts'
+export { bytesKey, collectBytes, concatBytes, startsWith } from './bytes.ts'
 export { decodeValidated, encodeValue } from './dag-cbor.ts'
 export { encodedValueLinks } from './encoded-value.ts'
 export * from './errors.ts'
 export { cidKey, cidOf, DAG_CBOR, isInlineCid, keyLevel, RAW, SHA2_256, verifyBlock } from './hash.ts'
 export { assertIpldValue, linkProblem } from './ipld.ts'
-export { compareBytes, type KeyInput, toKey } from './keys.ts'
+export { compareBytes, equalBytes, type KeyInput, toKey } from './keys.ts'
 export {
   CHUNK_BYTES,
   DEFAULT_BITS_PER_LEVEL,

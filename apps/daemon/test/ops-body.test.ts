@@ -143,6 +143,11 @@ describe('a transact body', () => {
     )
     const many = cbor(Array.from({ length: MAX_BULK_OPS + 1 }, (_, i) => ({ op: 'delete', key: `k${i}` })))
     await refused(many, MAX_BULK_OPS, /^op 10001: ops\[10000\] is past the limit of one bulk call \(10000 ops\)/)
+    // Puts whose values are kept as they came count against the limits as any op does.
+    const puts = (n: number, size: number) =>
+      cbor(Array.from({ length: n }, (_, i) => ({ op: 'put', key: `k${i}`, value: 'x'.repeat(size) })))
+    await refused(puts(MAX_BULK_OPS + 1, 1), MAX_BULK_OPS, /^op 10001: ops\[10000\] is past the limit.*10000 ops/)
+    await refused(puts(11, 100_000), 10, /^op 11: ops\[10\] is past the limit.*1 MiB of keys, paths and values/)
   })
 
   it('lets other work run while a long body is decoded', async () => {

@@ -59,6 +59,8 @@ describe('delegated routing in Chromium', () => {
       { router: ready.api, store: store.id },
     )
     await page.addScriptTag({ content: await probe(), type: 'module' })
+    // A module script runs after it is added, not as it is added: wait until it has started.
+    await page.waitForFunction(() => window.probeResult !== undefined)
     const result = await page.evaluate(() =>
       Promise.race([
         window.probeResult,

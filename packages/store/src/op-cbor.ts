@@ -48,8 +48,9 @@ export function splitPut(bytes: Uint8Array): EncodedPut | undefined {
   }
   const encoding = bytes.subarray(keyEnd + VALUE_FIELD.length)
   const links = encodedValueLinks(encoding)
-  // A copy: the body's buffer, which the subarray holds, must not live as long as the value.
-  return links === undefined ? undefined : new EncodedPut(key, encoding.slice(), links)
+  // A copy, and a plain Uint8Array (the body may come as Buffers): the body's buffer, which the
+  // subarray holds, must not live as long as the value.
+  return links === undefined ? undefined : new EncodedPut(key, new Uint8Array(encoding), links)
 }
 
 /** Where the text or byte string at `at` ends (by its header alone), or undefined. */

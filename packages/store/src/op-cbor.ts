@@ -1,7 +1,7 @@
 // A bulk write's op as DAG-CBOR, as the daemon's clients send them (see CheckedOps.addCbor). A
 // put's value is kept as the bytes it came in when they are what encodeValue would write for it:
 // decoding each value only to encode it again was most of the daemon's work in an import.
-import { decodeCbor, decodeValidated, encodedValueLinks, type KeyInput, startsWith, toKey } from '@dagsync/tree'
+import { decodeValidated, encodedValueLinks, itemEnd, type KeyInput, startsWith, toKey } from '@dagsync/tree'
 import type { CID } from 'multiformats/cid'
 import type { WriteOp } from './ops.ts'
 
@@ -16,11 +16,14 @@ export class EncodedPut {
   readonly key: KeyInput
   readonly encoding: Uint8Array
   readonly links: readonly CID[]
+  /** What the op counts against MAX_BULK_BYTES (see opBytes): its key's bytes and its value's. */
+  readonly bytes: number
 
-  constructor(key: KeyInput, encoding: Uint8Array, links: readonly CID[]) {
+  constructor(key: KeyInput, encoding: Uint8Array, links: readonly CID[], bytes: number) {
     this.key = key
     this.encoding = encoding
     this.links = links
+    this.bytes = bytes
   }
 
   /** The op as plain data, its value decoded. */
@@ -36,32 +39,21 @@ export class EncodedPut {
  */
 export function splitPut(bytes: Uint8Array): EncodedPut | undefined {
   if (!startsWith(bytes, PUT_HEAD, 0)) return undefined
-  const keyEnd = stringEnd(bytes, PUT_HEAD.length)
+  const keyEnd = itemEnd(bytes, PUT_HEAD.length)
   if (keyEnd === undefined || !startsWith(bytes, VALUE_FIELD, keyEnd)) return undefined
-  let key: unknown
+  // Checked by itemEnd: decoded as it is.
+  const key = decodeValidated(bytes.subarray(PUT_HEAD.length, keyEnd))
+  if (typeof key !== 'string' && !(key instanceof Uint8Array)) return undefined
+  let keyBytes: Uint8Array
   try {
-    key = decodeCbor(bytes.subarray(PUT_HEAD.length, keyEnd))
-    if (typeof key !== 'string' && !(key instanceof Uint8Array)) return undefined
-    toKey(key)
+    keyBytes = toKey(key)
   } catch {
     return undefined
   }
   const encoding = bytes.subarray(keyEnd + VALUE_FIELD.length)
   const links = encodedValueLinks(encoding)
+  if (links === undefined) return undefined
   // A copy, and a plain Uint8Array (the body may come as Buffers): the body's buffer, which the
   // subarray holds, must not live as long as the value.
-  return links === undefined ? undefined : new EncodedPut(key, new Uint8Array(encoding), links)
-}
-
-/** Where the text or byte string at `at` ends (by its header alone), or undefined. */
-function stringEnd(bytes: Uint8Array, at: number): number | undefined {
-  const first = bytes[at]
-  if (first === undefined || (first >> 5 !== 2 && first >> 5 !== 3)) return undefined
-  const info = first & 0x1f
-  const width = info < 24 ? 0 : info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : -1
-  if (width < 0 || at + 1 + width > bytes.length) return undefined
-  let length = info < 24 ? info : 0
-  for (let i = 1; i <= width; i++) length = length * 256 + (bytes[at + i] as number)
-  const end = at + 1 + width + length
-  return end <= bytes.length ? end : undefined
+  return new EncodedPut(key, new Uint8Array(encoding), links, keyBytes.length + encoding.length)
 }

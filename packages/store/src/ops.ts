@@ -232,7 +232,7 @@ export class CheckedOps {
       this.add(decodeCbor(bytes))
       return
     }
-    this.#budget.count(toKey(put.key).length + put.encoding.length, this.#ops.length)
+    this.#budget.count(put.bytes, this.#ops.length)
     this.#values.push(put)
     this.#ops.push(put)
   }

@@ -25,3 +25,18 @@ export function encodedValueLinks(bytes: Uint8Array): CID[] | undefined {
   for (const link of links) if (linkProblem(link.bytes) !== undefined) return undefined
   return links
 }
+
+/**
+ * Where the DAG-CBOR item at `at` in `bytes` ends, checked as any item is (well-formed,
+ * canonical); undefined if there is no such item there.
+ */
+export function itemEnd(bytes: Uint8Array, at: number): number | undefined {
+  const reader = new CborReader(bytes)
+  reader.pos = at
+  try {
+    reader.item()
+  } catch {
+    return undefined
+  }
+  return reader.pos
+}

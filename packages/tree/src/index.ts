@@ -29,7 +29,7 @@
 
 export { bytesKey, collectBytes, concatBytes, startsWith } from './bytes.ts'
 export { decodeValidated, encodeValue } from './dag-cbor.ts'
-export { encodedValueLinks } from './encoded-value.ts'
+export { encodedValueLinks, itemEnd } from './encoded-value.ts'
 export * from './errors.ts'
 export { cidKey, cidOf, DAG_CBOR, isInlineCid, keyLevel, RAW, SHA2_256, verifyBlock } from './hash.ts'
 export { assertIpldValue, linkProblem } from './ipld.ts'
